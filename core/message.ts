@@ -1,0 +1,71 @@
+// What travels through the queues: submitted messages, delivery jobs and per-recipient outcomes.
+import type { SmtpReply } from "./replies.ts";
+
+/** The raw message, inline (base64) when small, or a key in the message store (claim check). */
+export type BodyRef = { inline: string } | { storeKey: string };
+
+export interface Envelope {
+  /** Reverse path without brackets; "" for the null sender `<>` (bounces). */
+  mailFrom: string;
+  rcptTo: string[];
+}
+
+/** How the message reached the relay: over SMTP, or made by the relay itself (an NDR or DSN). */
+export type Origin =
+  | {
+      type: "smtp";
+      receiveConnector: string;
+      clientIp: string;
+      clientHelo: string;
+      authUser?: string;
+      tls: boolean;
+    }
+  | { type: "dsn"; aboutMessageId: string };
+
+/** The body of one submission-queue message. */
+export interface SubmittedMessage {
+  /** Relay message id, given to the client in "250 2.6.0 <id> Queued mail for delivery". */
+  id: string;
+  receivedAt: string;
+  envelope: Envelope;
+  size: number;
+  body: BodyRef;
+  origin: Origin;
+  /** The Message-ID header, when present, for tracking. */
+  internetMessageId?: string;
+  subject?: string;
+}
+
+/** Where a delivery job goes: the recipient domain's MX hosts, or the connector's smart hosts. */
+export type NextHop = { type: "mx"; domain: string } | { type: "smarthost"; hosts: string[] };
+
+/** One delivery-queue message: one SMTP transaction's worth of recipients via one connector and next hop. */
+export interface DeliveryJob {
+  jobId: string;
+  messageId: string;
+  connector: string;
+  nextHop: NextHop;
+  /** The queue identity an admin sees (Exchange's NextHopDomain), e.g. "contoso.com" or the smart host list. */
+  nextHopKey: string;
+  mailFrom: string;
+  recipients: string[];
+  body: BodyRef;
+  size: number;
+  receivedAt: string;
+  /** Number of delivery attempts made so far. */
+  attempts: number;
+  /** When this job first entered the delivery queue (expiry counts from receivedAt). */
+  firstSeenAt: string;
+  /** Do not attempt before this time; SQS delays are at most 15 minutes, so long waits are chained. */
+  notBefore?: string;
+  delayNotified?: boolean;
+  internetMessageId?: string;
+}
+
+/** The result for one recipient of one delivery attempt. */
+export type RecipientOutcome =
+  | { recipient: string; status: "delivered"; remoteHost: string; reply: SmtpReply }
+  | { recipient: string; status: "transient"; remoteHost?: string; reply: SmtpReply }
+  | { recipient: string; status: "permanent"; remoteHost?: string; reply: SmtpReply };
+
+export type OutcomeStatus = RecipientOutcome["status"];

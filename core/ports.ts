@@ -1,0 +1,168 @@
+// Ports: the capabilities core needs from a runtime (AWS or local), one small interface each.
+import type { RecipientOutcome } from "./message.ts";
+
+/**
+ * A durable FIFO-ish queue producer (SQS semantics: at-least-once, no ordering promise).
+ * `send` resolves only once the message is durably stored (fsynced locally, acknowledged by SQS);
+ * it rejects with QueueUnavailableError otherwise, and then nothing is visible to consumers.
+ */
+export interface QueueProducer<T> {
+  send(body: T, options?: { delaySeconds?: number }): Promise<string>;
+}
+
+/**
+ * The claim-check store for message bodies too large for a queue message.
+ * `put` resolves only once durable; `get` rejects with NotFoundError for an unknown key.
+ */
+export interface MessageStore {
+  put(key: string, body: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * Connector records as stored (raw, unvalidated items; core validates them on read).
+ * `list` returns every record of every kind. `put` replaces the record with the same kind and id.
+ */
+export interface RecordStore {
+  list(): Promise<unknown[]>;
+  get(kind: string, id: string): Promise<unknown | undefined>;
+  put(record: Record<string, unknown>): Promise<void>;
+  /** Resolves true when a record was removed, false when there was none. */
+  delete(kind: string, id: string): Promise<boolean>;
+}
+
+export type RecipientStatus =
+  | "Queued"
+  | "Routed"
+  | "Deferred"
+  | "Delivered"
+  | "Failed"
+  | "Expired"
+  | "Suspended";
+export const FINAL_STATUSES: readonly RecipientStatus[] = ["Delivered", "Failed", "Expired"];
+
+/** One tracking row per (message, recipient): what Exchange shows in Get-Queue / Get-Message. */
+export interface RecipientRow {
+  messageId: string;
+  recipient: string;
+  sender: string;
+  status: RecipientStatus;
+  receivedAt: string;
+  updatedAt: string;
+  connector?: string;
+  nextHop?: string;
+  attempts: number;
+  /** Remote host and reply of the last failed attempt, e.g. "mx1.contoso.com[10.0.0.5]: 451 4.7.1 Try later". */
+  lastError?: string;
+  nextRetryAt?: string;
+  jobId?: string;
+  size?: number;
+  subject?: string;
+  internetMessageId?: string;
+}
+
+export type TrackingEventType =
+  | "RECEIVE"
+  | "ROUTE"
+  | "DEFER"
+  | "DELIVER"
+  | "FAIL"
+  | "EXPIRE"
+  | "DSN"
+  | "DLQ"
+  | "SUSPEND"
+  | "RESUME"
+  | "RETRY"
+  | "REMOVE";
+
+/** One line of message tracking (Exchange's Get-MessageTrackingLog). */
+export interface TrackingEvent {
+  messageId: string;
+  recipient?: string;
+  sender?: string;
+  at: string;
+  event: TrackingEventType;
+  source: string;
+  detail?: string;
+}
+
+/**
+ * Per-recipient delivery state and the tracking log. `update` with `ifStatusIn` is a conditional
+ * write (DynamoDB ConditionExpression; no transactions): it resolves false and changes nothing when
+ * the row's status is not one of those given, which is what keeps redelivered jobs idempotent.
+ */
+export interface TrackingStore {
+  put(row: RecipientRow): Promise<void>;
+  update(
+    messageId: string,
+    recipient: string,
+    patch: Partial<RecipientRow>,
+    options?: { ifStatusIn?: RecipientStatus[] },
+  ): Promise<boolean>;
+  get(messageId: string, recipient: string): Promise<RecipientRow | undefined>;
+  listByMessage(messageId: string): Promise<RecipientRow[]>;
+  /** Rows whose status is not final: the queue view. */
+  listActive(): Promise<RecipientRow[]>;
+  addEvent(event: TrackingEvent): Promise<void>;
+  events(query: {
+    messageId?: string;
+    sender?: string;
+    recipient?: string;
+  }): Promise<TrackingEvent[]>;
+}
+
+/** Secrets by name (Secrets Manager in AWS, a 0600 file locally). Rejects with NotFoundError. */
+export interface SecretStore {
+  get(name: string): Promise<string>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface MxRecord {
+  exchange: string;
+  priority: number;
+}
+
+/**
+ * DNS lookups for delivery. Rejects with DnsError: `notFound` (NXDOMAIN, permanent), `noData`
+ * (the name exists without records of that type), `temporary` (SERVFAIL, timeout, refused).
+ */
+export interface DnsResolver {
+  resolveMx(domain: string, servers?: string[]): Promise<MxRecord[]>;
+  resolveAddresses(host: string, servers?: string[]): Promise<string[]>;
+}
+
+export interface CourierTls {
+  /** "opportunistic": STARTTLS when offered; "required": fail (transient) without it. */
+  mode: "opportunistic" | "required";
+  /** "none": encryption only; "certificate": a trusted chain; "domain": a trusted chain naming `servername`. */
+  validate: "none" | "certificate" | "domain";
+  servername?: string;
+}
+
+export interface CourierRequest {
+  /** Host name or IP to connect to, and the name to report in LastError. */
+  host: string;
+  /** Address to connect to when already resolved. */
+  address?: string;
+  port: number;
+  ehloName: string;
+  tls: CourierTls;
+  auth?: { username: string; password: string };
+  mailFrom: string;
+  recipients: string[];
+  raw: Uint8Array;
+  /** Called with each protocol line (credentials already redacted) when the connector logs verbosely. */
+  protocolLog?: (direction: "<" | ">" | "*", line: string) => void;
+}
+
+/**
+ * One SMTP transaction. Rejects never: connection, TLS and protocol failures come back as a
+ * transient (or, where the reply says so, permanent) outcome for every recipient.
+ */
+export interface SmtpCourier {
+  send(request: CourierRequest): Promise<RecipientOutcome[]>;
+}

@@ -1,0 +1,11 @@
+// Test runner settings: integration tests bind real loopback sockets, so they get generous timeouts.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: "forks",
+  },
+});

@@ -1,0 +1,18 @@
+// In-memory secret store, for tests.
+import { NotFoundError } from "#core/errors.ts";
+import type { SecretStore } from "#core/ports.ts";
+
+export class MemorySecretStore implements SecretStore {
+  readonly #secrets: Map<string, string>;
+  constructor(secrets: Record<string, string> = {}) {
+    this.#secrets = new Map(Object.entries(secrets));
+  }
+  async get(name: string): Promise<string> {
+    const v = this.#secrets.get(name);
+    if (v === undefined) throw new NotFoundError(`no secret named ${name}`);
+    return v;
+  }
+  set(name: string, value: string): void {
+    this.#secrets.set(name, value);
+  }
+}

@@ -1,0 +1,66 @@
+// In-memory tracking store (per-recipient rows with conditional updates, and the event log), for tests.
+import {
+  FINAL_STATUSES,
+  type RecipientRow,
+  type RecipientStatus,
+  type TrackingEvent,
+  type TrackingStore,
+} from "#core/ports.ts";
+
+const keyOf = (messageId: string, recipient: string) =>
+  `${messageId}\u0000${recipient.toLowerCase()}`;
+
+export class MemoryTrackingStore implements TrackingStore {
+  readonly #rows = new Map<string, RecipientRow>();
+  readonly #events: TrackingEvent[] = [];
+
+  async put(row: RecipientRow): Promise<void> {
+    this.#rows.set(keyOf(row.messageId, row.recipient), { ...row });
+  }
+
+  async update(
+    messageId: string,
+    recipient: string,
+    patch: Partial<RecipientRow>,
+    options: { ifStatusIn?: RecipientStatus[] } = {},
+  ): Promise<boolean> {
+    const row = this.#rows.get(keyOf(messageId, recipient));
+    if (!row) return false;
+    if (options.ifStatusIn && !options.ifStatusIn.includes(row.status)) return false;
+    Object.assign(row, patch);
+    return true;
+  }
+
+  async get(messageId: string, recipient: string): Promise<RecipientRow | undefined> {
+    const row = this.#rows.get(keyOf(messageId, recipient));
+    return row ? { ...row } : undefined;
+  }
+
+  async listByMessage(messageId: string): Promise<RecipientRow[]> {
+    return [...this.#rows.values()].filter((r) => r.messageId === messageId).map((r) => ({ ...r }));
+  }
+
+  async listActive(): Promise<RecipientRow[]> {
+    return [...this.#rows.values()]
+      .filter((r) => !FINAL_STATUSES.includes(r.status))
+      .map((r) => ({ ...r }));
+  }
+
+  async addEvent(event: TrackingEvent): Promise<void> {
+    this.#events.push({ ...event });
+  }
+
+  async events(query: {
+    messageId?: string;
+    sender?: string;
+    recipient?: string;
+  }): Promise<TrackingEvent[]> {
+    const lc = (s?: string) => s?.toLowerCase();
+    return this.#events.filter(
+      (e) =>
+        (query.messageId === undefined || e.messageId === query.messageId) &&
+        (query.sender === undefined || lc(e.sender) === lc(query.sender)) &&
+        (query.recipient === undefined || lc(e.recipient) === lc(query.recipient)),
+    );
+  }
+}

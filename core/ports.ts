@@ -94,6 +94,8 @@ export interface TrackingEvent {
  */
 export interface TrackingStore {
   put(row: RecipientRow): Promise<void>;
+  /** Conditional put: writes the row only when none exists for (messageId, recipient); resolves whether it did. */
+  create(row: RecipientRow): Promise<boolean>;
   update(
     messageId: string,
     recipient: string,

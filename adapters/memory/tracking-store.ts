@@ -18,6 +18,13 @@ export class MemoryTrackingStore implements TrackingStore {
     this.#rows.set(keyOf(row.messageId, row.recipient), { ...row });
   }
 
+  async create(row: RecipientRow): Promise<boolean> {
+    const key = keyOf(row.messageId, row.recipient);
+    if (this.#rows.has(key)) return false;
+    this.#rows.set(key, { ...row });
+    return true;
+  }
+
   async update(
     messageId: string,
     recipient: string,

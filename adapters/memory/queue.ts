@@ -1,15 +1,9 @@
 // In-memory queue with SQS semantics (delay, visibility timeout, receive count, dead-letter), for tests and as the model the durable local spool follows.
 import { QueueUnavailableError } from "#core/errors.ts";
 import type { Clock, QueueProducer } from "#core/ports.ts";
+import type { QueueConsumer, ReceivedMessage } from "../queue-consumer.ts";
 
-export interface ReceivedMessage<T> {
-  messageId: string;
-  receiptHandle: string;
-  body: T;
-  /** 1 on the first receive (SQS ApproximateReceiveCount). */
-  receiveCount: number;
-  sentAt: number;
-}
+export type { ReceivedMessage };
 
 interface Entry<T> {
   id: string;
@@ -30,7 +24,7 @@ export interface MemoryQueueOptions {
 
 const systemClock: Clock = { now: () => new Date() };
 
-export class MemoryQueue<T> implements QueueProducer<T> {
+export class MemoryQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #clock: Clock;
   readonly #visibility: number;

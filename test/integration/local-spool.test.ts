@@ -1,0 +1,142 @@
+// The durable local spool: SQS semantics on disk, and nothing lost or half-visible across a reopen.
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { LocalQueue } from "#adapters/local/spool.ts";
+import { ManualClock } from "#test/support/clock.ts";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "spool-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("local spool", () => {
+  test("a sent message survives closing and reopening the queue", async () => {
+    const q = await LocalQueue.open<{ n: number }>(join(dir, "q"));
+    await q.send({ n: 1 });
+    await q.send({ n: 2 });
+    const again = await LocalQueue.open<{ n: number }>(join(dir, "q"));
+    const got = await again.receive(10);
+    expect(got.map((m) => m.body.n).sort()).toEqual([1, 2]);
+    expect(got.every((m) => m.receiveCount === 1)).toBe(true);
+  });
+
+  test("delay hides a message until it is due", async () => {
+    const clock = new ManualClock();
+    const q = await LocalQueue.open<string>(join(dir, "q"), { clock });
+    await q.send("later", { delaySeconds: 60 });
+    expect(await q.receive()).toEqual([]);
+    expect(q.stats()).toMatchObject({ delayed: 1, visible: 0 });
+    clock.advance(60_000);
+    expect((await q.receive()).map((m) => m.body)).toEqual(["later"]);
+  });
+
+  test("an undeleted message comes back after its visibility timeout with a higher receive count", async () => {
+    const clock = new ManualClock();
+    const q = await LocalQueue.open<string>(join(dir, "q"), {
+      clock,
+      visibilityTimeoutSeconds: 30,
+    });
+    await q.send("m");
+    const [first] = await q.receive();
+    expect(await q.receive()).toEqual([]);
+    clock.advance(30_000);
+    const [second] = await q.receive();
+    expect(second?.receiveCount).toBe(2);
+    // The first receipt handle is stale now: deleting with it does nothing.
+    await q.delete(first!.receiptHandle);
+    expect(q.size).toBe(1);
+    await q.delete(second!.receiptHandle);
+    expect(q.size).toBe(0);
+  });
+
+  test("in-flight state survives a reopen: the message stays hidden until its visibility ends", async () => {
+    const clock = new ManualClock();
+    const q = await LocalQueue.open<string>(join(dir, "q"), {
+      clock,
+      visibilityTimeoutSeconds: 30,
+    });
+    await q.send("m");
+    await q.receive();
+    const reopened = await LocalQueue.open<string>(join(dir, "q"), {
+      clock,
+      visibilityTimeoutSeconds: 30,
+    });
+    expect(await reopened.receive()).toEqual([]);
+    clock.advance(30_000);
+    expect((await reopened.receive())[0]?.receiveCount).toBe(2);
+  });
+
+  test("after maxReceiveCount receives the message moves to the dead-letter queue", async () => {
+    const clock = new ManualClock();
+    const dlq = await LocalQueue.open<unknown>(join(dir, "dlq"), { clock });
+    const q = await LocalQueue.open<string>(join(dir, "q"), {
+      clock,
+      visibilityTimeoutSeconds: 10,
+      maxReceiveCount: 3,
+      deadLetter: dlq,
+    });
+    await q.send("poison");
+    for (let i = 1; i <= 3; i++) {
+      expect((await q.receive())[0]?.receiveCount).toBe(i);
+      clock.advance(10_000);
+    }
+    expect(await q.receive()).toEqual([]);
+    expect(q.size).toBe(0);
+    expect((await dlq.receive()).map((m) => m.body)).toEqual(["poison"]);
+  });
+
+  test("redrive moves dead letters back to the source queue", async () => {
+    const dlq = await LocalQueue.open<string>(join(dir, "dlq"));
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    await dlq.send("a");
+    await dlq.send("b");
+    expect(await dlq.redriveTo(q)).toBe(2);
+    expect(dlq.size).toBe(0);
+    expect((await q.receive()).map((m) => m.body).sort()).toEqual(["a", "b"]);
+  });
+
+  test("a half-written file left in .tmp by a crash is never delivered", async () => {
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    await writeFile(join(dir, "q", ".tmp", "abc"), '{"id":"abc","body":"tru');
+    const reopened = await LocalQueue.open<string>(join(dir, "q"));
+    expect(await reopened.receive()).toEqual([]);
+    expect(await readdir(join(dir, "q", ".tmp"))).toEqual([]);
+    void q;
+  });
+
+  test("a send that cannot be written rejects and leaves nothing visible", async () => {
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    await rm(join(dir, "q"), { recursive: true, force: true }); // the spool disappears under us
+    await expect(q.send("x")).rejects.toThrow(/could not spool message/);
+    expect(q.size).toBe(0);
+  });
+
+  test("concurrent receivers never get the same message", async () => {
+    const q = await LocalQueue.open<number>(join(dir, "q"));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => q.send(i)));
+    const batches = await Promise.all([
+      q.receive(10),
+      q.receive(10),
+      q.receive(10),
+      q.receive(10),
+      q.receive(10),
+      q.receive(10),
+    ]);
+    const ids = batches.flat().map((m) => m.body);
+    expect(ids).toHaveLength(50);
+    expect(new Set(ids).size).toBe(50);
+  });
+
+  test("waitForMessages wakes on send", async () => {
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    const waiting = q.waitForMessages(10_000);
+    setTimeout(() => void q.send("wake"), 20);
+    await waiting;
+    expect((await q.receive()).map((m) => m.body)).toEqual(["wake"]);
+  });
+});

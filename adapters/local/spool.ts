@@ -1,11 +1,12 @@
 // Durable on-disk queue with SQS semantics (delay, visibility timeout, receive count, dead-letter)
 // for local mode: a message is written and fsynced, file and directory, before `send` resolves.
 import { EventEmitter } from "node:events";
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { QueueUnavailableError } from "#core/errors.ts";
 import type { Clock, QueueProducer } from "#core/ports.ts";
 import type { QueueConsumer, ReceivedMessage } from "../queue-consumer.ts";
+import { DirectorySync, writeFileDurably } from "./durable-file.ts";
 
 /*
  * Layout: one file per message, `<id>~<visibleAtMs>~<receiveCount>`, holding JSON
@@ -56,8 +57,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   readonly #dlq: LocalQueue<unknown> | undefined;
   readonly #fsync: boolean;
   readonly #events = new EventEmitter();
-  #dirSyncWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  #dirSyncRunning = false;
+  readonly #dirSync: DirectorySync;
   #seq = 0;
 
   private constructor(dir: string, options: LocalQueueOptions) {
@@ -69,6 +69,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     this.#dlq = options.deadLetter;
     this.#fsync = options.fsync ?? true;
     this.#events.setMaxListeners(0);
+    this.#dirSync = new DirectorySync(dir);
   }
 
   /** Opens (creating if needed) the queue in `dir`, recovering every message a previous process left. */
@@ -114,19 +115,13 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
       sentAt: now,
     };
     entry.file = fileName(entry);
-    const tmpPath = join(this.#tmp, id);
     try {
-      const fh = await open(tmpPath, "wx", 0o600);
-      try {
-        await fh.writeFile(JSON.stringify({ id, sentAt: now, body }));
-        if (this.#fsync) await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmpPath, join(this.dir, entry.file));
-      if (this.#fsync) await this.#syncDir();
+      await writeFileDurably(this.dir, entry.file, JSON.stringify({ id, sentAt: now, body }), {
+        tmpDir: this.#tmp,
+        dirSync: this.#dirSync,
+        fsync: this.#fsync,
+      });
     } catch (error) {
-      await rm(tmpPath, { force: true }).catch(() => {});
       // The rename may have happened before the directory sync failed: take the message back out.
       await rm(join(this.dir, entry.file), { force: true }).catch(() => {});
       throw new QueueUnavailableError(
@@ -136,33 +131,6 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     this.#entries.set(id, entry);
     this.#events.emit("available");
     return id;
-  }
-
-  /** One directory fsync serves every rename that finished before it started (group commit). */
-  #syncDir(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#dirSyncWaiters.push({ resolve, reject });
-      if (!this.#dirSyncRunning) void this.#runDirSync();
-    });
-  }
-
-  async #runDirSync(): Promise<void> {
-    this.#dirSyncRunning = true;
-    while (this.#dirSyncWaiters.length > 0) {
-      const batch = this.#dirSyncWaiters.splice(0);
-      try {
-        const dh = await open(this.dir, "r");
-        try {
-          await dh.sync();
-        } finally {
-          await dh.close();
-        }
-        for (const w of batch) w.resolve();
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
-    }
-    this.#dirSyncRunning = false;
   }
 
   async #moveTo(entry: Entry, next: Pick<Entry, "visibleAt" | "receiveCount">): Promise<boolean> {

@@ -1,0 +1,152 @@
+// Message tracking for local mode in SQLite (node:sqlite): per-recipient rows and the event log.
+import { DatabaseSync } from "node:sqlite";
+import {
+  FINAL_STATUSES,
+  type RecipientRow,
+  type RecipientStatus,
+  type TrackingEvent,
+  type TrackingStore,
+} from "#core/ports.ts";
+
+/*
+ * WAL with synchronous=NORMAL: a process crash (kill -9) loses nothing, since committed pages are
+ * in the OS cache; a power loss may lose the last moments of tracking, which at worst repeats a
+ * delivery attempt (at-least-once) and never loses mail — the mail itself is in the fsynced spool.
+ */
+export class LocalTrackingStore implements TrackingStore {
+  readonly #db: DatabaseSync;
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS recipients (
+        message_id TEXT NOT NULL, recipient_lc TEXT NOT NULL, status TEXT NOT NULL,
+        sender_lc TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (message_id, recipient_lc));
+      CREATE INDEX IF NOT EXISTS recipients_status ON recipients(status);
+      CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL, recipient_lc TEXT,
+        sender_lc TEXT, event TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS events_message ON events(message_id);
+      CREATE INDEX IF NOT EXISTS events_recipient ON events(recipient_lc);
+      CREATE INDEX IF NOT EXISTS events_sender ON events(sender_lc);
+    `);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  async put(row: RecipientRow): Promise<void> {
+    this.#db
+      .prepare(
+        "INSERT OR REPLACE INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(
+        row.messageId,
+        row.recipient.toLowerCase(),
+        row.status,
+        row.sender.toLowerCase(),
+        JSON.stringify(row),
+      );
+  }
+
+  async create(row: RecipientRow): Promise<boolean> {
+    const r = this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(
+        row.messageId,
+        row.recipient.toLowerCase(),
+        row.status,
+        row.sender.toLowerCase(),
+        JSON.stringify(row),
+      );
+    return Number(r.changes) === 1;
+  }
+
+  async update(
+    messageId: string,
+    recipient: string,
+    patch: Partial<RecipientRow>,
+    options: { ifStatusIn?: RecipientStatus[] } = {},
+  ): Promise<boolean> {
+    // Read and write in one synchronous step: nothing else runs in between in this process, and
+    // RELAY_HOME is locked to one process.
+    const current = await this.get(messageId, recipient);
+    if (!current) return false;
+    if (options.ifStatusIn && !options.ifStatusIn.includes(current.status)) return false;
+    const row = { ...current, ...patch };
+    this.#db
+      .prepare(
+        "UPDATE recipients SET status = ?, row = ? WHERE message_id = ? AND recipient_lc = ?",
+      )
+      .run(row.status, JSON.stringify(row), messageId, recipient.toLowerCase());
+    return true;
+  }
+
+  async get(messageId: string, recipient: string): Promise<RecipientRow | undefined> {
+    const r = this.#db
+      .prepare("SELECT row FROM recipients WHERE message_id = ? AND recipient_lc = ?")
+      .get(messageId, recipient.toLowerCase()) as { row: string } | undefined;
+    return r ? (JSON.parse(r.row) as RecipientRow) : undefined;
+  }
+
+  async listByMessage(messageId: string): Promise<RecipientRow[]> {
+    const rows = this.#db
+      .prepare("SELECT row FROM recipients WHERE message_id = ? ORDER BY recipient_lc")
+      .all(messageId) as Array<{ row: string }>;
+    return rows.map((r) => JSON.parse(r.row) as RecipientRow);
+  }
+
+  async listActive(): Promise<RecipientRow[]> {
+    const placeholders = FINAL_STATUSES.map(() => "?").join(",");
+    const rows = this.#db
+      .prepare(
+        `SELECT row FROM recipients WHERE status NOT IN (${placeholders}) ORDER BY message_id`,
+      )
+      .all(...FINAL_STATUSES) as Array<{ row: string }>;
+    return rows.map((r) => JSON.parse(r.row) as RecipientRow);
+  }
+
+  async addEvent(event: TrackingEvent): Promise<void> {
+    this.#db
+      .prepare(
+        "INSERT INTO events (message_id, recipient_lc, sender_lc, event) VALUES (?, ?, ?, ?)",
+      )
+      .run(
+        event.messageId,
+        event.recipient?.toLowerCase() ?? null,
+        event.sender?.toLowerCase() ?? null,
+        JSON.stringify(event),
+      );
+  }
+
+  async events(query: {
+    messageId?: string;
+    sender?: string;
+    recipient?: string;
+  }): Promise<TrackingEvent[]> {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (query.messageId !== undefined) {
+      where.push("message_id = ?");
+      args.push(query.messageId);
+    }
+    if (query.sender !== undefined) {
+      where.push("sender_lc = ?");
+      args.push(query.sender.toLowerCase());
+    }
+    if (query.recipient !== undefined) {
+      where.push("recipient_lc = ?");
+      args.push(query.recipient.toLowerCase());
+    }
+    const sql = `SELECT event FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
+    return (this.#db.prepare(sql).all(...args) as Array<{ event: string }>).map(
+      (r) => JSON.parse(r.event) as TrackingEvent,
+    );
+  }
+}

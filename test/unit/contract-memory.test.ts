@@ -1,0 +1,26 @@
+// The in-memory adapters pass the shared port contracts.
+import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
+import { MemoryQueue } from "#adapters/memory/queue.ts";
+import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
+import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
+import { MemoryTrackingStore } from "#adapters/memory/tracking-store.ts";
+import { queueContract } from "#test/contract/queue.ts";
+import {
+  messageStoreContract,
+  recordStoreContract,
+  secretStoreContract,
+} from "#test/contract/stores.ts";
+import { trackingStoreContract } from "#test/contract/tracking-store.ts";
+import { ManualClock } from "#test/support/clock.ts";
+
+trackingStoreContract("memory", async () => new MemoryTrackingStore());
+messageStoreContract("memory", async () => new MemoryMessageStore());
+recordStoreContract("memory", async () => new MemoryRecordStore());
+secretStoreContract("memory", async (s) => new MemorySecretStore(s));
+queueContract("memory", async () => {
+  const clock = new ManualClock();
+  return {
+    queue: new MemoryQueue<{ n: number }>({ clock }),
+    advance: async (ms) => clock.advance(ms),
+  };
+});

@@ -1,0 +1,79 @@
+// RELAY_HOME: where local mode keeps its state, and the lock that keeps a second instance out.
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+
+export interface RelayHome {
+  root: string;
+  records: string;
+  submissionQueue: string;
+  submissionDlq: string;
+  deliveryQueue: string;
+  deliveryDlq: string;
+  bodies: string;
+  secrets: string;
+  tracking: string;
+  protocolLogs: string;
+  tls: string;
+  lock: string;
+}
+
+export function relayHome(root = process.env.RELAY_HOME ?? ".relay"): RelayHome {
+  const r = resolve(root);
+  return {
+    root: r,
+    records: join(r, "records"),
+    submissionQueue: join(r, "queues", "submission"),
+    submissionDlq: join(r, "queues", "submission-dlq"),
+    deliveryQueue: join(r, "queues", "delivery"),
+    deliveryDlq: join(r, "queues", "delivery-dlq"),
+    bodies: join(r, "bodies"),
+    secrets: join(r, "secrets"),
+    tracking: join(r, "tracking.db"),
+    protocolLogs: join(r, "logs", "protocol"),
+    tls: join(r, "tls"),
+    lock: join(r, "relay.lock"),
+  };
+}
+
+export class RelayHomeLockedError extends Error {
+  override readonly name = "RelayHomeLockedError";
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the lock on RELAY_HOME for this process. A lock left by a process that no longer runs
+ * (after kill -9 or a power loss) is taken over; one held by a live process is refused.
+ */
+export async function lockHome(home: RelayHome): Promise<{ release(): Promise<void> }> {
+  await mkdir(home.root, { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(home.lock, "wx", 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return {
+        release: async () => {
+          await rm(home.lock, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number((await readFile(home.lock, "utf8").catch(() => "")).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new RelayHomeLockedError(
+          `another relay (pid ${pid}) is already running on ${home.root}; stop it first, or set RELAY_HOME to another directory`,
+        );
+      }
+      await rm(home.lock, { force: true }); // stale lock from a process that is gone
+    }
+  }
+  throw new RelayHomeLockedError(`could not take the lock ${home.lock}`);
+}

@@ -1,0 +1,293 @@
+// DynamoDB tracking store: per-recipient rows with conditional writes, and the message tracking log.
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  paginateScan,
+  type QueryCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  FINAL_STATUSES,
+  type RecipientRow,
+  type RecipientStatus,
+  type TrackingEvent,
+  type TrackingStore,
+} from "#core/ports.ts";
+import { ACTIVE_SHARDS, TRACKING_TABLE } from "./table-design.ts";
+
+// Table design: see TRACKING_TABLE in table-design.ts.
+const IX = TRACKING_TABLE.indexes;
+const INTERNAL = ["pk", "sk", "activeShard", "senderKey", "recipientKey", "eventSort", "expiresAt"];
+const KEY_FIELDS = new Set(["messageId", "recipient"]);
+
+export interface DynamoTrackingStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Days rows and events are kept (DynamoDB TTL). @default 30, Exchange's MessageTrackingLogMaxAge */
+  retentionDays?: number;
+}
+
+const msgKey = (messageId: string) => `MSG#${messageId}`;
+const rcptKey = (recipient: string) => `RCPT#${recipient.toLowerCase()}`;
+/** GSI key attributes may not be empty strings; the null sender of a bounce is shown as "<>" as in Exchange. */
+const senderKey = (sender: string) => sender.toLowerCase() || "<>";
+const isFinal = (s: RecipientStatus) => FINAL_STATUSES.includes(s);
+
+/** A stable shard per message, so a message's rows sit together in the `active` index. */
+export function activeShard(messageId: string): string {
+  let h = 0;
+  for (let i = 0; i < messageId.length; i++) h = (h * 31 + messageId.charCodeAt(i)) >>> 0;
+  return String(h % ACTIVE_SHARDS);
+}
+
+function strip<T>(item: Record<string, unknown>): T {
+  const out = { ...item };
+  for (const k of INTERNAL) delete out[k];
+  return out as T;
+}
+
+let eventSeq = 0;
+
+export class DynamoTrackingStore implements TrackingStore {
+  readonly tableName: string;
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #retentionSeconds: number;
+
+  constructor(options: DynamoTrackingStoreOptions) {
+    this.tableName = options.tableName;
+    this.#retentionSeconds = (options.retentionDays ?? 30) * 86_400;
+    this.#doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  #expiresAt(from: string): number {
+    const t = Date.parse(from);
+    return Math.floor((Number.isNaN(t) ? Date.now() : t) / 1000) + this.#retentionSeconds;
+  }
+
+  #rowItem(row: RecipientRow): Record<string, unknown> {
+    return {
+      ...row,
+      pk: msgKey(row.messageId),
+      sk: rcptKey(row.recipient),
+      activeShard: isFinal(row.status) ? undefined : activeShard(row.messageId),
+      expiresAt: this.#expiresAt(row.receivedAt),
+    };
+  }
+
+  async put(row: RecipientRow): Promise<void> {
+    await this.#doc.send(new PutCommand({ TableName: this.tableName, Item: this.#rowItem(row) }));
+  }
+
+  async create(row: RecipientRow): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.#rowItem(row),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
+  }
+
+  /** One UpdateItem whose ConditionExpression checks existence and status, so racing deliveries cannot both win. */
+  async update(
+    messageId: string,
+    recipient: string,
+    patch: Partial<RecipientRow>,
+    options: { ifStatusIn?: RecipientStatus[] } = {},
+  ): Promise<boolean> {
+    const names: Record<string, string> = { "#pk": "pk" };
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    const remove: string[] = [];
+    let i = 0;
+    for (const [field, value] of Object.entries(patch)) {
+      if (KEY_FIELDS.has(field)) continue;
+      const n = `#f${i}`;
+      names[n] = field;
+      if (value === undefined) remove.push(n);
+      else {
+        set.push(`${n} = :v${i}`);
+        values[`:v${i}`] = value;
+      }
+      i++;
+    }
+    if (patch.status !== undefined) {
+      names["#active"] = "activeShard";
+      if (isFinal(patch.status)) remove.push("#active");
+      else {
+        set.push("#active = :active");
+        values[":active"] = activeShard(messageId);
+      }
+    }
+    let condition = "attribute_exists(#pk)";
+    if (options.ifStatusIn) {
+      if (options.ifStatusIn.length === 0) return false;
+      names["#status"] = "status";
+      const allowed = options.ifStatusIn.map((s, j) => {
+        values[`:s${j}`] = s;
+        return `:s${j}`;
+      });
+      condition += ` AND #status IN (${allowed.join(", ")})`;
+    }
+    if (set.length === 0 && remove.length === 0) {
+      const row = await this.get(messageId, recipient);
+      return !!row && (!options.ifStatusIn || options.ifStatusIn.includes(row.status));
+    }
+    const expression = [
+      set.length ? `SET ${set.join(", ")}` : "",
+      remove.length ? `REMOVE ${remove.join(", ")}` : "",
+    ].join(" ");
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: msgKey(messageId), sk: rcptKey(recipient) },
+          UpdateExpression: expression.trim(),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
+  }
+
+  async get(messageId: string, recipient: string): Promise<RecipientRow | undefined> {
+    const out = await this.#doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: msgKey(messageId), sk: rcptKey(recipient) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<RecipientRow>(out.Item) : undefined;
+  }
+
+  async listByMessage(messageId: string): Promise<RecipientRow[]> {
+    return (
+      await this.#query({
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :rcpt)",
+        ExpressionAttributeValues: { ":pk": msgKey(messageId), ":rcpt": "RCPT#" },
+        ConsistentRead: true,
+      })
+    ).map((item) => strip<RecipientRow>(item));
+  }
+
+  /** Reads every shard of the sparse `active` index (eventually consistent, as GSIs are). */
+  async listActive(): Promise<RecipientRow[]> {
+    const shards = await Promise.all(
+      Array.from({ length: ACTIVE_SHARDS }, (_, n) =>
+        this.#query({
+          IndexName: IX.active.name,
+          KeyConditionExpression: "activeShard = :s",
+          ExpressionAttributeValues: { ":s": String(n) },
+        }),
+      ),
+    );
+    return shards
+      .flat()
+      .map((item) => strip<RecipientRow>(item))
+      .sort(
+        (a, b) =>
+          a.receivedAt.localeCompare(b.receivedAt) ||
+          a.messageId.localeCompare(b.messageId) ||
+          a.recipient.localeCompare(b.recipient),
+      );
+  }
+
+  async addEvent(event: TrackingEvent): Promise<void> {
+    eventSeq = (eventSeq + 1) % 1e9;
+    const sort = `EVT#${event.at}#${String(eventSeq).padStart(9, "0")}#${randomUUID().slice(0, 8)}`;
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...event,
+          pk: msgKey(event.messageId),
+          sk: sort,
+          eventSort: sort,
+          senderKey: event.sender === undefined ? undefined : senderKey(event.sender),
+          recipientKey: event.recipient?.toLowerCase() || undefined,
+          expiresAt: this.#expiresAt(event.at),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Uses the most selective key: the message's partition, else the recipient or sender index; the
+   * other criteria filter the result. With no criteria it scans, which only an admin tool should do.
+   */
+  async events(query: {
+    messageId?: string;
+    sender?: string;
+    recipient?: string;
+  }): Promise<TrackingEvent[]> {
+    let items: Record<string, unknown>[];
+    if (query.messageId !== undefined) {
+      items = await this.#query({
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :evt)",
+        ExpressionAttributeValues: { ":pk": msgKey(query.messageId), ":evt": "EVT#" },
+        ConsistentRead: true,
+      });
+    } else if (query.recipient !== undefined) {
+      items = await this.#query({
+        IndexName: IX.byRecipient.name,
+        KeyConditionExpression: "recipientKey = :r",
+        ExpressionAttributeValues: { ":r": query.recipient.toLowerCase() },
+      });
+    } else if (query.sender !== undefined) {
+      items = await this.#query({
+        IndexName: IX.bySender.name,
+        KeyConditionExpression: "senderKey = :s",
+        ExpressionAttributeValues: { ":s": senderKey(query.sender) },
+      });
+    } else {
+      items = [];
+      for await (const page of paginateScan(
+        { client: this.#doc },
+        {
+          TableName: this.tableName,
+          FilterExpression: "begins_with(sk, :evt)",
+          ExpressionAttributeValues: { ":evt": "EVT#" },
+        },
+      ))
+        items.push(...(page.Items ?? []));
+    }
+    const lc = (s?: string) => s?.toLowerCase();
+    return items
+      .filter(
+        (e) =>
+          (query.messageId === undefined || e.messageId === query.messageId) &&
+          (query.sender === undefined || e.senderKey === senderKey(query.sender)) &&
+          (query.recipient === undefined || e.recipientKey === lc(query.recipient)),
+      )
+      .sort((a, b) => String(a.eventSort).localeCompare(String(b.eventSort)))
+      .map((e) => strip<TrackingEvent>(e));
+  }
+
+  async #query(input: Omit<QueryCommandInput, "TableName">): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for await (const page of paginateQuery(
+      { client: this.#doc },
+      { TableName: this.tableName, ...input },
+    ))
+      out.push(...(page.Items ?? []));
+    return out;
+  }
+}

@@ -1,0 +1,32 @@
+// Key schemas of the DynamoDB tables, shared by the adapters, the CDK stack and the emulator tests.
+
+/** Records: one item per connector record (see dynamodb-records.ts). */
+export const RECORD_TABLE = { partitionKey: "kind", sortKey: "id" } as const;
+
+/**
+ * Tracking: one table, no transactions (dynalite has none; each write is one conditional item).
+ *
+ * | item          | pk               | sk                          | index keys                                |
+ * | ------------- | ---------------- | --------------------------- | ----------------------------------------- |
+ * | recipient row | `MSG#<msgId>`    | `RCPT#<recipient lc>`       | `activeShard` + `receivedAt` while active |
+ * | event         | `MSG#<msgId>`    | `EVT#<at>#<seq>#<rand>`     | `senderKey`/`recipientKey` + `eventSort`  |
+ *
+ * A message's rows and events share a partition, so Get-Message and the tracking log of one
+ * message are one Query each. `active` is a sparse index: `activeShard` exists only while the
+ * recipient's status is not final, so the queue view reads only undelivered rows; it is spread over
+ * ACTIVE_SHARDS partition keys so a busy relay does not write one hot index partition. `bySender`
+ * and `byRecipient` answer Get-MessageTrackingLog -Sender / -Recipient. Every item carries
+ * `expiresAt` (epoch seconds) for DynamoDB TTL, Exchange's 30-day tracking log age by default.
+ */
+export const TRACKING_TABLE = {
+  partitionKey: "pk",
+  sortKey: "sk",
+  ttlAttribute: "expiresAt",
+  indexes: {
+    active: { name: "active", partitionKey: "activeShard", sortKey: "receivedAt" },
+    bySender: { name: "bySender", partitionKey: "senderKey", sortKey: "eventSort" },
+    byRecipient: { name: "byRecipient", partitionKey: "recipientKey", sortKey: "eventSort" },
+  },
+} as const;
+
+export const ACTIVE_SHARDS = 8;

@@ -1,4 +1,5 @@
 // Shared field schemas for connector records: domain names, address spaces, hosts and ports.
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /** One DNS label: letters, digits, hyphens; not starting or ending with a hyphen (RFC 1035 §2.3.1). */
@@ -56,7 +57,8 @@ export function isIpv4(value: string): boolean {
 }
 
 export function isIpv6(value: string): boolean {
-  return value.includes(":") && IPV6.test(value) && value.split(":").length <= 8;
+  // The character test alone took "10.0.0.5:587" and "cafe.de:25" for IPv6 addresses and lost their port.
+  return value.includes(":") && IPV6.test(value) && ipaddr.IPv6.isValid(value);
 }
 
 /** Parses a host with an optional port; returns undefined when the text is not of that form. */

@@ -1,0 +1,148 @@
+// A scripted SMTP peer (smtp-server on 127.0.0.1:0) for delivery tests: answers per command and per recipient, records what arrived.
+import type { AddressInfo } from "node:net";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+
+/** A reply as the wire shows it, e.g. "451 4.7.1 Try again later" or "550 5.1.1 User unknown". */
+export type SinkReply = string;
+
+/** What the sink answers; a command without an entry is accepted. Tests may change it between attempts. */
+export interface SinkScript {
+  /** Refuse the connection with this greeting reply (e.g. "421 4.3.2 Too busy"). */
+  connect?: SinkReply;
+  mailFrom?: SinkReply;
+  /** Per recipient (lower-case address) or computed; undefined accepts. */
+  rcpt?: Record<string, SinkReply> | ((address: string) => SinkReply | undefined);
+  /** The reply after the message data ("." line). */
+  data?: SinkReply;
+}
+
+export interface SinkOptions {
+  script?: SinkScript;
+  /** Offer STARTTLS with this certificate; without it STARTTLS is neither advertised nor accepted. */
+  tls?: { cert: string; key: string };
+  /** Require AUTH with these credentials before MAIL FROM. */
+  auth?: { username: string; password: string; requireTls?: boolean };
+}
+
+export interface SinkSession {
+  ehlo: string;
+  secure: boolean;
+  authUser?: string;
+}
+
+export interface SinkMessage extends SinkSession {
+  mailFrom: string;
+  /** Recipients the sink accepted for this transaction. */
+  rcptTo: string[];
+  raw: Buffer;
+}
+
+export interface Sink {
+  readonly port: number;
+  readonly host: "127.0.0.1";
+  script: SinkScript;
+  /** Messages the sink accepted with a 2xx after DATA. */
+  readonly received: SinkMessage[];
+  /** Every RCPT TO address the sink saw, accepted or not, in order. */
+  readonly rcptSeen: string[];
+  /** Connections opened to the sink. */
+  readonly connections: number;
+  /** AUTH attempts as "user:ok" or "user:failed". */
+  readonly authAttempts: string[];
+  close(): Promise<void>;
+}
+
+/** Parses "451 4.7.1 Text" into the error smtp-server turns into that reply. */
+function replyError(reply: SinkReply): Error & { responseCode: number } {
+  const m = /^(\d{3})\s*(.*)$/.exec(reply.trim());
+  const err = new Error(m?.[2] || "Error") as Error & { responseCode: number };
+  err.responseCode = Number(m?.[1] ?? 554);
+  return err;
+}
+
+const isAccept = (reply: SinkReply | undefined) => reply === undefined || reply.startsWith("2");
+
+export async function startSink(options: SinkOptions = {}): Promise<Sink> {
+  const received: SinkMessage[] = [];
+  const rcptSeen: string[] = [];
+  const authAttempts: string[] = [];
+  let connections = 0;
+  const state = { script: options.script ?? {} };
+  const disabled: string[] = [];
+  if (!options.tls) disabled.push("STARTTLS");
+  if (!options.auth) disabled.push("AUTH");
+
+  const serverOptions: SMTPServerOptions = {
+    secure: false,
+    logger: false,
+    banner: "sink ready",
+    disabledCommands: disabled,
+    hideSTARTTLS: !options.tls,
+    authOptional: !options.auth,
+    allowInsecureAuth: !options.auth?.requireTls,
+    authMethods: ["PLAIN", "LOGIN"],
+    closeTimeout: 200,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    onConnect(_session, callback) {
+      connections += 1;
+      const r = state.script.connect;
+      callback(isAccept(r) ? null : replyError(r!));
+    },
+    onAuth(auth, _session, callback) {
+      const ok =
+        auth.username === options.auth?.username && auth.password === options.auth?.password;
+      authAttempts.push(`${auth.username}:${ok ? "ok" : "failed"}`);
+      if (!ok) return callback(replyError("535 5.7.8 Authentication credentials invalid"));
+      callback(null, { user: auth.username });
+    },
+    onMailFrom(_address, _session, callback) {
+      const r = state.script.mailFrom;
+      callback(isAccept(r) ? null : replyError(r!));
+    },
+    onRcptTo(address, _session, callback) {
+      const addr = address.address.toLowerCase();
+      rcptSeen.push(addr);
+      const rcpt = state.script.rcpt;
+      const r = typeof rcpt === "function" ? rcpt(addr) : rcpt?.[addr];
+      callback(isAccept(r) ? null : replyError(r!));
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        const r = state.script.data;
+        if (!isAccept(r)) return callback(replyError(r!));
+        received.push({
+          ehlo: session.hostNameAppearsAs,
+          secure: session.secure,
+          ...(session.user ? { authUser: String(session.user) } : {}),
+          mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          rcptTo: session.envelope.rcptTo.map((a) => a.address.toLowerCase()),
+          raw: Buffer.concat(chunks),
+        });
+        callback(null);
+      });
+    },
+  };
+  const server = new SMTPServer(serverOptions);
+  server.on("error", () => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    port,
+    host: "127.0.0.1",
+    get script() {
+      return state.script;
+    },
+    set script(s: SinkScript) {
+      state.script = s;
+    },
+    received,
+    rcptSeen,
+    authAttempts,
+    get connections() {
+      return connections;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

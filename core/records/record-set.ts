@@ -2,6 +2,7 @@
 
 import {
   isUnspecified,
+  parseIp,
   parseRemoteIpRange,
   rangeContains,
   rangesOverlap,
@@ -115,6 +116,8 @@ export function bindingsOverlap(a: string, b: string): boolean {
   const x = bindingOf(a);
   const y = bindingOf(b);
   if (x.port !== y.port) return false;
+  // 0.0.0.0 covers the IPv4 addresses only and :: the IPv6 ones, as the listener binds them.
+  if (parseIp(x.ip)?.family !== parseIp(y.ip)?.family) return false;
   return x.ip === y.ip || isUnspecified(x.ip) || isUnspecified(y.ip);
 }
 
@@ -165,25 +168,30 @@ export function receiveConnectorSetProblems(connectors: ReceiveConnector[]): Rec
   return out;
 }
 
-function duplicates<T>(
+/** Keeps the first record of each id (case-insensitive) and reports the later ones, which are left out. */
+function unique<T>(
   items: T[],
   key: (t: T) => string,
   kind: string,
   field: string,
-): RecordProblem[] {
+  problems: RecordProblem[],
+): T[] {
   const seen = new Set<string>();
-  const out: RecordProblem[] = [];
+  const kept: T[] = [];
   for (const item of items) {
     const k = key(item).toLowerCase();
-    if (seen.has(k))
-      out.push({
+    if (seen.has(k)) {
+      problems.push({
         record: label(kind, key(item)),
         field,
-        message: `another ${kind} has the same ${field}; ${field}s must be unique`,
+        message: `another ${kind} has the same ${field}; ${field}s must be unique (case does not count)`,
       });
+      continue;
+    }
     seen.add(k);
+    kept.push(item);
   }
-  return out;
+  return kept;
 }
 
 /**
@@ -200,12 +208,25 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
     else problems.push(...r.problems);
   }
   const sendConnectors: SendConnector[] = [];
-  for (const c of records.filter((r): r is SendConnector => r.kind === "SendConnector")) {
+  const sendRecords = unique(
+    records.filter((r): r is SendConnector => r.kind === "SendConnector"),
+    (c) => c.name,
+    "SendConnector",
+    "name",
+    problems,
+  );
+  for (const c of sendRecords) {
     const p = sendConnectorProblems(c);
     if (p.length) problems.push(...p);
     else sendConnectors.push(c);
   }
-  const receive = records.filter((r): r is ReceiveConnector => r.kind === "ReceiveConnector");
+  const receive = unique(
+    records.filter((r): r is ReceiveConnector => r.kind === "ReceiveConnector"),
+    (c) => c.name,
+    "ReceiveConnector",
+    "name",
+    problems,
+  );
   const receiveConnectors: ReceiveConnector[] = [];
   for (const c of receive) {
     const p = receiveConnectorSetProblems([...receiveConnectors, c]).filter(
@@ -214,16 +235,22 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
     if (p.length) problems.push(...p);
     else receiveConnectors.push(c);
   }
-  const acceptedDomains = records.filter((r): r is AcceptedDomain => r.kind === "AcceptedDomain");
-  const smtpUsers = records.filter((r): r is SmtpUser => r.kind === "SmtpUser");
+  const acceptedDomains = unique(
+    records.filter((r): r is AcceptedDomain => r.kind === "AcceptedDomain"),
+    (d) => d.domain,
+    "AcceptedDomain",
+    "domain",
+    problems,
+  );
+  const smtpUsers = unique(
+    records.filter((r): r is SmtpUser => r.kind === "SmtpUser"),
+    (u) => u.name,
+    "SmtpUser",
+    "name",
+    problems,
+  );
   const settingsRecords = records.filter(
     (r): r is TransportSettings => r.kind === "TransportSettings",
-  );
-  problems.push(
-    ...duplicates(sendConnectors, (c) => c.name, "SendConnector", "name"),
-    ...duplicates(receiveConnectors, (c) => c.name, "ReceiveConnector", "name"),
-    ...duplicates(acceptedDomains, (d) => d.domain, "AcceptedDomain", "domain"),
-    ...duplicates(smtpUsers, (u) => u.name, "SmtpUser", "name"),
   );
   return {
     sendConnectors,

@@ -120,7 +120,59 @@ describe("cross-field and cross-record rules", () => {
     expect(set.acceptedDomains.map((d) => d.domain)).toEqual(["contoso.com"]);
     expect(set.problems.map(formatProblem)).toEqual([
       expect.stringMatching(/AcceptedDomain "\*": domain: .*open relay/),
-      expect.stringMatching(/^Nonsense: kind: unknown record kind "Nonsense"; use one of SendConnector/),
+      expect.stringMatching(
+        /^Nonsense: kind: unknown record kind "Nonsense"; use one of SendConnector/,
+      ),
+    ]);
+  });
+});
+
+describe("duplicates and binding families", () => {
+  test("a second record with the same id (any case) is reported and left out", () => {
+    const set = buildRecordSet([
+      { kind: "AcceptedDomain", domain: "contoso.com" },
+      { kind: "AcceptedDomain", domain: "CONTOSO.com", domainType: "InternalRelay" },
+      {
+        kind: "SmtpUser",
+        name: "app",
+        passwordHash: "$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ=$aGFzaGhhc2g=",
+      },
+      {
+        kind: "SmtpUser",
+        name: "App",
+        passwordHash: "$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ=$aGFzaGhhc2g=",
+      },
+    ]);
+    expect(set.acceptedDomains).toEqual([expect.objectContaining({ domainType: "Authoritative" })]);
+    expect(set.smtpUsers.map((u) => u.name)).toEqual(["app"]);
+    expect(set.problems.map(formatProblem)).toEqual([
+      expect.stringMatching(
+        /AcceptedDomain "contoso.com": domain: another AcceptedDomain has the same domain/,
+      ),
+      expect.stringMatching(/SmtpUser "App": name: another SmtpUser/),
+    ]);
+  });
+
+  test("0.0.0.0:25 and [::]:25 are different bindings, so IPv4 and IPv6 ranges on them never clash", () => {
+    const rc = (name: string, bindings: string[], remoteIpRanges: string[]) => ({
+      kind: "ReceiveConnector",
+      name,
+      bindings,
+      remoteIpRanges,
+      implicitTls: name === "B",
+    });
+    expect(
+      buildRecordSet([rc("A", ["0.0.0.0:25"], ["0.0.0.0/0"]), rc("B", ["[::]:25"], ["::/0"])])
+        .problems,
+    ).toEqual([]);
+    expect(
+      buildRecordSet([
+        rc("A", ["0.0.0.0:25"], ["0.0.0.0/0"]),
+        rc("B", ["10.0.0.1:25"], ["0.0.0.0/0"]),
+      ]).problems.map(formatProblem),
+    ).toEqual([
+      expect.stringMatching(/differs in implicitTls/),
+      expect.stringMatching(/range 0.0.0.0\/0 is also on "A"/),
     ]);
   });
 });

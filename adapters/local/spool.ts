@@ -231,6 +231,23 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     if (seconds === 0) this.#events.emit("available");
   }
 
+  /**
+   * Makes every in-flight message visible now. Local mode calls it once at start, holding the
+   * RELAY_HOME lock: whatever a previous process had received died with it, so its mail is retried
+   * at once instead of after the visibility timeout. Delayed messages keep their delay.
+   */
+  async releaseInFlight(): Promise<number> {
+    const now = this.#clock.now().getTime();
+    let n = 0;
+    for (const e of this.#entries.values()) {
+      if (e.receiveCount > 0 && e.visibleAt > now && e.handle === undefined) {
+        if (await this.#moveTo(e, { visibleAt: now, receiveCount: e.receiveCount })) n++;
+      }
+    }
+    if (n > 0) this.#events.emit("available");
+    return n;
+  }
+
   /** Resolves when a message may be available: after a send, or when the next delayed one is due, or after `maxWaitMs`. */
   waitForMessages(maxWaitMs: number, signal?: AbortSignal): Promise<void> {
     const now = this.#clock.now().getTime();

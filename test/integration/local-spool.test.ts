@@ -140,3 +140,20 @@ describe("local spool", () => {
     expect((await q.receive()).map((m) => m.body)).toEqual(["wake"]);
   });
 });
+
+test("releaseInFlight makes what a dead process had received visible again, but keeps delays", async () => {
+  const d = await mkdtemp(join(tmpdir(), "spool-"));
+  const clock = new ManualClock();
+  const q = await LocalQueue.open<string>(join(d, "q"), { clock, visibilityTimeoutSeconds: 600 });
+  await q.send("in flight");
+  await q.send("delayed", { delaySeconds: 300 });
+  await q.receive();
+  const restarted = await LocalQueue.open<string>(join(d, "q"), {
+    clock,
+    visibilityTimeoutSeconds: 600,
+  });
+  expect(await restarted.releaseInFlight()).toBe(1);
+  const got = await restarted.receive();
+  expect(got.map((m) => [m.body, m.receiveCount])).toEqual([["in flight", 2]]);
+  await rm(d, { recursive: true, force: true });
+});

@@ -1,0 +1,179 @@
+// One SMTP session: smtp-server's connection with this relay's SMTP mechanics (greeting delay, replies, error limit, AUTH gate).
+import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import { authAllowed } from "#core/receive/policy.ts";
+import type { ReceiveConnector } from "#core/records/receive-connector.ts";
+import type { SmtpUser } from "#core/records/smtp-user.ts";
+import { REPLIES, type SmtpReply } from "#core/replies.ts";
+import { type ProtocolEvent, redactClientLine } from "./protocol-log.ts";
+
+/** What the accept path decided for a connection before smtp-server sees it. */
+export interface SessionPlan {
+  /** The connector serving the session; absent when the session is only told `refusal`. */
+  connector?: ReceiveConnector;
+  /** Answered instead of the greeting, then the connection closes (421 4.3.2 and kin). */
+  refusal?: SmtpReply;
+  /** The 220 text (after "220 "). */
+  greeting: string;
+  /** STARTTLS is on offer (certificate configured, connector lists Tls, not implicit TLS). */
+  startTls: boolean;
+  /** True while the listener shuts down. */
+  draining(): boolean;
+  /** Protocol log of this session, when its connector logs verbosely. */
+  log?: (event: ProtocolEvent, data: string) => void;
+}
+
+type Parsed = Parameters<SMTPConnection["_validateMailParams"]>[0];
+type ParamError = ReturnType<SMTPConnection["_validateMailParams"]>;
+
+/** `5.7.54 Unable to relay…`: the text after the code, which carries its enhanced status code. */
+export const replyText = (r: SmtpReply): string => `${r.enhanced} ${r.text}`;
+const HAS_ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+/**
+ * Replies that count as protocol errors, as Exchange counts them for MaxProtocolErrors: unknown or
+ * malformed commands, bad sequence, and failed AUTH. Policy refusals (550, 530, 452) do not count.
+ */
+const PROTOCOL_ERROR_CODES = new Set([500, 501, 502, 503, 504, 535]);
+
+export class RelayConnection extends SMTPConnection {
+  readonly plan: SessionPlan;
+  /** The user this session authenticated as (AUTH is only possible under TLS). */
+  authUser: SmtpUser | undefined;
+  #protocolErrors = 0;
+  #advertising = false;
+
+  constructor(
+    server: ConstructorParameters<typeof SMTPConnection>[0],
+    socket: ConstructorParameters<typeof SMTPConnection>[1],
+    options: ConstructorParameters<typeof SMTPConnection>[2],
+    plan: SessionPlan,
+  ) {
+    super(server, socket, options);
+    this.plan = plan;
+  }
+
+  /**
+   * smtp-server waits a fixed 100 ms before the greeting to catch early talkers, which caps how
+   * many one-message connections a sender gets through. Here the connector's greetingDelay decides
+   * (0 on submission connectors); a client that talks during it is still dropped by smtp-server.
+   */
+  override init(): void {
+    this._setListeners(() => {
+      const delayMs = (this.plan.connector?.greetingDelay ?? 0) * 1000;
+      if (delayMs <= 0 || this.plan.refusal) return this.connectionReady();
+      setTimeout(() => this.connectionReady(), delayMs).unref();
+    });
+  }
+
+  override _sendGreeting(): void {
+    this.send(220, this.plan.greeting, false);
+  }
+
+  /** True when the session holds no transaction a shutdown should let finish. */
+  get idle(): boolean {
+    return (
+      this._ready &&
+      !this._handlerPending &&
+      !this._dataStream &&
+      this._nextHandler === false &&
+      !this.session.envelope?.mailFrom
+    );
+  }
+
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    let replyCode = code;
+    let text = data;
+    // Our replies carry their enhanced code already; smtp-server would add a second one.
+    let ctx = typeof text === "string" && HAS_ENHANCED.test(text) ? false : context;
+    const max = this.plan.connector?.maxProtocolErrors;
+    if (max !== undefined && PROTOCOL_ERROR_CODES.has(code) && !this._closing) {
+      this.#protocolErrors++;
+      // smtp-server's own fixed limit of 10 unknown commands gives way to the connector's.
+      this._unrecognizedCommands = 0;
+      if (this.#protocolErrors > max) {
+        this.plan.log?.("*", `more than maxProtocolErrors ${max} protocol errors`);
+        replyCode = REPLIES.tooManyErrors.code;
+        text = replyText(REPLIES.tooManyErrors);
+        ctx = false;
+      }
+    }
+    if (this.plan.log && !this._upgrading && !this._closing) {
+      const enhanced = this._getEnhancedStatusCode(replyCode, ctx);
+      const lines = Array.isArray(text) ? text : [text ?? ""];
+      lines.forEach((line, i) => {
+        const sep = i < lines.length - 1 ? "-" : " ";
+        this.plan.log?.(
+          ">",
+          `${replyCode}${sep}${enhanced ? `${enhanced} ` : ""}${line}`.trimEnd(),
+        );
+      });
+    }
+    super.send(replyCode, text, ctx);
+  }
+
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    const line = (command ?? "").toString();
+    this.plan.log?.("<", redactClientLine(line, this._nextHandler !== false));
+    if (this.plan.draining() && this.idle && !this._upgrading && !/^\s*QUIT\b/i.test(line)) {
+      this.send(REPLIES.shuttingDown.code, replyText(REPLIES.shuttingDown));
+      return;
+    }
+    super._onCommand(command, callback);
+  }
+
+  /** AUTH is offered only under TLS, whatever the connector's mechanisms say (authAllowed). */
+  get authOffered(): boolean {
+    return this.secure && !!this.plan.connector && authAllowed(this.plan.connector, this.secure);
+  }
+
+  override _isSupported(command: string): boolean {
+    if (this.#advertising && command.toUpperCase() === "AUTH") return this.authOffered;
+    return super._isSupported(command);
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.#advertising = true;
+    try {
+      super.handler_EHLO(command, () => {
+        this.#advertising = false;
+        callback();
+      });
+    } finally {
+      this.#advertising = false;
+    }
+  }
+
+  /**
+   * RFC 4954 §4: AUTH on a cleartext channel gets 538 5.7.11 when STARTTLS would make it possible
+   * (530 5.7.0 where the connector requires TLS anyway), otherwise 503 5.5.1.
+   */
+  override handler_AUTH(command: Buffer, callback: () => void): void {
+    const connector = this.plan.connector;
+    if (!this.authOffered || !connector) {
+      let reply: SmtpReply = REPLIES.authNotEnabled;
+      if (!this.secure && connector && this.plan.startTls && authAllowed(connector, true))
+        reply = connector.requireTls ? REPLIES.startTlsFirst : REPLIES.authRequiresTls;
+      this.send(reply.code, replyText(reply));
+      callback();
+      return;
+    }
+    super.handler_AUTH(command, callback);
+  }
+
+  /** RFC 1870: a declared SIZE over the connector's maximum is refused at MAIL FROM. */
+  override _validateMailParams(parsed: Parsed): ParamError {
+    const declared = parsed.args ? parsed.args.SIZE : undefined;
+    const max = this.plan.connector?.maxMessageSize;
+    if (typeof declared === "string" && /^\d{1,20}$/.test(declared) && max !== undefined) {
+      if (Number(declared) > max) {
+        this.plan.log?.("*", `declared SIZE ${declared} exceeds maxMessageSize ${max}`);
+        return {
+          code: REPLIES.messageTooLarge.code,
+          message: replyText(REPLIES.messageTooLarge),
+          enhancedCode: null,
+        };
+      }
+    }
+    return super._validateMailParams(parsed);
+  }
+}

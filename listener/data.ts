@@ -1,0 +1,124 @@
+// Reads the DATA stream smtp-server hands over: bare CR/LF, size after the final dot, hop count, key headers.
+import { REPLIES, type SmtpReply } from "#core/replies.ts";
+
+const CR = 0x0d;
+const LF = 0x0a;
+/** Header fields longer than this are not looked into (the body is still kept whole). */
+const HEADER_SCAN_LIMIT = 1024 * 1024;
+/** RFC 5322 §2.1.1: lines are at most 998 characters; a tracking field needs no more. */
+const FIELD_TEXT_LIMIT = 998;
+
+export interface DataLimits {
+  /** The connector's maxMessageSize in bytes, as received (after dot-unstuffing). */
+  maxSize: number;
+  /** The connector's maxHopCount: more Received fields than this is a loop. */
+  maxHopCount: number;
+}
+
+export interface MessageFacts {
+  receivedCount: number;
+  messageId?: string;
+  subject?: string;
+}
+
+export type DataOutcome =
+  | { ok: true; body: Buffer; size: number; facts: MessageFacts }
+  | { ok: false; reply: SmtpReply; reason: string };
+
+/**
+ * Collects one message. smtp-server ends DATA only on CRLF.CRLF and passes bare LF and bare CR
+ * through, so "\n.\r\n" or "\r\n.\n" would reach the next hop intact — and a hop that takes them
+ * for end-of-data would read what follows as new commands (SMTP smuggling, CVE-2023-51766 and
+ * kin). Any bare CR or LF rejects the message (554 5.6.0) rather than being rewritten: the sender
+ * learns about it, and nothing ambiguous is ever queued. Past maxSize the bytes are dropped as
+ * they come (memory stays bounded) and the message is refused once the final dot is in, because
+ * smtp-server's `sizeExceeded` only advises.
+ */
+export class MessageDataReader {
+  readonly #limits: DataLimits;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  #pendingCr = false;
+  #bareLineEnding = false;
+
+  constructor(limits: DataLimits) {
+    this.#limits = limits;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (!this.#bareLineEnding && hasBareLineEnding(chunk, this.#pendingCr)) {
+      this.#bareLineEnding = true;
+    }
+    this.#pendingCr = chunk[chunk.length - 1] === CR;
+    this.#size += chunk.length;
+    if (this.#size <= this.#limits.maxSize) this.#chunks.push(chunk);
+    else this.#chunks.length = 0;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  finish(): DataOutcome {
+    if (this.#bareLineEnding || this.#pendingCr) {
+      return { ok: false, reply: REPLIES.bareLineEnding, reason: "bare CR or LF in DATA" };
+    }
+    if (this.#size > this.#limits.maxSize) {
+      return {
+        ok: false,
+        reply: REPLIES.messageTooLarge,
+        reason: `message of ${this.#size} bytes exceeds maxMessageSize ${this.#limits.maxSize}`,
+      };
+    }
+    const body = Buffer.concat(this.#chunks, this.#size);
+    const facts = readHeaderFacts(body);
+    if (facts.receivedCount > this.#limits.maxHopCount) {
+      return {
+        ok: false,
+        reply: REPLIES.hopCountExceeded,
+        reason: `${facts.receivedCount} Received fields exceed maxHopCount ${this.#limits.maxHopCount}`,
+      };
+    }
+    return { ok: true, body, size: this.#size, facts };
+  }
+}
+
+/** True when a LF is not preceded by CR or a CR is not followed by LF (within the chunk). */
+export function hasBareLineEnding(chunk: Uint8Array, previousWasCr = false): boolean {
+  const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  if (previousWasCr && buf[0] !== LF) return true;
+  for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, i + 1)) {
+    const before = i === 0 ? previousWasCr : buf[i - 1] === CR;
+    if (!before) return true;
+  }
+  // A CR as the last byte is judged with the next chunk.
+  for (let i = buf.indexOf(CR); i >= 0 && i < buf.length - 1; i = buf.indexOf(CR, i + 1)) {
+    if (buf[i + 1] !== LF) return true;
+  }
+  return false;
+}
+
+/** Counts Received fields and picks Message-ID and Subject from the header section (RFC 5322 §2.2). */
+export function readHeaderFacts(message: Buffer): MessageFacts {
+  const scan = message.subarray(0, HEADER_SCAN_LIMIT);
+  const end = scan.subarray(0, 2).equals(Buffer.from("\r\n")) ? 0 : scan.indexOf("\r\n\r\n");
+  const header = scan.subarray(0, end < 0 ? scan.length : end).toString("utf8");
+  const facts: MessageFacts = { receivedCount: 0 };
+  // Unfold: a line starting with whitespace continues the previous field.
+  for (const field of header.split(/\r\n(?![ \t])/)) {
+    const colon = field.indexOf(":");
+    if (colon <= 0) continue;
+    const name = field.slice(0, colon).trim().toLowerCase();
+    const value = () =>
+      field
+        .slice(colon + 1)
+        .replace(/\r\n[ \t]/g, " ")
+        .trim()
+        .slice(0, FIELD_TEXT_LIMIT);
+    if (name === "received") facts.receivedCount++;
+    else if (name === "message-id" && facts.messageId === undefined) facts.messageId = value();
+    else if (name === "subject" && facts.subject === undefined) facts.subject = value();
+  }
+  return facts;
+}

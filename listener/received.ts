@@ -1,0 +1,39 @@
+// The Received trace field this relay adds to every message it accepts (RFC 5321 §4.4, RFC 3848 protocol names).
+
+export interface ReceivedFacts {
+  /** What the client said in HELO/EHLO. */
+  helo: string;
+  clientIp: string;
+  /** The name the listener announces (connector fqdn or host name). */
+  byHost: string;
+  /** smtp-server's transmission type: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA (RFC 3848). */
+  protocol: string;
+  id: string;
+  /** TLS protocol and cipher when the session was encrypted. */
+  tls?: { version: string; cipher: string };
+  at: Date;
+}
+
+/** Keeps a client-chosen value from closing a comment or starting a new line in the field. */
+function token(value: string): string {
+  const t = value.replace(/[^\x21-\x7e]|[()\\;]/g, "?");
+  return t.length > 0 ? t.slice(0, 255) : "unknown";
+}
+
+/** RFC 5322 §3.3 date-time in UTC, e.g. "Tue, 24 Nov 2026 16:05:12 +0000". */
+export function rfc5322Date(at: Date): string {
+  return at.toUTCString().replace(/GMT$/, "+0000");
+}
+
+/** The header as CRLF-terminated text, folded so no line passes 78 characters in the common case. */
+export function receivedHeader(f: ReceivedFacts): string {
+  const ip = f.clientIp.includes(":") ? `IPv6:${f.clientIp}` : f.clientIp;
+  const lines = [
+    `Received: from ${token(f.helo)} ([${ip}])`,
+    `\tby ${token(f.byHost)} (connector-relay) with ${token(f.protocol)} id ${token(f.id)}`,
+  ];
+  if (f.tls) lines.push(`\t(version=${token(f.tls.version)} cipher=${token(f.tls.cipher)})`);
+  lines[lines.length - 1] += ";";
+  lines.push(`\t${rfc5322Date(f.at)}`);
+  return `${lines.join("\r\n")}\r\n`;
+}

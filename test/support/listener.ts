@@ -1,0 +1,116 @@
+// A listener on loopback for tests: in-memory records, queue and message store, captured logs, connectors by name.
+
+import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
+import { MemoryQueue } from "#adapters/memory/queue.ts";
+import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
+import type { SubmittedMessage } from "#core/message.ts";
+import { RecordCache } from "#core/records/cache.ts";
+import type { ListenerConfigInput } from "#listener/config.ts";
+import type { Logger } from "#listener/logger.ts";
+import type { ProtocolLogEntry } from "#listener/protocol-log.ts";
+import { createListener, type Listener } from "#listener/server.ts";
+import { createServerCertificate, createTestCa, type TestCa } from "./tls.ts";
+
+export interface LogLine {
+  level: "info" | "warn" | "error";
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** A receive connector record with test-friendly defaults (no tarpit, verbose protocol log). */
+export function receiveConnector(
+  name: string,
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    kind: "ReceiveConnector",
+    name,
+    bindings: ["127.0.0.1:25"],
+    tarpitInterval: 0,
+    protocolLogging: "Verbose",
+    ...fields,
+  };
+}
+
+export const acceptedDomain = (domain: string, domainType = "Authoritative") => ({
+  kind: "AcceptedDomain",
+  domain,
+  domainType,
+});
+
+let pki: Promise<{ ca: TestCa; cert: { cert: string; key: string } }> | undefined;
+/** One CA and one localhost certificate for every test in the process (generation is slow-ish). */
+export function testPki() {
+  pki ??= (async () => {
+    const ca = await createTestCa();
+    const cert = await createServerCertificate(["localhost", "relay.test"], ca, [
+      "127.0.0.1",
+      "::1",
+    ]);
+    return { ca, cert };
+  })();
+  return pki;
+}
+
+export interface TestListener {
+  listener: Listener;
+  store: MemoryRecordStore;
+  cache: RecordCache;
+  queue: MemoryQueue<SubmittedMessage>;
+  messageStore: MemoryMessageStore;
+  logs: LogLine[];
+  protocol: ProtocolLogEntry[];
+  ca: string;
+  /** The bound port for a declared binding such as "127.0.0.1:25". */
+  port(binding?: string): number;
+  stop(): Promise<void>;
+}
+
+export async function startTestListener(
+  records: Record<string, unknown>[],
+  config: Partial<ListenerConfigInput> = {},
+): Promise<TestListener> {
+  const { ca, cert } = await testPki();
+  const store = new MemoryRecordStore(records);
+  const cache = new RecordCache(store, { ttlMs: 0 });
+  const queue = new MemoryQueue<SubmittedMessage>();
+  const messageStore = new MemoryMessageStore();
+  const logs: LogLine[] = [];
+  const protocol: ProtocolLogEntry[] = [];
+  const at = (level: LogLine["level"]) => (message: string, fields?: Record<string, unknown>) =>
+    logs.push({ level, message, ...(fields ? { fields } : {}) });
+  const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error") };
+  const listener = createListener({
+    records: cache,
+    queue,
+    messageStore,
+    logger,
+    protocolLog: { write: (e) => protocol.push(e) },
+    config: {
+      hostName: "relay.test",
+      tls: { cert: cert.cert, key: cert.key },
+      bindPorts: { "25": 0, "587": 0, "465": 0, "2525": 0 },
+      shutdownDeadlineMs: 2_000,
+      reloadIntervalMs: 60_000,
+      ...config,
+    },
+  });
+  await listener.start();
+  return {
+    listener,
+    store,
+    cache,
+    queue,
+    messageStore,
+    logs,
+    protocol,
+    ca: ca.cert,
+    port(binding = "127.0.0.1:25") {
+      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(binding);
+      const found = listener.addresses().find((a) => a.ip === m?.[1] && String(a.port) === m?.[2]);
+      if (!found) throw new Error(`not bound: ${binding}`);
+      return found.actualPort;
+    },
+    stop: () => listener.stop(),
+  };
+}

@@ -1,0 +1,95 @@
+// `npm start`: runs connector-relay in local mode and tells the admin where it listens and keeps its state.
+import type { ReceiveConnector } from "#core/records/receive-connector.ts";
+import { RelayHomeLockedError } from "./home.ts";
+import { type LocalRelay, startLocalRelay } from "./relay.ts";
+
+function describeConnector(c: ReceiveConnector): string {
+  const relay = c.grantedPermissions.includes("AnonymousUsers:AcceptAnyRecipient");
+  const auth = c.authMechanisms.some((m) => m.startsWith("BasicAuth"));
+  const parts = [
+    c.implicitTls ? "implicit TLS" : c.authMechanisms.includes("Tls") ? "STARTTLS" : "no TLS",
+    auth ? "AUTH after TLS" : "anonymous",
+    relay
+      ? `relay allowed from ${c.remoteIpRanges.join(", ")}`
+      : c.permissionGroups.includes("Users")
+        ? "authenticated users may relay"
+        : "accepted domains only",
+  ];
+  return parts.join(", ");
+}
+
+function banner(relay: LocalRelay): string {
+  const set = relay.records.current;
+  const lines = ["connector-relay is running in local mode", `  state:      ${relay.home.root}`];
+  const byBinding = new Map<string, string[]>();
+  for (const c of set?.receiveConnectors.filter((x) => x.enabled) ?? []) {
+    for (const b of c.bindings)
+      byBinding.set(b, [...(byBinding.get(b) ?? []), `"${c.name}" (${describeConnector(c)})`]);
+  }
+  const bound = relay.listener.addresses();
+  lines.push(
+    `  listening:  ${bound.map((a) => `${a.ip.includes(":") ? `[${a.ip}]` : a.ip}:${a.actualPort}`).join(", ")}`,
+  );
+  for (const [binding, names] of byBinding)
+    lines.push(`              ${binding}  ${names.join("; ")}`);
+  const send = set?.sendConnectors.filter((c) => c.enabled) ?? [];
+  lines.push(
+    `  sending:    ${send.map((c) => `"${c.name}" ${c.addressSpaces.map((a) => `${a.domain};${a.cost}`).join(",")} ${c.dnsRoutingEnabled ? "by MX" : `via ${c.smartHosts.join(", ")}`}`).join("; ") || "no send connector yet: relay send-connector new --name ... --address-spaces '*;1'"}`,
+  );
+  if (relay.seeded) {
+    lines.push(
+      "  first start: created the default connectors (relay receive-connector get / relay send-connector get)",
+    );
+    lines.push("  add a user for port 2587: RELAY_PASSWORD='...' npx relay user new --name app");
+  }
+  if (relay.tls.generated)
+    lines.push(
+      `  TLS:        generated a self-signed certificate at ${relay.tls.source} (set RELAY_TLS_CERT and RELAY_TLS_KEY to use your own)`,
+    );
+  if (relay.recovered > 0)
+    lines.push(
+      `  recovered:  ${relay.recovered} message(s) that were in progress when the relay last stopped`,
+    );
+  lines.push(
+    "  try:        swaks --server 127.0.0.1:2525 --from app@example.com --to someone@example.net",
+  );
+  lines.push("  queues:     npx relay queue get    logs: " + relay.home.protocolLogs);
+  return `${lines.join("\n")}\n`;
+}
+
+async function main(): Promise<void> {
+  let relay: LocalRelay;
+  try {
+    relay = await startLocalRelay({
+      ...(process.env.RELAY_HEALTH_PORT
+        ? { healthPort: Number(process.env.RELAY_HEALTH_PORT) }
+        : {}),
+    });
+  } catch (error) {
+    if (error instanceof RelayHomeLockedError) {
+      process.stderr.write(`connector-relay: ${error.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`connector-relay: could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(banner(relay));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`connector-relay: ${signal} again, exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    process.stdout.write(
+      `connector-relay: ${signal}: stopping (sessions may finish; press Ctrl-C again to exit at once)\n`,
+    );
+    await relay.stop();
+    process.stdout.write("connector-relay: stopped\n");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+await main();

@@ -22,6 +22,13 @@ export interface SinkOptions {
   tls?: { cert: string; key: string };
   /** Require AUTH with these credentials before MAIL FROM. */
   auth?: { username: string; password: string; requireTls?: boolean };
+  /**
+   * Loopback address to bind (default 127.0.0.1). MX hosts share the connector's port, so tests
+   * give each MX host its own 127.0.0.x on one port.
+   */
+  host?: string;
+  /** Port to bind; default 0 (any free port). */
+  port?: number;
 }
 
 export interface SinkSession {
@@ -39,7 +46,7 @@ export interface SinkMessage extends SinkSession {
 
 export interface Sink {
   readonly port: number;
-  readonly host: "127.0.0.1";
+  readonly host: string;
   script: SinkScript;
   /** Messages the sink accepted with a 2xx after DATA. */
   readonly received: SinkMessage[];
@@ -126,11 +133,15 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   };
   const server = new SMTPServer(serverOptions);
   server.on("error", () => {});
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
-    host: "127.0.0.1",
+    host,
     get script() {
       return state.script;
     },

@@ -1,0 +1,124 @@
+// One delivery attempt of a job: SMTP transactions through the targets in order, failing over while the answer is only "not now".
+import type { RecipientOutcome } from "../message.ts";
+import { networkFailure } from "../outcome.ts";
+import type { CourierRequest, CourierTls } from "../ports.ts";
+import type { SendConnector } from "../records/send-connector.ts";
+import type { SmtpReply } from "../replies.ts";
+import type { DeliverDeps } from "./deps.ts";
+import type { Target } from "./targets.ts";
+
+/**
+ * Exchange's TLS settings as a courier policy. Without requireTls TLS is opportunistic and
+ * unauthenticated (RFC 7435: better than clear text, never a reason to fail); BasicAuthRequireTls
+ * makes TLS required because credentials must not cross in clear.
+ */
+export function courierTls(c: SendConnector): CourierTls {
+  if (!c.requireTls)
+    return {
+      mode: c.smartHostAuthMechanism === "BasicAuthRequireTls" ? "required" : "opportunistic",
+      validate: "none",
+    };
+  if (c.tlsAuthLevel === "CertificateValidation")
+    return { mode: "required", validate: "certificate" };
+  if (c.tlsAuthLevel === "DomainValidation") {
+    const tls: CourierTls = { mode: "required", validate: "domain" };
+    if (c.tlsDomain) tls.servername = c.tlsDomain;
+    return tls;
+  }
+  return { mode: "required", validate: "none" };
+}
+
+export type Credentials =
+  | { ok: true; auth?: { username: string; password: string } }
+  | { ok: false; reply: SmtpReply };
+
+/** Smart host credentials from the secret named on the connector: JSON {"username","password"}. */
+export async function smartHostCredentials(
+  deps: DeliverDeps,
+  c: SendConnector,
+): Promise<Credentials> {
+  if (c.smartHostAuthMechanism === "None" || !c.smartHostAuthSecret) return { ok: true };
+  try {
+    const value = JSON.parse(await deps.secrets.get(c.smartHostAuthSecret)) as {
+      username?: unknown;
+      password?: unknown;
+    };
+    if (typeof value.username !== "string" || typeof value.password !== "string")
+      throw new Error("the secret needs string fields username and password");
+    return { ok: true, auth: { username: value.username, password: value.password } };
+  } catch (error) {
+    // Our configuration, not the message: transient, so mail waits until the secret is fixed.
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      reply: {
+        code: 451,
+        enhanced: "4.7.0",
+        text: `Smart host credentials "${c.smartHostAuthSecret}" unavailable: ${why}`,
+      },
+    };
+  }
+}
+
+export interface AttemptInput {
+  connector: SendConnector;
+  targets: Target[];
+  ehloName: string;
+  mailFrom: string;
+  recipients: string[];
+  raw: Uint8Array;
+  auth?: { username: string; password: string };
+  /** Prefix of protocol log session ids. */
+  sessionPrefix: string;
+}
+
+/**
+ * Tries targets in order with the recipients still open. It moves on only when nothing was decided
+ * on a host (every recipient transient: connection failure, 4xx greeting/MAIL, TLS failure): RFC
+ * 5321 §5.1 says to try the next MX then, and a smart host that is down fails over the same way. A
+ * host that delivered or refused some recipients is working; its 4xx for the others stand.
+ */
+export async function attemptDelivery(
+  deps: DeliverDeps,
+  input: AttemptInput,
+): Promise<RecipientOutcome[]> {
+  const results = new Map<string, RecipientOutcome>();
+  let open = input.recipients;
+  const max = deps.maxConnectionsPerAttempt ?? 10;
+  const tls = courierTls(input.connector);
+  const verbose = input.connector.protocolLogging === "Verbose" && deps.protocolLog;
+  for (const [i, target] of input.targets.slice(0, max).entries()) {
+    const session = `${input.sessionPrefix}.${i + 1}`;
+    const remote = `${target.host}[${target.address}]:${target.port}`;
+    const request: CourierRequest = {
+      host: target.host,
+      address: target.address,
+      port: target.port,
+      ehloName: input.ehloName,
+      tls,
+      mailFrom: input.mailFrom,
+      recipients: open,
+      raw: input.raw,
+    };
+    if (input.auth) request.auth = input.auth;
+    if (verbose)
+      request.protocolLog = (direction, line) =>
+        verbose.write({
+          at: deps.clock.now(),
+          connector: input.connector.name,
+          session,
+          remote,
+          direction,
+          line,
+        });
+    const outcomes = await deps.courier.send(request);
+    for (const o of outcomes) results.set(o.recipient.toLowerCase(), o);
+    const decided = outcomes.some((o) => o.status !== "transient");
+    open = outcomes.filter((o) => o.status === "transient").map((o) => o.recipient);
+    if (open.length === 0 || decided) break;
+  }
+  const none = networkFailure("connect", "no server to connect to");
+  return input.recipients.map(
+    (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", reply: none },
+  );
+}

@@ -1,0 +1,65 @@
+// Message bodies in queue messages: inline when small, by claim check when large; reading them back; dropping them when done.
+import type { BodyRef } from "../message.ts";
+import { FINAL_STATUSES, type MessageStore, type TrackingStore } from "../ports.ts";
+import { DEFAULT_INLINE_BODY_LIMIT, type RelayDeps } from "./deps.ts";
+
+export function decodeInline(ref: { inline: string }): Uint8Array {
+  return new Uint8Array(Buffer.from(ref.inline, "base64"));
+}
+
+/** The raw message; rejects with NotFoundError when a claim-checked body is gone. */
+export async function readBody(store: MessageStore, ref: BodyRef): Promise<Uint8Array> {
+  return "inline" in ref ? decodeInline(ref) : store.get(ref.storeKey);
+}
+
+/** Inline up to the limit, else stored under `key` (the relay message id) and referenced. */
+export async function bodyRefFor(deps: RelayDeps, key: string, raw: Uint8Array): Promise<BodyRef> {
+  if (raw.byteLength <= (deps.inlineBodyLimit ?? DEFAULT_INLINE_BODY_LIMIT))
+    return { inline: Buffer.from(raw).toString("base64") };
+  await deps.messages.put(key, raw);
+  return { storeKey: key };
+}
+
+/**
+ * The body a delivery job carries: the submission's own reference, unless it is inline and larger
+ * than the limit (a listener with a higher threshold), in which case it moves to the store.
+ */
+export async function jobBodyRef(deps: RelayDeps, key: string, ref: BodyRef): Promise<BodyRef> {
+  if ("storeKey" in ref) return ref;
+  const raw = decodeInline(ref);
+  return raw.byteLength <= (deps.inlineBodyLimit ?? DEFAULT_INLINE_BODY_LIMIT)
+    ? ref
+    : bodyRefFor(deps, key, raw);
+}
+
+/** The header block of a raw message (up to the first empty line), CRLF line ends. */
+export function headerBlock(raw: Uint8Array): string {
+  const text = Buffer.from(raw).toString("utf8");
+  const end = text.search(/\r?\n\r?\n/);
+  return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n/g, "\r\n");
+}
+
+/** The first value of a header field, unfolded. */
+export function headerField(headers: string, name: string): string | undefined {
+  const unfolded = headers.replace(/\r?\n[ \t]+/g, " ");
+  const prefix = `${name.toLowerCase()}:`;
+  const line = unfolded.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(prefix));
+  return line?.slice(prefix.length).trim();
+}
+
+/**
+ * Deletes a claim-checked body once every recipient row of the message is final: other jobs of
+ * the same message (other domains, deferred recipients) still read it until then.
+ */
+export async function dropBodyIfDone(
+  tracking: TrackingStore,
+  store: MessageStore,
+  messageId: string,
+  ref: BodyRef,
+): Promise<boolean> {
+  if (!("storeKey" in ref)) return false;
+  const rows = await tracking.listByMessage(messageId);
+  if (rows.length === 0 || !rows.every((r) => FINAL_STATUSES.includes(r.status))) return false;
+  await store.delete(ref.storeKey);
+  return true;
+}

@@ -1,0 +1,91 @@
+// Emitting NDRs and delay DSNs: built by core/dsn.ts, sent from <> back through the submission queue to be routed like any mail.
+import { buildDsn, DsnNotAllowedError, type DsnRecipient, shouldSendDsn } from "../dsn.ts";
+import { newMessageId } from "../ids.ts";
+import type { BodyRef, Origin, SubmittedMessage } from "../message.ts";
+import type { TransportSettings } from "../records/transport-settings.ts";
+import { bodyRefFor, headerBlock, headerField, readBody } from "./body.ts";
+import { logOf, type RelayDeps } from "./deps.ts";
+
+/** The relay's own name: TransportSettings.hostName, else the runtime's, else "localhost". */
+export function relayHostName(settings: TransportSettings, deps: RelayDeps): string {
+  return settings.hostName ?? deps.hostName ?? "localhost";
+}
+
+export function postmasterOf(settings: TransportSettings, deps: RelayDeps): string {
+  return settings.postmaster || `postmaster@${relayHostName(settings, deps)}`;
+}
+
+export interface OriginalMessage {
+  id: string;
+  sender: string;
+  receivedAt: string;
+  body: BodyRef;
+  /** Known to route; delivery jobs do not carry it, and there the null-sender rule alone applies. */
+  origin?: Origin;
+}
+
+export type DsnResult = { sent: true; dsnMessageId: string } | { sent: false; reason: string };
+
+/**
+ * Sends one DSN about `recipients` of `original` to its envelope sender. Never for a null sender
+ * or about the relay's own reports (RFC 5321 §4.5.5, which is what prevents NDR loops): then it
+ * resolves `{ sent: false }`. Rejects when the original body cannot be read or the queue refuses,
+ * so the caller's job is retried rather than the report lost.
+ */
+export async function sendDsn(
+  deps: RelayDeps,
+  settings: TransportSettings,
+  kind: "failure" | "delay",
+  original: OriginalMessage,
+  recipients: DsnRecipient[],
+): Promise<DsnResult> {
+  if (recipients.length === 0) return { sent: false, reason: "no recipients to report" };
+  if (original.origin && !shouldSendDsn(original.sender, original.origin))
+    return { sent: false, reason: "the original is itself a report" };
+  const now = deps.clock.now();
+  const headers = headerBlock(await readBody(deps.messages, original.body));
+  let dsn: ReturnType<typeof buildDsn>;
+  try {
+    dsn = buildDsn({
+      kind,
+      reportingMta: relayHostName(settings, deps),
+      postmaster: postmasterOf(settings, deps),
+      originalSender: original.sender,
+      originalMessageId: original.id,
+      arrivalDate: new Date(original.receivedAt),
+      now,
+      recipients,
+      originalHeaders: headers,
+    });
+  } catch (error) {
+    if (error instanceof DsnNotAllowedError) return { sent: false, reason: error.message };
+    throw error;
+  }
+  const id = newMessageId(now);
+  const dsnHeaders = headerBlock(dsn.raw);
+  const message: SubmittedMessage = {
+    id,
+    receivedAt: now.toISOString(),
+    envelope: { mailFrom: dsn.mailFrom, rcptTo: [dsn.to] },
+    size: dsn.raw.byteLength,
+    body: await bodyRefFor(deps, id, dsn.raw),
+    origin: { type: "dsn", aboutMessageId: original.id },
+  };
+  const subject = headerField(dsnHeaders, "Subject");
+  if (subject) message.subject = subject;
+  const internetId = headerField(dsnHeaders, "Message-ID");
+  if (internetId) message.internetMessageId = internetId;
+  await deps.submissionQueue.send(message);
+  await deps.tracking.addEvent({
+    messageId: original.id,
+    sender: original.sender,
+    at: now.toISOString(),
+    event: "DSN",
+    source: "DSN",
+    detail: `${kind === "failure" ? "NDR" : "delay DSN"} ${id} to ${dsn.to} for ${recipients
+      .map((r) => `${r.recipient} (${r.status})`)
+      .join(", ")}`,
+  });
+  logOf(deps).info("DSN queued", { kind, messageId: original.id, dsnMessageId: id });
+  return { sent: true, dsnMessageId: id };
+}

@@ -1,0 +1,182 @@
+// Use case "deliver": one delivery job becomes one SMTP attempt (with failover), then tracking, retry, NDR.
+import type { DeliveryJob, RecipientOutcome } from "../message.ts";
+import { REMOTE_PERMANENT } from "../outcome.ts";
+import { FINAL_STATUSES } from "../ports.ts";
+import type { RecordSet } from "../records/record-set.ts";
+import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
+import { dropBodyIfDone, readBody } from "./body.ts";
+import { relayHostName } from "./bounce.ts";
+import { type DeliverDeps, logOf } from "./deps.ts";
+import { deliveryJobId, planRoutes } from "./plan.ts";
+import { describeError, isLastReceive, recordPoison } from "./poison.ts";
+import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
+import { resolveTargets } from "./targets.ts";
+
+export type DeliverResult =
+  | { kind: "waiting"; notBefore: string }
+  | { kind: "nothing-to-do"; reason: string }
+  | { kind: "rerouted"; jobs: string[]; settled: SettleResult }
+  | ({ kind: "attempted" } & SettleResult);
+
+/**
+ * The recipients this job may still act on. A row that is final or Suspended is left alone; a row
+ * whose attempt count is past the job's belongs to a newer job (this one is a redelivered
+ * duplicate). A missing row (the job overtook route's bookkeeping) is created.
+ */
+async function openRecipients(deps: DeliverDeps, job: DeliveryJob, at: string): Promise<string[]> {
+  const open: string[] = [];
+  for (const recipient of job.recipients) {
+    let row = await deps.tracking.get(job.messageId, recipient);
+    if (!row) {
+      row = {
+        messageId: job.messageId,
+        recipient,
+        sender: job.mailFrom,
+        status: "Routed",
+        receivedAt: job.receivedAt,
+        updatedAt: at,
+        connector: job.connector,
+        nextHop: job.nextHopKey,
+        attempts: job.attempts,
+        jobId: job.jobId,
+        size: job.size,
+      };
+      await deps.tracking.create(row);
+    }
+    if (FINAL_STATUSES.includes(row.status) || row.status === "Suspended") continue;
+    if (row.attempts > job.attempts) continue;
+    open.push(recipient);
+  }
+  return open;
+}
+
+/**
+ * The job's connector was deleted, disabled or switched between MX and smart hosts since routing:
+ * route the open recipients again, as Exchange re-routes a queue whose connector went away. The
+ * job's origin is unknown here, so connectors scoped to receive connectors are not candidates.
+ */
+async function reroute(
+  deps: DeliverDeps,
+  set: RecordSet,
+  job: DeliveryJob,
+  open: string[],
+  now: Date,
+): Promise<DeliverResult> {
+  const plan = planRoutes(set.sendConnectors, { sender: job.mailFrom, size: job.size }, open);
+  const jobs: string[] = [];
+  for (const g of plan.groups) {
+    const next: DeliveryJob = {
+      ...job,
+      jobId: deliveryJobId(job.messageId, g.connector.name, g.nextHopKey),
+      connector: g.connector.name,
+      nextHop: g.nextHop,
+      nextHopKey: g.nextHopKey,
+      recipients: g.recipients,
+    };
+    delete next.notBefore;
+    await deps.deliveryQueue.send(next);
+    jobs.push(next.jobId);
+    for (const r of g.recipients)
+      await deps.tracking.update(
+        job.messageId,
+        r,
+        { connector: g.connector.name, nextHop: g.nextHopKey, jobId: next.jobId },
+        { ifStatusIn: ["Queued", "Routed", "Deferred"] },
+      );
+  }
+  const unroutable: RecipientOutcome[] = plan.unroutable.map((u) => ({
+    recipient: u.recipient,
+    status: "permanent",
+    reply: REMOTE_PERMANENT.unroutable(`no route to ${u.domain}`),
+  }));
+  const settled = await settle(deps, set.settings, job, unroutable, now);
+  logOf(deps).warn("job rerouted", { jobId: job.jobId, connector: job.connector, jobs });
+  return { kind: "rerouted", jobs, settled };
+}
+
+async function attempt(
+  deps: DeliverDeps,
+  set: RecordSet,
+  job: DeliveryJob,
+  open: string[],
+): Promise<RecipientOutcome[] | "reroute"> {
+  const connector = set.sendConnectors.find((c) => c.name === job.connector && c.enabled);
+  if (!connector || connector.dnsRoutingEnabled !== (job.nextHop.type === "mx")) return "reroute";
+  const targets = await resolveTargets(deps.dns, connector, job.nextHop, deps.random);
+  if (!targets.ok) {
+    const { status, reply } = targets;
+    return open.map((recipient) => ({ recipient, status, reply }));
+  }
+  const credentials = await smartHostCredentials(deps, connector);
+  if (!credentials.ok) {
+    const reply = credentials.reply;
+    return open.map((recipient) => ({ recipient, status: "transient", reply }));
+  }
+  return attemptDelivery(deps, {
+    connector,
+    targets: targets.targets,
+    ehloName: connector.fqdn ?? relayHostName(set.settings, deps),
+    mailFrom: job.mailFrom,
+    recipients: open,
+    raw: await readBody(deps.messages, job.body),
+    ...(credentials.auth ? { auth: credentials.auth } : {}),
+    sessionPrefix: `${job.jobId}.${job.attempts + 1}`,
+  });
+}
+
+async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResult> {
+  const now = deps.clock.now();
+  const set = await deps.records.get();
+  if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) {
+    await deps.deliveryQueue.send(job, {
+      delaySeconds: queueDelaySeconds(new Date(job.notBefore), now),
+    });
+    return { kind: "waiting", notBefore: job.notBefore };
+  }
+  const open = await openRecipients(deps, job, now.toISOString());
+  if (open.length === 0) {
+    await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);
+    return {
+      kind: "nothing-to-do",
+      reason: "every recipient is final, suspended or owned by a newer job",
+    };
+  }
+  const outcomes = await attempt(deps, set, job, open);
+  if (outcomes === "reroute") return reroute(deps, set, job, open, now);
+  const settled = await settle(deps, set.settings, job, outcomes, deps.clock.now());
+  logOf(deps).info("delivery attempt", {
+    jobId: job.jobId,
+    messageId: job.messageId,
+    connector: job.connector,
+    nextHop: job.nextHopKey,
+    attempt: job.attempts + 1,
+    ...settled,
+  });
+  return { kind: "attempted", ...settled };
+}
+
+/**
+ * Delivers one job. `receiveCount` is the queue's count for this message: when processing fails on
+ * the last receive before the dead-letter queue, the reason is written to tracking, then the error
+ * is rethrown so the queue keeps (and eventually dead-letters) the job.
+ */
+export async function deliverJob(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  receiveCount = 1,
+): Promise<DeliverResult> {
+  try {
+    return await deliver(deps, job);
+  } catch (error) {
+    if (isLastReceive(deps, receiveCount))
+      await recordPoison(deps, {
+        queue: "delivery",
+        messageId: job.messageId,
+        recipients: job.recipients,
+        sender: job.mailFrom,
+        reason: describeError(error),
+        receiveCount,
+      });
+    throw error;
+  }
+}

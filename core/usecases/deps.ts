@@ -1,0 +1,85 @@
+// What the route and deliver use cases need from a runtime: ports plus a few tunables, all injected.
+import type { DeliveryJob, SubmittedMessage } from "../message.ts";
+import type {
+  Clock,
+  DnsResolver,
+  MessageStore,
+  QueueProducer,
+  SecretStore,
+  SmtpCourier,
+  TrackingStore,
+} from "../ports.ts";
+import type { RecordSet } from "../records/record-set.ts";
+
+/** Structured logging, shaped so Powertools' Logger fits (message first, then extra attributes). */
+export interface UseCaseLog {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export const SILENT_LOG: UseCaseLog = { info() {}, warn() {}, error() {} };
+
+/** The validated records; RecordCache fits (it refreshes after its TTL). */
+export interface RecordSource {
+  get(): Promise<RecordSet>;
+}
+
+/** One line of a send connector's protocol log (Exchange's SmtpSend log, enabled per connector with Verbose). */
+export interface SendProtocolLogLine {
+  at: Date;
+  connector: string;
+  /** One id per SMTP session, so interleaved sessions can be told apart. */
+  session: string;
+  remote: string;
+  /** ">" client command, "<" server reply, "*" client-side event (connect, TLS, errors). */
+  direction: "<" | ">" | "*";
+  line: string;
+}
+
+export interface SendProtocolLog {
+  write(line: SendProtocolLogLine): void;
+}
+
+/** Shared by route, deliver and the DSN they emit. */
+export interface RelayDeps {
+  records: RecordSource;
+  tracking: TrackingStore;
+  messages: MessageStore;
+  /** NDRs and delay DSNs re-enter here and are routed like any message. */
+  submissionQueue: QueueProducer<SubmittedMessage>;
+  deliveryQueue: QueueProducer<DeliveryJob>;
+  clock: Clock;
+  log?: UseCaseLog;
+  /** This machine's name, used when TransportSettings.hostName is unset (EHLO, Reporting-MTA). */
+  hostName?: string;
+  /**
+   * Raw bodies up to this many bytes travel inline (base64) in queue messages; larger ones go to
+   * the message store (claim check). Default 192 KiB: 256 KiB of base64, inside the classic SQS
+   * message limit with room for the envelope.
+   */
+  inlineBodyLimit?: number;
+  /**
+   * The queue's redrive maxReceiveCount. On that receive a failing message's reason is written to
+   * tracking before SQS moves it to the dead-letter queue. Default 5.
+   */
+  maxReceiveCount?: number;
+}
+
+export type RouteDeps = RelayDeps;
+
+export interface DeliverDeps extends RelayDeps {
+  dns: DnsResolver;
+  courier: SmtpCourier;
+  secrets: SecretStore;
+  protocolLog?: SendProtocolLog;
+  /** SMTP connections tried per attempt across MX hosts, addresses and smart hosts. Default 10. */
+  maxConnectionsPerAttempt?: number;
+  /** For shuffling MX hosts of equal preference; injectable so tests can fix the order. */
+  random?: () => number;
+}
+
+export const DEFAULT_INLINE_BODY_LIMIT = 192 * 1024;
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
+export const logOf = (deps: RelayDeps): UseCaseLog => deps.log ?? SILENT_LOG;

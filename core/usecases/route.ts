@@ -1,0 +1,208 @@
+// Use case "route": a submitted message becomes tracking rows and one delivery job per (send connector, next hop).
+import type { DsnRecipient } from "../dsn.ts";
+import type { DeliveryJob, SubmittedMessage } from "../message.ts";
+import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
+import type { RecipientRow } from "../ports.ts";
+import { dropBodyIfDone, jobBodyRef } from "./body.ts";
+import { type DsnResult, sendDsn } from "./bounce.ts";
+import { logOf, type RouteDeps } from "./deps.ts";
+import { deliveryJobId, planRoutes } from "./plan.ts";
+import { describeError, isLastReceive, recordPoison } from "./poison.ts";
+
+export interface RoutedJob {
+  jobId: string;
+  connector: string;
+  nextHopKey: string;
+  recipients: string[];
+}
+
+export interface RouteOutcome {
+  messageId: string;
+  jobs: RoutedJob[];
+  unroutable: string[];
+  /** Recipients an earlier run already routed: this was a redelivered submission. */
+  alreadyRouted: string[];
+  ndr?: DsnResult;
+}
+
+function uniqueRecipients(rcptTo: string[]): string[] {
+  const seen = new Set<string>();
+  return rcptTo.filter((r) => {
+    const k = r.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Order matters for at-least-once queues without transactions:
+ *  1. rows are created as Queued (conditional create), so the message is visible and no delivery
+ *     job can find "every row final" and drop the body while other recipients are still unrouted;
+ *  2. jobs are emitted (deterministic ids);
+ *  3. NDRs for unroutable recipients are queued;
+ *  4. only then rows move on (Routed / Failed).
+ * A crash anywhere leaves Queued rows, so the redelivered submission emits those jobs again: a
+ * duplicate job, which deliver's tracking check makes harmless, never a lost one.
+ */
+async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteOutcome> {
+  const now = deps.clock.now().toISOString();
+  const set = await deps.records.get();
+  const recipients = uniqueRecipients(message.envelope.rcptTo);
+  const sender = message.envelope.mailFrom;
+  const base = {
+    messageId: message.id,
+    sender,
+    receivedAt: message.receivedAt,
+    updatedAt: now,
+    attempts: 0,
+    size: message.size,
+    ...(message.subject ? { subject: message.subject } : {}),
+    ...(message.internetMessageId ? { internetMessageId: message.internetMessageId } : {}),
+  };
+  for (const recipient of recipients)
+    await deps.tracking.create({ ...base, recipient, status: "Queued" });
+  const rows = new Map(
+    (await deps.tracking.listByMessage(message.id)).map((r) => [r.recipient.toLowerCase(), r]),
+  );
+  const pending = recipients.filter(
+    (r) => (rows.get(r.toLowerCase())?.status ?? "Queued") === "Queued",
+  );
+  const alreadyRouted = recipients.filter((r) => !pending.includes(r));
+  const outcome: RouteOutcome = { messageId: message.id, jobs: [], unroutable: [], alreadyRouted };
+  if (pending.length === 0) return outcome;
+
+  const plan = planRoutes(
+    set.sendConnectors,
+    {
+      sender,
+      size: message.size,
+      ...(message.origin.type === "smtp"
+        ? { sourceConnector: message.origin.receiveConnector }
+        : {}),
+    },
+    pending,
+  );
+
+  const body = plan.groups.length ? await jobBodyRef(deps, message.id, message.body) : message.body;
+  for (const g of plan.groups) {
+    const job: DeliveryJob = {
+      jobId: deliveryJobId(message.id, g.connector.name, g.nextHopKey),
+      messageId: message.id,
+      connector: g.connector.name,
+      nextHop: g.nextHop,
+      nextHopKey: g.nextHopKey,
+      mailFrom: sender,
+      recipients: g.recipients,
+      body,
+      size: message.size,
+      receivedAt: message.receivedAt,
+      attempts: 0,
+      firstSeenAt: now,
+      ...(message.internetMessageId ? { internetMessageId: message.internetMessageId } : {}),
+    };
+    await deps.deliveryQueue.send(job);
+    outcome.jobs.push({
+      jobId: job.jobId,
+      connector: job.connector,
+      nextHopKey: job.nextHopKey,
+      recipients: job.recipients,
+    });
+  }
+
+  if (plan.unroutable.length) {
+    // The sender sees a generic reason; the connector-by-connector verdict goes to LastError.
+    const ndr: DsnRecipient[] = plan.unroutable.map((u) => ({
+      recipient: u.recipient,
+      action: "failed",
+      status: "5.4.4",
+      diagnostic: REMOTE_PERMANENT.unroutable(`no route to ${u.domain}`),
+      lastAttemptAt: new Date(now),
+    }));
+    outcome.ndr = await sendDsn(
+      deps,
+      set.settings,
+      "failure",
+      {
+        id: message.id,
+        sender,
+        receivedAt: message.receivedAt,
+        body: message.body,
+        origin: message.origin,
+      },
+      ndr,
+    );
+  }
+
+  for (const g of plan.groups) {
+    const jobId = deliveryJobId(message.id, g.connector.name, g.nextHopKey);
+    for (const recipient of g.recipients) {
+      const patch: Partial<RecipientRow> = {
+        status: "Routed",
+        connector: g.connector.name,
+        nextHop: g.nextHopKey,
+        jobId,
+        updatedAt: now,
+      };
+      if (!(await deps.tracking.update(message.id, recipient, patch, { ifStatusIn: ["Queued"] })))
+        continue;
+      await deps.tracking.addEvent({
+        messageId: message.id,
+        recipient,
+        sender,
+        at: now,
+        event: "ROUTE",
+        source: "ROUTING",
+        detail: `send connector "${g.connector.name}" (address space "${g.addressSpace.domain}" cost ${g.addressSpace.cost}), next hop ${g.nextHopKey}, job ${jobId}`,
+      });
+    }
+  }
+  for (const u of plan.unroutable) {
+    const lastError = formatLastError(undefined, REMOTE_PERMANENT.unroutable(u.reason));
+    const patch: Partial<RecipientRow> = { status: "Failed", lastError, updatedAt: now };
+    if (!(await deps.tracking.update(message.id, u.recipient, patch, { ifStatusIn: ["Queued"] })))
+      continue;
+    outcome.unroutable.push(u.recipient);
+    await deps.tracking.addEvent({
+      messageId: message.id,
+      recipient: u.recipient,
+      sender,
+      at: now,
+      event: "FAIL",
+      source: "ROUTING",
+      detail: lastError,
+    });
+  }
+  await dropBodyIfDone(deps.tracking, deps.messages, message.id, message.body);
+  logOf(deps).info("message routed", {
+    messageId: message.id,
+    jobs: outcome.jobs.map((j) => `${j.connector} -> ${j.nextHopKey} (${j.recipients.length})`),
+    unroutable: outcome.unroutable,
+  });
+  return outcome;
+}
+
+/**
+ * Routes one submitted message. As with deliverJob, a failure on the last receive before the
+ * dead-letter queue (`receiveCount`) is written to tracking before it is rethrown.
+ */
+export async function routeMessage(
+  deps: RouteDeps,
+  message: SubmittedMessage,
+  receiveCount = 1,
+): Promise<RouteOutcome> {
+  try {
+    return await route(deps, message);
+  } catch (error) {
+    if (isLastReceive(deps, receiveCount))
+      await recordPoison(deps, {
+        queue: "submission",
+        messageId: message.id,
+        recipients: message.envelope.rcptTo,
+        sender: message.envelope.mailFrom,
+        reason: describeError(error),
+        receiveCount,
+      });
+    throw error;
+  }
+}

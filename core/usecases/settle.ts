@@ -1,0 +1,184 @@
+// After an attempt: per-recipient tracking (Delivered, Failed, Deferred, Expired), the retry job, NDRs and delay DSNs.
+import type { DsnRecipient } from "../dsn.ts";
+import type { DeliveryJob, RecipientOutcome } from "../message.ts";
+import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
+import type { RecipientRow, RecipientStatus, TrackingEventType } from "../ports.ts";
+import type { TransportSettings } from "../records/transport-settings.ts";
+import { formatReply } from "../replies.ts";
+import { delayDsnDue, expiresAt, nextAttemptAt } from "../retry.ts";
+import { dropBodyIfDone } from "./body.ts";
+import { type OriginalMessage, sendDsn } from "./bounce.ts";
+import type { DeliverDeps } from "./deps.ts";
+
+/** Rows delivery may still change; Suspended (admin hold, poison) and final rows are left alone. */
+export const ACTIVE_STATUSES: RecipientStatus[] = ["Queued", "Routed", "Deferred"];
+
+/** SQS delays a message at most 15 minutes; longer waits are chained through `notBefore`. */
+export const MAX_QUEUE_DELAY_SECONDS = 900;
+
+export function queueDelaySeconds(until: Date, now: Date): number {
+  const s = Math.ceil((until.getTime() - now.getTime()) / 1000);
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, s));
+}
+
+export interface SettleResult {
+  delivered: string[];
+  failed: string[];
+  deferred: string[];
+  expired: string[];
+  nextAttemptAt?: string;
+}
+
+/** "mx1.contoso.com[10.0.0.5]" names the MTA as "mx1.contoso.com" in Remote-MTA. */
+const mtaName = (remoteHost: string | undefined) => remoteHost?.replace(/\[[^\]]*\]$/, "");
+
+function dsnRecipient(
+  o: RecipientOutcome,
+  action: DsnRecipient["action"],
+  status: string,
+  at: Date,
+) {
+  const r: DsnRecipient = {
+    recipient: o.recipient,
+    action,
+    status,
+    diagnostic: o.reply,
+    lastAttemptAt: at,
+  };
+  const mta = mtaName(o.remoteHost);
+  if (mta) r.remoteMta = mta;
+  return r;
+}
+
+export function originalOf(job: DeliveryJob): OriginalMessage {
+  return { id: job.messageId, sender: job.mailFrom, receivedAt: job.receivedAt, body: job.body };
+}
+
+async function mark(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  o: RecipientOutcome,
+  patch: Partial<RecipientRow>,
+  event: TrackingEventType,
+  detail: string,
+): Promise<void> {
+  const ok = await deps.tracking.update(job.messageId, o.recipient, patch, {
+    ifStatusIn: ACTIVE_STATUSES,
+  });
+  if (!ok) return;
+  await deps.tracking.addEvent({
+    messageId: job.messageId,
+    recipient: o.recipient,
+    sender: job.mailFrom,
+    at: deps.clock.now().toISOString(),
+    event,
+    source: "SMTP",
+    detail,
+  });
+}
+
+/**
+ * Order, for at-least-once queues without transactions: delivered rows first (a redelivered job
+ * must never send to them again); then the retry job, DSNs and NDRs; only then the rows that
+ * depend on them, so a crash duplicates a retry or a report instead of losing it.
+ */
+export async function settle(
+  deps: DeliverDeps,
+  settings: TransportSettings,
+  job: DeliveryJob,
+  outcomes: RecipientOutcome[],
+  now: Date,
+): Promise<SettleResult> {
+  const at = now.toISOString();
+  const attempts = job.attempts + 1;
+  const receivedAt = new Date(job.receivedAt);
+  const result: SettleResult = { delivered: [], failed: [], deferred: [], expired: [] };
+  const lastError = (o: RecipientOutcome) => formatLastError(o.remoteHost, o.reply);
+
+  for (const o of outcomes.filter((x) => x.status === "delivered")) {
+    result.delivered.push(o.recipient);
+    await mark(
+      deps,
+      job,
+      o,
+      { status: "Delivered", attempts, updatedAt: at },
+      "DELIVER",
+      `${o.remoteHost ?? ""}: ${formatReply(o.reply)}`,
+    );
+  }
+
+  const permanent = outcomes.filter((o) => o.status === "permanent");
+  const transient = outcomes.filter((o) => o.status === "transient");
+  const next = transient.length ? nextAttemptAt(settings, receivedAt, attempts, now) : undefined;
+  const deferred = next instanceof Date ? transient : [];
+  const expired = next === "expire" ? transient : [];
+
+  if (next instanceof Date && deferred.length) {
+    const delayDue = delayDsnDue(settings, receivedAt, now, job.delayNotified ?? false);
+    const retry: DeliveryJob = {
+      ...job,
+      recipients: deferred.map((o) => o.recipient),
+      attempts,
+      notBefore: next.toISOString(),
+      delayNotified: (job.delayNotified ?? false) || delayDue,
+    };
+    await deps.deliveryQueue.send(retry, { delaySeconds: queueDelaySeconds(next, now) });
+    result.nextAttemptAt = retry.notBefore;
+    if (delayDue) {
+      const until = expiresAt(settings, receivedAt);
+      await sendDsn(
+        deps,
+        settings,
+        "delay",
+        originalOf(job),
+        deferred.map((o) => ({
+          ...dsnRecipient(o, "delayed", o.reply.enhanced, now),
+          willRetryUntil: until,
+        })),
+      );
+    }
+  }
+
+  const ndr = [
+    ...permanent.map((o) => dsnRecipient(o, "failed", o.reply.enhanced, now)),
+    // Expiry reports 4.4.7 with the last remote reply as the diagnostic (what the sender needs).
+    ...expired.map((o) => dsnRecipient(o, "failed", REMOTE_PERMANENT.expired.enhanced, now)),
+  ];
+  if (ndr.length) await sendDsn(deps, settings, "failure", originalOf(job), ndr);
+
+  for (const o of permanent) {
+    result.failed.push(o.recipient);
+    await mark(
+      deps,
+      job,
+      o,
+      { status: "Failed", attempts, lastError: lastError(o), updatedAt: at },
+      "FAIL",
+      lastError(o),
+    );
+  }
+  for (const o of expired) {
+    result.expired.push(o.recipient);
+    await mark(
+      deps,
+      job,
+      o,
+      { status: "Expired", attempts, lastError: lastError(o), updatedAt: at },
+      "EXPIRE",
+      `${formatLastError(undefined, REMOTE_PERMANENT.expired)}; last error: ${lastError(o)}`,
+    );
+  }
+  for (const o of deferred) {
+    result.deferred.push(o.recipient);
+    const patch: Partial<RecipientRow> = {
+      status: "Deferred",
+      attempts,
+      lastError: lastError(o),
+      updatedAt: at,
+      ...(result.nextAttemptAt ? { nextRetryAt: result.nextAttemptAt } : {}),
+    };
+    await mark(deps, job, o, patch, "DEFER", `${lastError(o)}; next retry ${result.nextAttemptAt}`);
+  }
+  await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);
+  return result;
+}

@@ -9,6 +9,7 @@ import type { ListenerConfigInput } from "#listener/config.ts";
 import type { Logger } from "#listener/logger.ts";
 import type { ProtocolLogEntry } from "#listener/protocol-log.ts";
 import { createListener, type Listener } from "#listener/server.ts";
+import { RawSmtpClient, type SmtpReplyLines } from "./smtp-client.ts";
 import { createServerCertificate, createTestCa, type TestCa } from "./tls.ts";
 
 export interface LogLine {
@@ -113,4 +114,22 @@ export async function startTestListener(
     },
     stop: () => listener.stop(),
   };
+}
+
+/** Connects to a declared binding from a loopback source address and reads the greeting. */
+export async function connectClient(
+  t: TestListener,
+  options: { from?: string; binding?: string; tls?: boolean } = {},
+): Promise<{ client: RawSmtpClient; greeting: SmtpReplyLines }> {
+  const binding = options.binding ?? "127.0.0.1:25";
+  const host = binding.startsWith("[")
+    ? binding.slice(1, binding.indexOf("]"))
+    : binding.split(":")[0]!;
+  const client = await RawSmtpClient.connect({
+    host,
+    port: t.port(binding),
+    ...(options.from ? { localAddress: options.from } : {}),
+    ...(options.tls ? { tls: { ca: t.ca } } : {}),
+  });
+  return { client, greeting: await client.read() };
 }

@@ -151,3 +151,26 @@ export class RawSmtpClient {
 export function plainToken(user: string, password: string): string {
   return Buffer.from(`\u0000${user}\u0000${password}`).toString("base64");
 }
+
+/** MAIL, RCPT for each recipient, and DATA when one was accepted; `body` is sent as given (already dot-stuffed). */
+export async function transaction(
+  c: RawSmtpClient,
+  from: string,
+  to: string[],
+  body: string,
+): Promise<{
+  mail: SmtpReplyLines;
+  rcpt: SmtpReplyLines[];
+  data?: SmtpReplyLines;
+  end?: SmtpReplyLines;
+}> {
+  const mail = await c.command(`MAIL FROM:<${from}>`);
+  const rcpt: SmtpReplyLines[] = [];
+  if (mail.code !== 250) return { mail, rcpt };
+  for (const r of to) rcpt.push(await c.command(`RCPT TO:<${r}>`));
+  if (!rcpt.some((r) => r.code === 250)) return { mail, rcpt };
+  const data = await c.command("DATA");
+  if (data.code !== 354) return { mail, rcpt, data };
+  c.write(body.endsWith("\r\n") ? `${body}.\r\n` : `${body}\r\n.\r\n`);
+  return { mail, rcpt, data, end: await c.read() };
+}

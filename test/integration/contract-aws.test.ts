@@ -5,6 +5,8 @@ import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, test } from "vitest";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
+import { awsAdaptersFromEnv, MissingEnvironmentError, RELAY_ENV } from "#adapters/aws/from-env.ts";
+import { MetricsTrackingStore } from "#adapters/aws/metrics.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
 import { clampDelaySeconds, SqsQueue } from "#adapters/aws/sqs.ts";
@@ -69,6 +71,10 @@ messageStoreContract("S3 on fauxqs", async () => {
 });
 recordStoreContract("DynamoDB on dynalite", async () => (await newRecordStore()).store);
 trackingStoreContract("DynamoDB on dynalite", async () => (await newTrackingStore()).store);
+trackingStoreContract(
+  "DynamoDB with event metrics",
+  async () => new MetricsTrackingStore((await newTrackingStore()).store, { write: () => {} }),
+);
 secretStoreContract("Secrets Manager stand-in", async (secrets) => {
   const emu = await emulators();
   const prefix = `${unique("relay")}/`;
@@ -277,5 +283,88 @@ describe("SecretsManagerStore beyond the contract", () => {
     expect(await store.get(name)).toBe("v1");
     clock.advance(60_000);
     expect(await store.get(name)).toBe("v2");
+  });
+});
+
+describe("MetricsTrackingStore", () => {
+  test("counts tracking events as one EMF line per flush, then starts again from zero", async () => {
+    const lines: string[] = [];
+    const { store } = await newTrackingStore();
+    const metered = new MetricsTrackingStore(store, {
+      namespace: "Relay",
+      write: (l) => lines.push(l),
+    });
+    const at = "2026-11-24T10:00:00.000Z";
+    for (const event of ["DELIVER", "DELIVER", "DEFER", "FAIL", "SUSPEND"] as const)
+      await metered.addEvent({
+        messageId: "m1",
+        recipient: "a@contoso.com",
+        at,
+        event,
+        source: "SMTP",
+      });
+    metered.flush(Date.parse(at));
+    metered.flush();
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      _aws: {
+        Timestamp: Date.parse(at),
+        CloudWatchMetrics: [
+          {
+            Namespace: "Relay",
+            Dimensions: [[]],
+            Metrics: [
+              { Name: "Delivered", Unit: "Count" },
+              { Name: "Deferred", Unit: "Count" },
+              { Name: "Failed", Unit: "Count" },
+            ],
+          },
+        ],
+      },
+      Delivered: 2,
+      Deferred: 1,
+      Failed: 1,
+    });
+    expect(await store.events({ messageId: "m1" })).toHaveLength(5);
+  });
+});
+
+describe("awsAdaptersFromEnv", () => {
+  test("builds working adapters from the variables the stack sets", async () => {
+    const emu = await emulators();
+    const submission = await emu.createQueue({ name: unique("submission") });
+    const delivery = await emu.createQueue({ name: unique("delivery") });
+    const bucket = unique("bodies");
+    await emu.createBucket(bucket);
+    const records = unique("records");
+    const tracking = unique("tracking");
+    await emu.createRecordTable(records);
+    await emu.createTrackingTable(tracking);
+    emu.secrets.set("relay-env/smarthost/a", "s3cret");
+    const adapters = awsAdaptersFromEnv(
+      {
+        [RELAY_ENV.submissionQueueUrl]: submission.url,
+        [RELAY_ENV.deliveryQueueUrl]: delivery.url,
+        [RELAY_ENV.bodyBucket]: bucket,
+        [RELAY_ENV.recordTable]: records,
+        [RELAY_ENV.trackingTable]: tracking,
+        [RELAY_ENV.secretPrefix]: "relay-env/",
+      },
+      emu,
+    );
+    await adapters.recordStore.put({ kind: "AcceptedDomain", domain: "contoso.com" });
+    expect((await adapters.recordCache.get()).acceptedDomains.map((d) => d.domain)).toEqual([
+      "contoso.com",
+    ]);
+    await adapters.messageStore.put("k1", new Uint8Array([1, 2]));
+    expect([...(await adapters.messageStore.get("k1"))]).toEqual([1, 2]);
+    expect(await adapters.secretStore.get("smarthost/a")).toBe("s3cret");
+    await adapters.deliveryQueue.send({ jobId: "j1" } as never);
+    expect((await adapters.deliveryQueue.receive(1, 30))[0]?.body).toEqual({ jobId: "j1" });
+  });
+
+  test("a missing variable is named", () => {
+    expect(() => awsAdaptersFromEnv({}, {} as never)).toThrow(MissingEnvironmentError);
+    expect(() => awsAdaptersFromEnv({}, {} as never)).toThrow(RELAY_ENV.recordTable);
   });
 });

@@ -39,13 +39,15 @@ export class RelayHomeLockedError extends Error {
   override readonly name = "RelayHomeLockedError";
 }
 
-function alive(pid: number): boolean {
+async function alive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+  // A killed process stays signalable as a zombie until it is reaped: on Linux, ask its state.
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return !/^\d+ \(.*\) Z /.test(stat);
 }
 
 /**
@@ -67,7 +69,7 @@ export async function lockHome(home: RelayHome): Promise<{ release(): Promise<vo
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = Number((await readFile(home.lock, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await alive(pid))) {
         throw new RelayHomeLockedError(
           `another relay (pid ${pid}) is already running on ${home.root}; stop it first, or set RELAY_HOME to another directory`,
         );

@@ -1,8 +1,7 @@
 // Lambda "route": submission queue → tracking rows and delivery jobs (core use case routeMessage).
-
 import { parseSubmittedMessage } from "#core/usecases/queue-messages.ts";
-import { routeMessage } from "#core/usecases/route.ts";
-import { sqsBatchHandler } from "#functions/shared/batch.ts";
+import { type RouteOutcome, routeMessage } from "#core/usecases/route.ts";
+import { oncePerKey, sqsBatchHandler } from "#functions/shared/batch.ts";
 import { type RouteHandlerDeps, withLogger } from "#functions/shared/deps.ts";
 
 export function makeRouteHandler(input: RouteHandlerDeps) {
@@ -12,9 +11,18 @@ export function makeRouteHandler(input: RouteHandlerDeps) {
     deps,
     logger,
     parse: parseSubmittedMessage,
-    process: (message, receiveCount) => routeMessage(deps, message, receiveCount),
+    process: oncePerKey(
+      (message) => message.id,
+      (message, receiveCount) => routeMessage(deps, message, receiveCount),
+      (message): RouteOutcome => ({
+        messageId: message.id,
+        jobs: [],
+        unroutable: [],
+        alreadyRouted: message.envelope.rcptTo,
+      }),
+    ),
   });
 }
 
-// AWS entry point: `export const handler = makeRouteHandler(...)` with the AWS adapters built from
-// the environment, added with the AWS wiring (see functions/shared/deps.ts).
+// AWS entry point: functions/route/lambda.ts builds the AWS adapters from the environment; the
+// local runner calls this factory with local adapters.

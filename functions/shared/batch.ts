@@ -24,6 +24,29 @@ export interface SqsBatchOptions<T> {
   process: (item: T, receiveCount: number) => Promise<unknown>;
 }
 
+/**
+ * Tracking stops a duplicate queue message once the first copy has finished; two copies in the
+ * same batch (or in the local runner's concurrent batches) run at the same moment, so the second
+ * is answered with `duplicate` here instead. The first copy stays in the queue if it fails.
+ */
+export function oncePerKey<T, R>(
+  keyOf: (item: T) => string,
+  process: (item: T, receiveCount: number) => Promise<R>,
+  duplicate: (item: T) => R,
+): (item: T, receiveCount: number) => Promise<R> {
+  const inFlight = new Set<string>();
+  return async (item, receiveCount) => {
+    const key = keyOf(item);
+    if (inFlight.has(key)) return duplicate(item);
+    inFlight.add(key);
+    try {
+      return await process(item, receiveCount);
+    } finally {
+      inFlight.delete(key);
+    }
+  };
+}
+
 /** SQS's ApproximateReceiveCount: 1 on the first receive. */
 export const receiveCountOf = (record: SQSRecord): number =>
   Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);

@@ -20,6 +20,8 @@ export interface SessionPlan {
   draining(): boolean;
   /** Protocol log of this session, when its connector logs verbosely. */
   log?: (event: ProtocolEvent, data: string) => void;
+  /** Called once when the session's socket has closed (plain or TLS, whichever it ended on). */
+  onEnd?: () => void;
 }
 
 type Parsed = Parameters<SMTPConnection["_validateMailParams"]>[0];
@@ -63,6 +65,15 @@ export class RelayConnection extends SMTPConnection {
       if (delayMs <= 0 || this.plan.refusal) return this.connectionReady();
       setTimeout(() => this.connectionReady(), delayMs).unref();
     });
+  }
+
+  /**
+   * STARTTLS strips every listener off the plain socket (smtp-server's upgrade), so the end of a
+   * session is taken from here, where smtp-server itself learns of it.
+   */
+  override _onClose(): void {
+    super._onClose();
+    this.plan.onEnd?.();
   }
 
   override _sendGreeting(): void {

@@ -134,7 +134,18 @@ export class ConnectorServer extends SMTPServer {
   }
 
   #start(socket: Socket, info: AcceptedSocket): void {
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
     const plan: SessionPlan = {
+      onEnd: () => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(timer);
+        this.#live.delete(connection.id);
+        this.#deps.sessions.delete(connection);
+        info.onClose?.();
+        plan.log?.("-", "");
+      },
       ...(this.connector ? { connector: this.connector } : {}),
       ...(info.refusal ? { refusal: info.refusal } : {}),
       greeting: this.#greeting,
@@ -157,22 +168,13 @@ export class ConnectorServer extends SMTPServer {
     this.connections.add(connection);
     this.#live.set(connection.id, connection);
     this.#deps.sessions.add(connection);
-    socket.once("close", () => {
-      this.#live.delete(connection.id);
-      this.#deps.sessions.delete(connection);
-      plan.log?.("-", "");
-    });
     plan.log?.("+", `${this.connector?.name}${info.refusal ? " (refused)" : ""}`);
     connection.on("error", (error: Error) => this._onError(error));
     const limit = this.connector?.connectionTimeout;
     if (limit) {
       // Exchange's ConnectionTimeout: a session may not last forever, however busy it is.
-      const timer = setTimeout(
-        () => connection.send(421, "4.4.2 Connection timed out"),
-        limit * 1000,
-      );
+      timer = setTimeout(() => connection.send(421, "4.4.2 Connection timed out"), limit * 1000);
       timer.unref();
-      socket.once("close", () => clearTimeout(timer));
     }
     connection.init();
   }

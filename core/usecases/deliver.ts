@@ -8,7 +8,7 @@ import { dropBodyIfDone, readBody } from "./body.ts";
 import { relayHostName } from "./bounce.ts";
 import { type DeliverDeps, logOf } from "./deps.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
-import { describeError, isLastReceive, recordPoison } from "./poison.ts";
+import { reportingPoison } from "./poison.ts";
 import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
 import { resolveTargets } from "./targets.ts";
 
@@ -160,23 +160,16 @@ async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResu
  * the last receive before the dead-letter queue, the reason is written to tracking, then the error
  * is rethrown so the queue keeps (and eventually dead-letters) the job.
  */
-export async function deliverJob(
+export function deliverJob(
   deps: DeliverDeps,
   job: DeliveryJob,
   receiveCount = 1,
 ): Promise<DeliverResult> {
-  try {
-    return await deliver(deps, job);
-  } catch (error) {
-    if (isLastReceive(deps, receiveCount))
-      await recordPoison(deps, {
-        queue: "delivery",
-        messageId: job.messageId,
-        recipients: job.recipients,
-        sender: job.mailFrom,
-        reason: describeError(error),
-        receiveCount,
-      });
-    throw error;
-  }
+  const report = {
+    queue: "delivery" as const,
+    messageId: job.messageId,
+    recipients: job.recipients,
+    sender: job.mailFrom,
+  };
+  return reportingPoison(deps, receiveCount, report, () => deliver(deps, job));
 }

@@ -7,7 +7,7 @@ import { dropBodyIfDone, jobBodyRef } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
-import { describeError, isLastReceive, recordPoison } from "./poison.ts";
+import { reportingPoison } from "./poison.ts";
 
 export interface RoutedJob {
   jobId: string;
@@ -186,23 +186,16 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
  * Routes one submitted message. As with deliverJob, a failure on the last receive before the
  * dead-letter queue (`receiveCount`) is written to tracking before it is rethrown.
  */
-export async function routeMessage(
+export function routeMessage(
   deps: RouteDeps,
   message: SubmittedMessage,
   receiveCount = 1,
 ): Promise<RouteOutcome> {
-  try {
-    return await route(deps, message);
-  } catch (error) {
-    if (isLastReceive(deps, receiveCount))
-      await recordPoison(deps, {
-        queue: "submission",
-        messageId: message.id,
-        recipients: message.envelope.rcptTo,
-        sender: message.envelope.mailFrom,
-        reason: describeError(error),
-        receiveCount,
-      });
-    throw error;
-  }
+  const report = {
+    queue: "submission" as const,
+    messageId: message.id,
+    recipients: message.envelope.rcptTo,
+    sender: message.envelope.mailFrom,
+  };
+  return reportingPoison(deps, receiveCount, report, () => route(deps, message));
 }

@@ -146,28 +146,17 @@ export async function settle(
   ];
   if (ndr.length) await sendDsn(deps, settings, "failure", originalOf(job), ndr);
 
-  for (const o of permanent) {
-    result.failed.push(o.recipient);
-    await mark(
-      deps,
-      job,
-      o,
-      { status: "Failed", attempts, lastError: lastError(o), updatedAt: at },
-      "FAIL",
-      lastError(o),
-    );
-  }
-  for (const o of expired) {
-    result.expired.push(o.recipient);
-    await mark(
-      deps,
-      job,
-      o,
-      { status: "Expired", attempts, lastError: lastError(o), updatedAt: at },
-      "EXPIRE",
-      `${formatLastError(undefined, REMOTE_PERMANENT.expired)}; last error: ${lastError(o)}`,
-    );
-  }
+  const expiredText = formatLastError(undefined, REMOTE_PERMANENT.expired);
+  const finals: [RecipientOutcome[], RecipientStatus, TrackingEventType, string[], string][] = [
+    [permanent, "Failed", "FAIL", result.failed, ""],
+    [expired, "Expired", "EXPIRE", result.expired, `${expiredText}; last error: `],
+  ];
+  for (const [list, status, event, into, prefix] of finals)
+    for (const o of list) {
+      into.push(o.recipient);
+      const patch = { status, attempts, lastError: lastError(o), updatedAt: at };
+      await mark(deps, job, o, patch, event, `${prefix}${lastError(o)}`);
+    }
   for (const o of deferred) {
     result.deferred.push(o.recipient);
     const patch: Partial<RecipientRow> = {

@@ -126,6 +126,27 @@ describe("retry and expiry", () => {
     expect(r.delivery.size).toBe(0);
   });
 
+  it("chains queue delays beyond the 15-minute SQS limit until the retry is due", async () => {
+    mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
+    const r = relay({ retrySchedule: [{ intervalSeconds: 3600, count: 5 }] });
+    const m = await r.submit({ from: "app@contoso.test", to: [later] });
+    await r.pump();
+    const due = new Date(r.clock.now().getTime() + 3600_000).toISOString();
+    expect(r.delivery.peek()[0]?.body.notBefore).toBe(due);
+
+    mx.script = {};
+    const tries = mx.rcptSeen.length;
+    for (let i = 0; i < 3; i++) {
+      r.advance(900);
+      await r.pump();
+      expect(r.delivery.size).toBe(1);
+    }
+    expect(mx.rcptSeen.length).toBe(tries);
+    r.advance(900);
+    await r.pump();
+    expect(await r.row(m.id, later)).toMatchObject({ status: "Delivered", attempts: 2 });
+  });
+
   it("expires a recipient that keeps deferring, with a final try at the deadline and a 4.4.7 NDR", async () => {
     mx.script = { rcpt: { [later]: "451 4.7.1 Greylisted, try again later" } };
     const r = relay({

@@ -95,6 +95,29 @@ describe("redelivery", () => {
   });
 });
 
+describe("claim check", () => {
+  it("keeps a claim-checked body until every recipient is final, then deletes it", async () => {
+    sink.script = { rcpt: { "later@fabrikam.test": "451 4.2.1 Mailbox busy" } };
+    const r = relay(16);
+    const m = await r.submit({
+      from: "app@contoso.test",
+      to: ["ann@fabrikam.test", "later@fabrikam.test"],
+    });
+    await r.pump();
+    expect(sink.received).toHaveLength(1);
+    expect(r.messages.bodies.has(m.id)).toBe(true);
+
+    sink.script = {};
+    r.advance(60);
+    await r.pump();
+    expect(sink.received.map((x) => x.rcptTo)).toEqual([
+      ["ann@fabrikam.test"],
+      ["later@fabrikam.test"],
+    ]);
+    expect(r.messages.bodies.has(m.id)).toBe(false);
+  });
+});
+
 describe("poison jobs", () => {
   it("dead-letters a job that is not a valid job, with the reason in tracking", async () => {
     const r = relay();

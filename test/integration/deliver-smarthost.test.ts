@@ -217,3 +217,38 @@ describe("TLS policy", () => {
     expect(trusted.received).toHaveLength(1);
   });
 });
+
+describe("connector changes", () => {
+  it("reroutes a deferred job whose connector was deleted", async () => {
+    const r = relay({ smartHosts: hosts(closedPort) });
+    const { m, row } = await deliverOne(r);
+    expect(row?.status).toBe("Deferred");
+
+    await r.records.delete("SendConnector", "Smart host");
+    await r.records.put(
+      sendConnector({ name: "New smart host", dnsRoutingEnabled: false, smartHosts: hosts(plain) }),
+    );
+    r.advance(60);
+    await r.pump();
+
+    expect(await r.row(m.id, "ann@fabrikam.test")).toMatchObject({
+      status: "Delivered",
+      connector: "New smart host",
+    });
+    expect(plain.received).toHaveLength(1);
+  });
+
+  it("fails with 5.4.4 and an NDR when no connector is left for the domain", async () => {
+    const r = relay({ smartHosts: hosts(closedPort) });
+    const { m } = await deliverOne(r);
+    await r.records.delete("SendConnector", "Smart host");
+    r.advance(60);
+    await r.pump();
+
+    const row = await r.row(m.id, "ann@fabrikam.test");
+    expect(row?.status).toBe("Failed");
+    expect(row?.lastError).toContain("550 5.4.4");
+    const events = await r.tracking.events({ messageId: m.id });
+    expect(events.filter((e) => e.event === "DSN")).toHaveLength(1);
+  });
+});

@@ -91,14 +91,14 @@ export class BindingListener {
     return address && typeof address === "object" ? address.port : 0;
   }
 
-  /** Stops accepting; sessions already running are not touched. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting; sessions already running are not touched. The listening handle closes at
+   * once, while net.Server's close callback would wait for every session to end, so it is not awaited.
+   */
+  close(): void {
     for (const socket of this.#pending) socket.destroy();
     this.#pending.clear();
-    return new Promise((resolve) => {
-      if (!this.#server.listening) return resolve();
-      this.#server.close(() => resolve());
-    });
+    if (this.#server.listening) this.#server.close();
   }
 
   #trusted(ip: string): boolean {

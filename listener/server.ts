@@ -178,7 +178,7 @@ export function createListener(deps: ListenerDeps): Listener {
     for (const [key, listener] of bindings) {
       if (keys.has(key)) continue;
       bindings.delete(key);
-      await listener.close();
+      listener.close();
       logger.info("stopped listening", { binding: listener.label });
     }
     for (const b of wanted) if (!bindings.has(bindingKey(b))) await bind(b);
@@ -231,7 +231,7 @@ export function createListener(deps: ListenerDeps): Listener {
       state = "draining";
       clearInterval(timer);
       await applying;
-      await Promise.all([...bindings.values()].map((b) => b.close()));
+      for (const b of bindings.values()) b.close();
       bindings.clear();
       await drain();
       state = "stopped";

@@ -126,13 +126,13 @@ async function attempt(
 
 async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResult> {
   const now = deps.clock.now();
-  const set = await deps.records.get();
   if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) {
     await deps.deliveryQueue.send(job, {
       delaySeconds: queueDelaySeconds(new Date(job.notBefore), now),
     });
     return { kind: "waiting", notBefore: job.notBefore };
   }
+  const set = await deps.records.get();
   const open = await openRecipients(deps, job, now.toISOString());
   if (open.length === 0) {
     await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);

@@ -50,6 +50,13 @@ function dsnRecipient(
   return r;
 }
 
+/**
+ * RFC 3464 §2.3.4: a delayed recipient carries a 4.x.x status. A host-level refusal we retry
+ * (e.g. "535 5.7.8" from a smart host) keeps its subject and detail with the transient class.
+ */
+export const delayedStatus = (enhanced: string): string =>
+  enhanced.startsWith("4.") ? enhanced : `4.${enhanced.split(".").slice(1).join(".")}`;
+
 export function originalOf(job: DeliveryJob): OriginalMessage {
   return { id: job.messageId, sender: job.mailFrom, receivedAt: job.receivedAt, body: job.body };
 }
@@ -132,7 +139,7 @@ export async function settle(
         "delay",
         originalOf(job),
         deferred.map((o) => ({
-          ...dsnRecipient(o, "delayed", o.reply.enhanced, now),
+          ...dsnRecipient(o, "delayed", delayedStatus(o.reply.enhanced), now),
           willRetryUntil: until,
         })),
       );

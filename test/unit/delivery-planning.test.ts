@@ -7,6 +7,7 @@ import { type SendConnectorInput, SendConnectorSchema } from "#core/records/send
 import { courierTls } from "#core/usecases/attempt.ts";
 import { deliveryJobId, planRoutes } from "#core/usecases/plan.ts";
 import { parseDeliveryJob } from "#core/usecases/queue-messages.ts";
+import { delayedStatus } from "#core/usecases/settle.ts";
 import { orderMx, resolveTargets } from "#core/usecases/targets.ts";
 
 const connector = (fields: Partial<SendConnectorInput> = {}) =>
@@ -238,5 +239,15 @@ describe("dnsErrorKind (c-ares codes)", () => {
     [undefined, "temporary"],
   ])("%s is %s", (code, kind) => {
     expect(dnsErrorKind(code)).toBe(kind);
+  });
+});
+
+describe("delayedStatus (RFC 3464 §2.3.4)", () => {
+  it.each([
+    ["4.2.1", "4.2.1"],
+    ["5.7.8", "4.7.8"],
+    ["5.1.10", "4.1.10"],
+  ])("%s becomes %s", (from, to) => {
+    expect(delayedStatus(from)).toBe(to);
   });
 });

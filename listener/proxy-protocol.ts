@@ -32,6 +32,12 @@ const V1_MAX = 107;
 /** v2 allows 64 KiB of TLVs; balancers send a few dozen bytes (NLB: the VPC endpoint id). */
 const V2_MAX_BODY = 4096;
 
+/** Spec §2.2 address families over STREAM: addresses then ports, source first. */
+const V2_TCP_FAMILIES: Partial<Record<number, { name: string; addressBytes: number }>> = {
+  17: { name: "TCP4", addressBytes: 4 },
+  33: { name: "TCP6", addressBytes: 16 },
+};
+
 const invalid = (reason: string): ProxyParse => ({ status: "invalid", reason });
 
 function startsWithPrefixOf(data: Uint8Array, expected: Uint8Array): boolean {
@@ -108,29 +114,18 @@ function parseV2(data: Uint8Array): ProxyParse {
   // Spec §2.2: with LOCAL the receiver ignores the address block and uses the real endpoints.
   if (command === 0) return local;
   const body = buf.subarray(16, length);
-  if (family === 0x11) {
-    if (body.length < 12) return invalid("v2 TCP4 address block too short");
+  const tcp = V2_TCP_FAMILIES[family];
+  if (tcp) {
+    const n = tcp.addressBytes;
+    if (body.length < 2 * n + 4) return invalid(`v2 ${tcp.name} address block too short`);
     return {
       status: "parsed",
       length,
       header: {
         version: 2,
         command: "proxy",
-        source: { ip: v2Ip(body.subarray(0, 4)), port: body.readUInt16BE(8) },
-        destination: { ip: v2Ip(body.subarray(4, 8)), port: body.readUInt16BE(10) },
-      },
-    };
-  }
-  if (family === 0x21) {
-    if (body.length < 36) return invalid("v2 TCP6 address block too short");
-    return {
-      status: "parsed",
-      length,
-      header: {
-        version: 2,
-        command: "proxy",
-        source: { ip: v2Ip(body.subarray(0, 16)), port: body.readUInt16BE(32) },
-        destination: { ip: v2Ip(body.subarray(16, 32)), port: body.readUInt16BE(34) },
+        source: { ip: v2Ip(body.subarray(0, n)), port: body.readUInt16BE(2 * n) },
+        destination: { ip: v2Ip(body.subarray(n, 2 * n)), port: body.readUInt16BE(2 * n + 2) },
       },
     };
   }

@@ -1,21 +1,10 @@
 // PROXY protocol v1 and v2 on the listener: the real client chooses the connector, the balancer never does.
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { encodeProxyV2 } from "#listener/proxy-protocol.ts";
-import {
-  acceptedDomain,
-  receiveConnector,
-  startTestListener,
-  type TestListener,
-} from "#test/support/listener.ts";
+import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
 
-let t: TestListener | undefined;
-const clients: RawSmtpClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await t?.stop();
-  t = undefined;
-});
+const h = useTestListener();
 
 const relay = ["AnonymousUsers:AcceptAnyRecipient"];
 /** 127.0.0.1 plays the load balancer; the connector for its own address would let it relay. */
@@ -47,7 +36,7 @@ const records = [
 ];
 
 async function start() {
-  t = await startTestListener(records, {
+  const t = await h.start(records, {
     trustedProxies: ["127.0.0.1"],
     proxyHeaderTimeoutMs: 500,
   });
@@ -61,12 +50,12 @@ async function via(
   const binding = options.binding ?? "127.0.0.1:25";
   const c = await RawSmtpClient.connect({
     host: "127.0.0.1",
-    port: t!.port(binding),
+    port: h.t.port(binding),
     prelude: typeof prelude === "string" ? Buffer.from(prelude) : prelude,
     ...(options.from ? { localAddress: options.from } : {}),
-    ...(options.tls ? { tls: { ca: t!.ca } } : {}),
+    ...(options.tls ? { tls: { ca: h.t.ca } } : {}),
   });
-  clients.push(c);
+  h.track(c);
   return c;
 }
 
@@ -90,13 +79,13 @@ describe("from a trusted balancer", () => {
       "Subject: a\r\n\r\nb\r\n",
     );
     expect(r.end?.code).toBe(250);
-    const m = t!.queue.peek()[0]!.body;
+    const m = h.t.queue.peek()[0]!.body;
     expect(m.origin).toMatchObject({ receiveConnector: "Partner", clientIp: "203.0.113.9" });
     expect(Buffer.from((m.body as { inline: string }).inline, "base64").toString()).toMatch(
       /^Received: from partner\.example \(\[203\.0\.113\.9\]\)/,
     );
     expect(
-      t!.protocol
+      h.t.protocol
         .filter((e) => e.connector === "Partner")
         .every((e) => e.remote === "203.0.113.9:40000"),
     ).toBe(true);
@@ -138,14 +127,14 @@ describe("from a trusted balancer", () => {
     await start();
     const c = await via("EHLO sneaky.example\r\n");
     await expect(c.read()).rejects.toThrow("connection closed");
-    expect(t!.protocol.some((e) => e.connector === "Balancer")).toBe(false);
+    expect(h.t.protocol.some((e) => e.connector === "Balancer")).toBe(false);
   });
 
   test("a trusted balancer that sends nothing is dropped after proxyHeaderTimeoutMs", async () => {
     await start();
     const c = await via("");
     await c.closed();
-    expect(t!.logs).toContainEqual(
+    expect(h.t.logs).toContainEqual(
       expect.objectContaining({
         message: "connection from a trusted proxy without a valid PROXY header",
         fields: expect.objectContaining({ reason: "no PROXY header in time" }),

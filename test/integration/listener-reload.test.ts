@@ -1,29 +1,13 @@
 // Hot reload of records: new connections see edits, sessions in progress are never dropped, bad records are skipped.
-import { afterEach, expect, test } from "vitest";
-import {
-  acceptedDomain,
-  connectClient,
-  receiveConnector,
-  startTestListener,
-  type TestListener,
-} from "#test/support/listener.ts";
+import { expect, test } from "vitest";
+import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
 
-let t: TestListener | undefined;
-const clients: RawSmtpClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await t?.stop();
-  t = undefined;
-});
+const h = useTestListener();
 
 const MESSAGE = "Subject: a\r\n\r\nb\r\n";
 
-async function open(binding = "127.0.0.1:25") {
-  const { client, greeting } = await connectClient(t!, { binding });
-  clients.push(client);
-  return { client, greeting };
-}
+const open = (binding = "127.0.0.1:25") => h.open({ binding });
 
 async function greetingOf(binding = "127.0.0.1:25"): Promise<string> {
   const { client, greeting } = await open(binding);
@@ -32,7 +16,7 @@ async function greetingOf(binding = "127.0.0.1:25"): Promise<string> {
 }
 
 test("an edited connector greets new connections while a session in progress finishes under the old record", async () => {
-  t = await startTestListener([
+  const t = await h.start([
     receiveConnector("Default", { banner: "before" }),
     acceptedDomain("contoso.com"),
   ]);
@@ -51,7 +35,7 @@ test("an edited connector greets new connections while a session in progress fin
 });
 
 test("without a call to reload, edits are picked up within the reload interval", async () => {
-  t = await startTestListener([receiveConnector("Default", { banner: "before" })], {
+  const t = await h.start([receiveConnector("Default", { banner: "before" })], {
     reloadIntervalMs: 100,
   });
   await t.store.put(receiveConnector("Default", { banner: "after" }));
@@ -59,7 +43,7 @@ test("without a call to reload, edits are picked up within the reload interval",
 });
 
 test("a binding added is bound; a binding removed stops accepting but its session completes", async () => {
-  t = await startTestListener([receiveConnector("Default"), acceptedDomain("contoso.com")]);
+  const t = await h.start([receiveConnector("Default"), acceptedDomain("contoso.com")]);
   await t.store.put(receiveConnector("Extra", { bindings: ["127.0.0.1:2525"], banner: "extra" }));
   await t.listener.reload();
   const extraPort = t.port("127.0.0.1:2525");
@@ -80,7 +64,7 @@ test("a binding added is bound; a binding removed stops accepting but its sessio
 });
 
 test("a disabled connector is no longer chosen", async () => {
-  t = await startTestListener([
+  const t = await h.start([
     receiveConnector("Default", { banner: "default" }),
     receiveConnector("Special", { remoteIpRanges: ["127.0.0.1"], banner: "special" }),
   ]);
@@ -97,7 +81,7 @@ test("a disabled connector is no longer chosen", async () => {
 });
 
 test("a bad record is logged with its key and field and skipped; the others keep working", async () => {
-  t = await startTestListener([receiveConnector("Default", { banner: "default" })]);
+  const t = await h.start([receiveConnector("Default", { banner: "default" })]);
   await t.store.put(
     receiveConnector("Broken", { bindings: ["127.0.0.1:2525"], remoteIpRanges: ["10.0.0.0/33"] }),
   );
@@ -118,7 +102,7 @@ test("a bad record is logged with its key and field and skipped; the others keep
 });
 
 test("when the record store cannot be read the last good records stay in force", async () => {
-  t = await startTestListener([receiveConnector("Default", { banner: "default" })]);
+  const t = await h.start([receiveConnector("Default", { banner: "default" })]);
   t.store.list = () => Promise.reject(new Error("DynamoDB unavailable"));
   await t.listener.reload();
   expect(await greetingOf()).toBe("220 default");

@@ -9,36 +9,29 @@ import { silentLogger } from "#listener/logger.ts";
 import { type RunningListener, runListener } from "#listener/main.ts";
 import {
   acceptedDomain,
-  connectClient,
   receiveConnector,
-  startTestListener,
-  type TestListener,
   testPki,
+  useTestListener,
 } from "#test/support/listener.ts";
 import { RawSmtpClient } from "#test/support/smtp-client.ts";
 
-let t: TestListener | undefined;
+const h = useTestListener();
 let running: RunningListener | undefined;
-const clients: RawSmtpClient[] = [];
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await t?.stop();
   await running?.stop();
-  t = undefined;
   running = undefined;
 });
 
 const SHUTTING_DOWN = "421 4.3.2 Service shutting down, closing transmission channel";
 
 async function session() {
-  const { client } = await connectClient(t!);
-  clients.push(client);
+  const { client } = await h.open();
   await client.command("EHLO app.example");
   return client;
 }
 
 test("stop: idle sessions get 421 at once, a transaction in progress finishes, new connections are refused", async () => {
-  t = await startTestListener([receiveConnector("Default"), acceptedDomain("contoso.com")], {
+  const t = await h.start([receiveConnector("Default"), acceptedDomain("contoso.com")], {
     shutdownDeadlineMs: 10_000,
   });
   const port = t.port();
@@ -63,7 +56,7 @@ test("stop: idle sessions get 421 at once, a transaction in progress finishes, n
 });
 
 test("a session still in a transaction at the deadline is answered 421", async () => {
-  t = await startTestListener([receiveConnector("Default"), acceptedDomain("contoso.com")], {
+  const t = await h.start([receiveConnector("Default"), acceptedDomain("contoso.com")], {
     shutdownDeadlineMs: 200,
   });
   const slow = await session();
@@ -76,7 +69,7 @@ test("a session still in a transaction at the deadline is answered 421", async (
 });
 
 test("QUIT during the drain is still answered 221", async () => {
-  t = await startTestListener([receiveConnector("Default")], { shutdownDeadlineMs: 5_000 });
+  const t = await h.start([receiveConnector("Default")], { shutdownDeadlineMs: 5_000 });
   const c = await session();
   await c.command("MAIL FROM:<a@example.org>");
   const stopping = t.listener.stop();
@@ -108,7 +101,7 @@ test("health: 200 while running, 503 while draining, gone once stopped", async (
 
   const port = running.listener.addresses()[0]!.actualPort;
   const c = await RawSmtpClient.connect({ host: "127.0.0.1", port });
-  clients.push(c);
+  h.track(c);
   await c.read();
   await c.command("EHLO app.example");
   await c.command("MAIL FROM:<a@example.org>");

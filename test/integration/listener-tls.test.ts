@@ -1,15 +1,9 @@
 // STARTTLS, implicit TLS and AUTH on the listener: raw sockets for exact replies, nodemailer for the client's view.
 import nodemailer from "nodemailer";
-import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { hashPassword } from "#core/auth/password.ts";
-import {
-  acceptedDomain,
-  connectClient,
-  receiveConnector,
-  startTestListener,
-  type TestListener,
-} from "#test/support/listener.ts";
-import { plainToken, type RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
+import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
+import { plainToken, transaction } from "#test/support/smtp-client.ts";
 
 const PASSWORD = "correct horse battery staple";
 let users: Record<string, unknown>[];
@@ -29,13 +23,7 @@ beforeAll(async () => {
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const MESSAGE = "Subject: scan\r\n\r\nattached\r\n";
 
-let t: TestListener | undefined;
-const clients: RawSmtpClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await t?.stop();
-  t = undefined;
-});
+const h = useTestListener();
 
 /** Exchange's two front-end connectors: Default on 25 (anonymous) and Client on 587 / 465 (AUTH). */
 function records(client: Record<string, unknown> = {}) {
@@ -57,24 +45,18 @@ function records(client: Record<string, unknown> = {}) {
   ];
 }
 
-async function open(binding: string, tls = false) {
-  const { client, greeting } = await connectClient(t!, { binding, tls });
-  clients.push(client);
-  return { client, greeting };
-}
+const open = (binding: string, tls = false) => h.open({ binding, tls });
 
 async function startTlsSession(binding = "127.0.0.1:587") {
   const { client } = await open(binding);
   await client.command("EHLO app.example");
-  expect((await client.startTls(t!.ca)).text).toBe("220 2.0.0 Ready to start TLS");
+  expect((await client.startTls(h.t.ca)).text).toBe("220 2.0.0 Ready to start TLS");
   return client;
 }
 
 describe("before TLS", () => {
   test("EHLO offers STARTTLS and never AUTH", async () => {
-    t = await startTestListener(
-      records({ requireTls: false, authMechanisms: ["Tls", "BasicAuth"] }),
-    );
+    await h.start(records({ requireTls: false, authMechanisms: ["Tls", "BasicAuth"] }));
     const { client } = await open("127.0.0.1:587");
     const ehlo = await client.command("EHLO app.example");
     expect(ehlo.lines).toContain("250-STARTTLS");
@@ -82,9 +64,7 @@ describe("before TLS", () => {
   });
 
   test("AUTH on a cleartext channel: 538 5.7.11, even where the connector allows BasicAuth", async () => {
-    t = await startTestListener(
-      records({ requireTls: false, authMechanisms: ["Tls", "BasicAuth"] }),
-    );
+    await h.start(records({ requireTls: false, authMechanisms: ["Tls", "BasicAuth"] }));
     const { client } = await open("127.0.0.1:587");
     await client.command("EHLO app.example");
     expect((await client.command(`AUTH PLAIN ${plainToken("scanner", PASSWORD)}`)).text).toBe(
@@ -93,7 +73,7 @@ describe("before TLS", () => {
   });
 
   test("requireTls: AUTH and MAIL before STARTTLS get 530 5.7.0", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const { client } = await open("127.0.0.1:587");
     await client.command("EHLO app.example");
     expect((await client.command("AUTH LOGIN")).text).toBe(
@@ -105,7 +85,7 @@ describe("before TLS", () => {
   });
 
   test("a connector without Tls offers neither STARTTLS nor AUTH; AUTH gets 503 5.5.1", async () => {
-    t = await startTestListener([
+    await h.start([
       ...records(),
       receiveConnector("Plain", { bindings: ["127.0.0.1:2525"], authMechanisms: ["None"] }),
     ]);
@@ -121,7 +101,7 @@ describe("before TLS", () => {
 
 describe("after STARTTLS", () => {
   test("AUTH PLAIN, then relay for the user, queued with the user and TLS in its origin", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const c = await startTlsSession();
     const ehlo = await c.command("EHLO app.example");
     expect(ehlo.lines).toContain("250-AUTH PLAIN LOGIN");
@@ -131,14 +111,14 @@ describe("after STARTTLS", () => {
     );
     const r = await transaction(c, "scanner@contoso.com", ["someone@fabrikam.com"], MESSAGE);
     expect(r.end?.code).toBe(250);
-    const m = t.queue.peek()[0]!.body;
+    const m = h.t.queue.peek()[0]!.body;
     expect(m.origin).toMatchObject({ receiveConnector: "Client", authUser: "scanner", tls: true });
     const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString();
     expect(raw).toMatch(/ with ESMTPSA id .*\r\n\t\(version=TLSv1\.[23] cipher=/);
   });
 
   test("AUTH LOGIN step by step", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const c = await startTlsSession();
     await c.command("EHLO app.example");
     expect((await c.command("AUTH LOGIN")).text).toBe("334 VXNlcm5hbWU6");
@@ -147,14 +127,14 @@ describe("after STARTTLS", () => {
   });
 
   test("an anonymous session on the Client connector may not submit: 530 5.7.57", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const c = await startTlsSession();
     await c.command("EHLO app.example");
     expect((await c.command("MAIL FROM:<scanner@contoso.com>")).text).toMatch(/^530 5\.7\.57 /);
   });
 
   test("a user sending as someone outside allowedSenders: 550 5.7.1", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const c = await startTlsSession();
     await c.command("EHLO app.example");
     await c.command(`AUTH PLAIN ${plainToken("billing", PASSWORD)}`);
@@ -165,7 +145,7 @@ describe("after STARTTLS", () => {
   });
 
   test("failed AUTH: 535 5.7.3 after the tarpit; past maxProtocolErrors 421 4.7.0 and close", async () => {
-    t = await startTestListener(records({ maxProtocolErrors: 2, tarpitInterval: 0.05 }));
+    await h.start(records({ maxProtocolErrors: 2, tarpitInterval: 0.05 }));
     const c = await startTlsSession();
     await c.command("EHLO app.example");
     const bad = `AUTH PLAIN ${plainToken("scanner", "wrong")}`;
@@ -179,7 +159,7 @@ describe("after STARTTLS", () => {
 
   test("an unknown user and a disabled user fail like a wrong password", async () => {
     const hash = await hashPassword(PASSWORD);
-    t = await startTestListener([
+    await h.start([
       ...records(),
       { kind: "SmtpUser", name: "retired", passwordHash: hash, enabled: false },
     ]);
@@ -190,28 +170,28 @@ describe("after STARTTLS", () => {
   });
 
   test("a session that went through STARTTLS gives its connection slot back when it ends", async () => {
-    t = await startTestListener(records({ maxInboundConnectionPerSource: 1 }));
+    await h.start(records({ maxInboundConnectionPerSource: 1 }));
     const c = await startTlsSession();
     await c.command("EHLO app.example");
     expect((await open("127.0.0.1:587")).greeting.code).toBe(421);
     c.write("QUIT\r\n");
     await c.closed();
-    await expect.poll(() => t!.listener.sessionCount).toBe(0);
+    await expect.poll(() => h.t.listener.sessionCount).toBe(0);
     expect((await open("127.0.0.1:587")).greeting.code).toBe(220);
   });
 
   test("the protocol log shows the session but no credential", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const c = await startTlsSession();
     await c.command("EHLO app.example");
     await c.command("AUTH LOGIN");
     await c.command(b64("scanner"));
     await c.command(b64(PASSWORD));
     await c.command(`AUTH PLAIN ${plainToken("scanner", PASSWORD)}`);
-    const all = JSON.stringify(t.protocol);
+    const all = JSON.stringify(h.t.protocol);
     for (const secret of [PASSWORD, b64(PASSWORD), b64("scanner"), plainToken("scanner", PASSWORD)])
       expect(all).not.toContain(secret);
-    const lines = t.protocol.map((e) => `${e.event} ${e.data}`);
+    const lines = h.t.protocol.map((e) => `${e.event} ${e.data}`);
     expect(lines).toContain("< AUTH LOGIN");
     expect(lines).toContain("< AUTH PLAIN ****");
     expect(lines).toContain("* authenticated as scanner (LOGIN)");
@@ -221,7 +201,7 @@ describe("after STARTTLS", () => {
 
 describe("implicit TLS (465)", () => {
   test("TLS from the first byte: no STARTTLS, AUTH offered at once", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const { client, greeting } = await open("127.0.0.1:465", true);
     expect(client.encrypted).toBe(true);
     expect(greeting.code).toBe(220);
@@ -232,7 +212,7 @@ describe("implicit TLS (465)", () => {
     expect(
       (await transaction(client, "scanner@contoso.com", ["x@fabrikam.com"], MESSAGE)).end?.code,
     ).toBe(250);
-    expect(t.queue.peek()[0]?.body.origin).toMatchObject({
+    expect(h.t.queue.peek()[0]?.body.origin).toMatchObject({
       receiveConnector: "Client TLS",
       tls: true,
     });
@@ -244,14 +224,14 @@ describe("nodemailer", () => {
     ["STARTTLS on 587", "127.0.0.1:587", false],
     ["implicit TLS on 465", "127.0.0.1:465", true],
   ])("%s with AUTH delivers to the queue", async (_name, binding, secure) => {
-    t = await startTestListener(records());
+    await h.start(records());
     const transport = nodemailer.createTransport({
       host: "127.0.0.1",
-      port: t.port(binding),
+      port: h.t.port(binding),
       secure,
       requireTLS: !secure,
       auth: { user: "scanner", pass: PASSWORD },
-      tls: { ca: t.ca, servername: "localhost" },
+      tls: { ca: h.t.ca, servername: "localhost" },
     });
     const info = await transport.sendMail({
       from: "scanner@contoso.com",
@@ -260,7 +240,7 @@ describe("nodemailer", () => {
       text: "see attachment",
     });
     transport.close();
-    const m = t.queue.peek()[0]!.body;
+    const m = h.t.queue.peek()[0]!.body;
     expect(info.response).toBe(`250 2.6.0 <${m.id}> Queued mail for delivery`);
     expect(m).toMatchObject({
       envelope: { mailFrom: "scanner@contoso.com", rcptTo: ["a@fabrikam.com", "b@contoso.com"] },
@@ -271,15 +251,15 @@ describe("nodemailer", () => {
   });
 
   test("anonymous on port 25 to an accepted domain", async () => {
-    t = await startTestListener(records());
+    await h.start(records());
     const transport = nodemailer.createTransport({
       host: "127.0.0.1",
-      port: t.port("127.0.0.1:25"),
+      port: h.t.port("127.0.0.1:25"),
       ignoreTLS: true,
     });
     await transport.sendMail({ from: "app@example.org", to: "ops@contoso.com", text: "hi" });
     transport.close();
-    expect(t.queue.peek()[0]?.body.origin).toMatchObject({
+    expect(h.t.queue.peek()[0]?.body.origin).toMatchObject({
       receiveConnector: "Default",
       tls: false,
     });

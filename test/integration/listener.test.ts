@@ -1,34 +1,13 @@
 // The listener over real loopback sockets: connector selection, policy replies, DATA checks and queueing.
-import { afterEach, describe, expect, test } from "vitest";
-import {
-  acceptedDomain,
-  connectClient,
-  receiveConnector,
-  startTestListener,
-  type TestListener,
-} from "#test/support/listener.ts";
+import { describe, expect, test } from "vitest";
+import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
 
-let t: TestListener | undefined;
-const clients: RawSmtpClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await t?.stop();
-  t = undefined;
-});
-
-async function start(records: Record<string, unknown>[], config = {}) {
-  t = await startTestListener(records, config);
-  return t;
-}
+const h = useTestListener();
+const start = h.start;
 
 async function open(from?: string, binding?: string) {
-  const { client, greeting } = await connectClient(t!, {
-    ...(from ? { from } : {}),
-    ...(binding ? { binding } : {}),
-  });
-  clients.push(client);
-  return { client, greeting };
+  return h.open({ ...(from ? { from } : {}), ...(binding ? { binding } : {}) });
 }
 
 async function ready(from?: string) {
@@ -92,7 +71,7 @@ describe("MAIL and RCPT policy", () => {
       "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain",
     ]);
     expect(r.end?.code).toBe(250);
-    expect(t!.queue.peek()[0]?.body.envelope.rcptTo).toEqual(["ops@contoso.com"]);
+    expect(h.t.queue.peek()[0]?.body.envelope.rcptTo).toEqual(["ops@contoso.com"]);
   });
 
   test("the anonymous relay connector of seed 004 relays for its own address only", async () => {
@@ -158,7 +137,7 @@ describe("DATA", () => {
     await start([receiveConnector("Default"), contoso]);
     const c = await ready("127.0.0.5");
     const r = await transaction(c, "app@example.org", ["ops@contoso.com"], MESSAGE);
-    const [queued] = t!.queue.peek();
+    const [queued] = h.t.queue.peek();
     const m = queued!.body;
     expect(r.end?.text).toBe(`250 2.6.0 <${m.id}> Queued mail for delivery`);
     expect(m).toMatchObject({
@@ -189,9 +168,9 @@ describe("DATA", () => {
     const c = await ready();
     const body = `Subject: big\r\n\r\n${"x".repeat(500)}\r\n`;
     expect((await transaction(c, "a@example.org", ["b@contoso.com"], body)).end?.code).toBe(250);
-    const m = t!.queue.peek()[0]!.body;
+    const m = h.t.queue.peek()[0]!.body;
     expect(m.body).toEqual({ storeKey: m.id });
-    expect(Buffer.from(t!.messageStore.bodies.get(m.id)!).toString("latin1").endsWith(body)).toBe(
+    expect(Buffer.from(h.t.messageStore.bodies.get(m.id)!).toString("latin1").endsWith(body)).toBe(
       true,
     );
   });
@@ -205,11 +184,11 @@ describe("DATA", () => {
     expect(r.end?.text).toBe(
       "554 5.6.0 Bare LF or CR in message data is not allowed; use CRLF line endings",
     );
-    expect(t!.queue.size).toBe(0);
+    expect(h.t.queue.size).toBe(0);
     // The session is in a clean state: the next command is the client's, not the smuggled MAIL's.
     expect((await c.command("NOOP")).code).toBe(250);
     expect((await transaction(c, "a@example.org", ["b@contoso.com"], MESSAGE)).end?.code).toBe(250);
-    expect(t!.queue.peek().map((m) => m.body.envelope.mailFrom)).toEqual(["a@example.org"]);
+    expect(h.t.queue.peek().map((m) => m.body.envelope.mailFrom)).toEqual(["a@example.org"]);
   });
 
   test("bare CR: 554 5.6.0", async () => {
@@ -234,7 +213,7 @@ describe("DATA", () => {
       `Subject: a\r\n\r\n${"y".repeat(2000)}\r\n`,
     );
     expect(r.end?.text).toBe("552 5.3.4 Message size exceeds fixed maximum message size");
-    expect(t!.queue.size).toBe(0);
+    expect(h.t.queue.size).toBe(0);
   });
 
   test("more Received fields than maxHopCount: 554 5.4.6", async () => {
@@ -248,7 +227,7 @@ describe("DATA", () => {
       `${hops}Subject: loop\r\n\r\nx\r\n`,
     );
     expect(r.end?.text).toBe("554 5.4.6 Hop count exceeded - possible mail loop");
-    expect(t!.queue.size).toBe(0);
+    expect(h.t.queue.size).toBe(0);
   });
 
   test.each([
@@ -258,21 +237,21 @@ describe("DATA", () => {
     "a queue failure (%s body): 451 4.3.0, nothing queued, no body left behind",
     async (_kind, inlineBodyLimit) => {
       await start([receiveConnector("Default"), contoso], { inlineBodyLimit });
-      t!.queue.failSends = new Error("queue unavailable");
+      h.t.queue.failSends = new Error("queue unavailable");
       const c = await ready();
       const r = await transaction(c, "a@example.org", ["b@contoso.com"], MESSAGE);
       expect(r.end?.text).toBe("451 4.3.0 Could not queue the message; try again later");
-      expect(t!.queue.size).toBe(0);
-      expect(t!.messageStore.bodies.size).toBe(0);
-      expect(t!.logs).toContainEqual(
+      expect(h.t.queue.size).toBe(0);
+      expect(h.t.messageStore.bodies.size).toBe(0);
+      expect(h.t.logs).toContainEqual(
         expect.objectContaining({ level: "error", message: "could not queue message" }),
       );
       // The client retries once the queue is back, in the same session.
-      t!.queue.failSends = undefined;
+      h.t.queue.failSends = undefined;
       expect((await transaction(c, "a@example.org", ["b@contoso.com"], MESSAGE)).end?.code).toBe(
         250,
       );
-      expect(t!.queue.size).toBe(1);
+      expect(h.t.queue.size).toBe(1);
     },
   );
 });
@@ -329,16 +308,16 @@ describe("connection limits and protocol errors", () => {
 describe("greeting delay", () => {
   test("with greetingDelay a client that talks before the greeting is dropped", async () => {
     await start([receiveConnector("Default", { greetingDelay: 2 })]);
-    const c = await RawSmtpClient.connect({ host: "127.0.0.1", port: t!.port() });
-    clients.push(c);
+    const c = await RawSmtpClient.connect({ host: "127.0.0.1", port: h.t.port() });
+    h.track(c);
     c.write("EHLO early.example\r\n");
     expect((await c.read()).text).toMatch(/^421 .*You talk too soon/);
   });
 
   test("with greetingDelay 0 (submission) a client may pipeline its EHLO right after connecting", async () => {
     await start([receiveConnector("Default", { greetingDelay: 0 })]);
-    const c = await RawSmtpClient.connect({ host: "127.0.0.1", port: t!.port() });
-    clients.push(c);
+    const c = await RawSmtpClient.connect({ host: "127.0.0.1", port: h.t.port() });
+    h.track(c);
     c.write("EHLO early.example\r\n");
     expect((await c.read()).code).toBe(220);
     expect((await c.read()).code).toBe(250);
@@ -392,14 +371,14 @@ describe("protocol log", () => {
     const quiet = await ready("127.0.0.3");
     quiet.write("QUIT\r\n");
     await quiet.closed();
-    await expect.poll(() => t!.protocol.at(-1)?.event).toBe("-");
-    expect(new Set(t!.protocol.map((e) => e.connector))).toEqual(new Set(["Loud"]));
-    const lines = t!.protocol.map((e) => `${e.event} ${e.data}`);
+    await expect.poll(() => h.t.protocol.at(-1)?.event).toBe("-");
+    expect(new Set(h.t.protocol.map((e) => e.connector))).toEqual(new Set(["Loud"]));
+    const lines = h.t.protocol.map((e) => `${e.event} ${e.data}`);
     expect(lines[0]).toBe("+ Loud");
     expect(lines).toContain("< MAIL FROM:<a@example.org>");
     expect(lines).toContain("> 250 2.1.0 Accepted");
     expect(lines.some((l) => /^\* queued \S+ \(\d+ bytes\)$/.test(l))).toBe(true);
-    expect(t!.protocol.every((e) => e.remote.startsWith("127.0.0.2:"))).toBe(true);
-    expect(t!.protocol.map((e) => e.sequence)).toEqual(t!.protocol.map((_, i) => i));
+    expect(h.t.protocol.every((e) => e.remote.startsWith("127.0.0.2:"))).toBe(true);
+    expect(h.t.protocol.map((e) => e.sequence)).toEqual(h.t.protocol.map((_, i) => i));
   });
 });

@@ -1,5 +1,6 @@
 // A listener on loopback for tests: in-memory records, queue and message store, captured logs, connectors by name.
 
+import { afterEach } from "vitest";
 import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
@@ -132,4 +133,48 @@ export async function connectClient(
     ...(options.tls ? { tls: { ca: t.ca } } : {}),
   });
   return { client, greeting: await client.read() };
+}
+
+export interface ListenerHarness {
+  start(
+    records: Record<string, unknown>[],
+    config?: Partial<ListenerConfigInput>,
+  ): Promise<TestListener>;
+  /** The listener of the running test. */
+  readonly t: TestListener;
+  /** Closes the client after the test. */
+  track(client: RawSmtpClient): RawSmtpClient;
+  /** connectClient, closed after the test. */
+  open(options?: Parameters<typeof connectClient>[1]): ReturnType<typeof connectClient>;
+}
+
+/** The listener of each test and the clients it opened, closed and stopped after the test. */
+export function useTestListener(): ListenerHarness {
+  let current: TestListener | undefined;
+  const clients: RawSmtpClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await current?.stop();
+    current = undefined;
+  });
+  const h: ListenerHarness = {
+    async start(records, config = {}) {
+      current = await startTestListener(records, config);
+      return current;
+    },
+    get t() {
+      if (!current) throw new Error("no listener started in this test");
+      return current;
+    },
+    track(client) {
+      clients.push(client);
+      return client;
+    },
+    async open(options = {}) {
+      const r = await connectClient(h.t, options);
+      clients.push(r.client);
+      return r;
+    },
+  };
+  return h;
 }

@@ -16,7 +16,9 @@ export const RELAY_ENV = {
   claimCheckThresholdBytes: "RELAY_CLAIM_CHECK_THRESHOLD_BYTES",
   maxMessageSizeBytes: "RELAY_MAX_MESSAGE_SIZE_BYTES",
   hostName: "RELAY_HOST_NAME",
-  /** "true" when MX delivery (outbound 25) is enabled for this deployment. */
+  /** The queues' redrive maxReceiveCount, so the last receive can record why a message is dead-lettered. */
+  maxReceiveCount: "RELAY_MAX_RECEIVE_COUNT",
+  /** "true" when outbound port 25 is open for this deployment (AWS's port-25 request approved). */
   mxDeliveryEnabled: "RELAY_MX_DELIVERY_ENABLED",
   smartHostOnly: "RELAY_SMART_HOST_ONLY",
   metricsNamespace: "RELAY_METRICS_NAMESPACE",

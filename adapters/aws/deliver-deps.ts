@@ -1,0 +1,29 @@
+// The deliver function's dependencies in AWS: route's, plus DNS, the SMTP courier (port-25 guarded) and Secrets Manager.
+import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { NodemailerCourier } from "#adapters/smtp/courier.ts";
+import type { DeliverDeps, UseCaseLog } from "#core/usecases/deps.ts";
+import { RELAY_ENV } from "./env.ts";
+import { type AwsClients, defaultClients } from "./from-env.ts";
+import { type FunctionWiring, relayDepsFromEnv } from "./function-deps.ts";
+import { Port25GuardCourier } from "./port25.ts";
+
+type Env = Record<string, string | undefined>;
+
+/** Deliver adds DNS, the SMTP courier (guarded when port 25 is not open) and secrets. */
+export function deliverDepsFromEnv(
+  log: UseCaseLog,
+  env: Env = process.env,
+  clients: AwsClients = defaultClients(),
+): FunctionWiring<DeliverDeps> {
+  const { deps, metrics, adapters } = relayDepsFromEnv(log, env, clients);
+  const port25Enabled = env[RELAY_ENV.mxDeliveryEnabled] !== "false";
+  return {
+    metrics,
+    deps: {
+      ...deps,
+      dns: new NodeDnsResolver(),
+      courier: new Port25GuardCourier(new NodemailerCourier(), { port25Enabled }),
+      secrets: adapters.secretStore,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// The route function's dependencies in AWS (deliver builds on them): adapters from the environment, tracking metered, metrics flushed per invocation.
+import type { RelayDeps, UseCaseLog } from "#core/usecases/deps.ts";
+import { RELAY_ENV } from "./env.ts";
+import {
+  type AwsAdapters,
+  type AwsClients,
+  awsAdaptersFromEnv,
+  defaultClients,
+} from "./from-env.ts";
+import { DEFAULT_METRICS_NAMESPACE, MetricsTrackingStore } from "./metrics.ts";
+
+type Env = Record<string, string | undefined>;
+
+export interface FunctionWiring<D> {
+  deps: D;
+  /** Counts tracking events; `meteredHandler` flushes it after each invocation. */
+  metrics: MetricsTrackingStore;
+}
+
+const positiveInt = (text: string | undefined): number | undefined => {
+  const n = Number(text);
+  return text && Number.isInteger(n) && n > 0 ? n : undefined;
+};
+
+/** What route needs (and deliver shares): queues, stores, records, clock, tunables. */
+export function relayDepsFromEnv(
+  log: UseCaseLog,
+  env: Env = process.env,
+  clients: AwsClients = defaultClients(),
+): FunctionWiring<RelayDeps> & { adapters: AwsAdapters } {
+  const adapters = awsAdaptersFromEnv(env, clients, {
+    onProblem: (p, text) =>
+      log.warn("record skipped", { record: p.record, field: p.field, problem: text }),
+    onError: (error) => log.error("records could not be read; using the last good set", { error }),
+  });
+  const metrics = new MetricsTrackingStore(adapters.trackingStore, {
+    namespace: env[RELAY_ENV.metricsNamespace] || DEFAULT_METRICS_NAMESPACE,
+  });
+  const hostName = env[RELAY_ENV.hostName];
+  const inlineBodyLimit = positiveInt(env[RELAY_ENV.claimCheckThresholdBytes]);
+  const maxReceiveCount = positiveInt(env[RELAY_ENV.maxReceiveCount]);
+  return {
+    adapters,
+    metrics,
+    deps: {
+      records: adapters.recordCache,
+      tracking: metrics,
+      messages: adapters.messageStore,
+      submissionQueue: adapters.submissionQueue,
+      deliveryQueue: adapters.deliveryQueue,
+      clock: { now: () => new Date() },
+      log,
+      ...(hostName ? { hostName } : {}),
+      ...(inlineBodyLimit ? { inlineBodyLimit } : {}),
+      ...(maxReceiveCount ? { maxReceiveCount } : {}),
+    },
+  };
+}
+
+/** Wraps a handler so the metrics counted during an invocation are written when it ends. */
+export function meteredHandler<E, C, R>(
+  handler: (event: E, context: C) => Promise<R>,
+  metrics: MetricsTrackingStore,
+): (event: E, context: C) => Promise<R> {
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      metrics.flush();
+    }
+  };
+}

@@ -69,13 +69,18 @@ export class ConnectorServer extends SMTPServer {
   readonly #startTls: boolean;
   readonly #greeting: string;
 
+  /**
+   * `hostName` is the name announced when the connector has no fqdn: the TransportSettings record's
+   * hostName, else the listener's configured one.
+   */
   constructor(
     connector: ReceiveConnector | undefined,
     implicitTls: boolean,
     deps: ConnectorServerDeps,
+    hostName = deps.config.hostName,
   ) {
     const tls = deps.config.tls;
-    const name = connector?.fqdn ?? deps.config.hostName;
+    const name = connector?.fqdn ?? hostName;
     const startTls =
       !!tls && !!connector && !implicitTls && connector.authMechanisms.includes("Tls");
     const options: SMTPServerOptions = {
@@ -364,7 +369,7 @@ export class ConnectorServer extends SMTPServer {
     const received = receivedHeader({
       helo: session.hostNameAppearsAs || "unknown",
       clientIp: conn.remoteAddress,
-      byHost: connector.fqdn ?? this.#deps.config.hostName,
+      byHost: this.options.name ?? this.#deps.config.hostName,
       protocol: session.transmissionType,
       id,
       ...(cipher ? { tls: { version: cipher.version, cipher: cipher.name } } : {}),

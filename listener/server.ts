@@ -164,10 +164,14 @@ export function createListener(deps: ListenerDeps): Listener {
     lastSet = set;
     reportProblems(set);
     const enabled = set.receiveConnectors.filter((c) => c.enabled);
+    const hostName = set.settings.hostName ?? config.hostName;
     for (const c of enabled) {
-      const text = JSON.stringify(c);
+      const text = JSON.stringify([c, hostName]);
       if (servers.get(c.name)?.text !== text)
-        servers.set(c.name, { text, server: new ConnectorServer(c, c.implicitTls, serverDeps) });
+        servers.set(c.name, {
+          text,
+          server: new ConnectorServer(c, c.implicitTls, serverDeps, hostName),
+        });
     }
     for (const name of servers.keys())
       if (!enabled.some((c) => c.name === name)) servers.delete(name);

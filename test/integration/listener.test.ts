@@ -47,6 +47,21 @@ describe("choosing the receive connector", () => {
     expect((await open()).greeting.text).toBe("220 mail.contoso.com connector-relay ESMTP ready");
   });
 
+  test("without fqdn the host name of the TransportSettings record is announced", async () => {
+    await start([
+      receiveConnector("Default"),
+      { kind: "TransportSettings", hostName: "mail.fabrikam.com" },
+      contoso,
+    ]);
+    const { client, greeting } = await open();
+    expect(greeting.text).toBe("220 mail.fabrikam.com connector-relay ESMTP ready");
+    await client.command("EHLO app.example");
+    await transaction(client, "a@example.org", ["b@contoso.com"], MESSAGE);
+    const m = h.t.queue.peek()[0]!.body;
+    const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString();
+    expect(raw).toContain("\tby mail.fabrikam.com (connector-relay)");
+  });
+
   test("no connector covers the client: 421 4.3.2 and the connection closes", async () => {
     await start([receiveConnector("Only .2", { remoteIpRanges: ["127.0.0.2"] })]);
     const { client, greeting } = await open("127.0.0.1");

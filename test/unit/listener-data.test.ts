@@ -4,7 +4,7 @@ import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { hasBareLineEnding, MessageDataReader, readHeaderFacts } from "#listener/data.ts";
-import { redactClientLine } from "#listener/protocol-log.ts";
+import { JsonLinesProtocolLog, redactClientLine } from "#listener/protocol-log.ts";
 import { receivedHeader } from "#listener/received.ts";
 import { submitMessage } from "#listener/submit.ts";
 
@@ -114,6 +114,28 @@ test.each([
   ["MAIL FROM:<a@b.c>", false, "MAIL FROM:<a@b.c>"],
 ])("protocol log line %j", (line, inSasl, logged) => {
   expect(redactClientLine(line, inSasl)).toBe(logged);
+});
+
+test("the protocol log writes one JSON object per line", () => {
+  const lines: string[] = [];
+  const log = new JsonLinesProtocolLog({ write: (text: string) => lines.push(text) });
+  const entry = {
+    at: "2026-11-24T16:05:12.000Z",
+    connector: "Default",
+    session: "abc",
+    sequence: 0,
+    local: "10.0.0.4:25",
+    remote: "[2001:db8::7]:40000",
+    event: "<" as const,
+    data: 'MAIL FROM:<"odd\\"@contoso.com>',
+  };
+  log.write(entry);
+  log.write({ ...entry, sequence: 1, event: ">", data: "250 2.1.0 Accepted" });
+  expect(lines.every((l) => l.endsWith("\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
+  expect(lines.map((l) => JSON.parse(l))).toEqual([
+    entry,
+    { ...entry, sequence: 1, event: ">", data: "250 2.1.0 Accepted" },
+  ]);
 });
 
 describe("submission", () => {

@@ -1,10 +1,10 @@
 // Feeds a local queue to a Lambda-style handler in SQS-shaped batches, as Lambda's event source
 // mapping does in AWS: records whose ids come back in batchItemFailures (or all, if the handler
 // throws) stay in the queue and return after their visibility timeout.
-import { createHash } from "node:crypto";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { LocalQueue } from "#adapters/local/spool.ts";
 import type { ReceivedMessage } from "#adapters/queue-consumer.ts";
+import { lambdaContext, sqsRecord } from "#adapters/sqs-event.ts";
 
 export type SqsBatchHandler = (
   event: SQSEvent,
@@ -26,56 +26,18 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-function toRecord<T>(name: string, m: ReceivedMessage<T>): SQSRecord {
-  const body = JSON.stringify(m.body);
-  return {
-    messageId: m.messageId,
-    receiptHandle: m.receiptHandle,
-    body,
-    attributes: {
-      ApproximateReceiveCount: String(m.receiveCount),
-      SentTimestamp: String(m.sentAt),
-      SenderId: "local",
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: createHash("md5").update(body).digest("hex"),
-    eventSource: "aws:sqs",
-    eventSourceARN: `arn:local:sqs:local:000000000000:${name}`,
-    awsRegion: "local",
-  };
-}
-
-/** The part of Lambda's context handlers may read; locally there is no deadline but the visibility timeout. */
-function localContext(name: string, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:local:lambda:local:000000000000:function:${name}`,
-    memoryLimitInMB: "0",
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `local/${name}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 export function startWorker<T>(options: WorkerOptions<T>): Worker {
   const batchSize = options.batchSize ?? 10;
   const visibility = options.visibilityTimeoutSeconds ?? 60;
   const abort = new AbortController();
 
   async function runBatch(messages: ReceivedMessage<T>[]): Promise<void> {
-    const records = messages.map((m) => toRecord(options.name, m));
+    const records = messages.map((m) => sqsRecord({ queue: options.name }, m));
     let failed: Set<string>;
     try {
       const res = await options.handler(
         { Records: records },
-        localContext(options.name, Date.now() + visibility * 1000),
+        lambdaContext(options.name, Date.now() + visibility * 1000),
       );
       failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {

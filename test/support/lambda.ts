@@ -1,46 +1,15 @@
 // Drives Lambda-style SQS handlers from a MemoryQueue the way the event source mapping does: receive, invoke, delete what succeeded.
-import { createHash } from "node:crypto";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { MemoryQueue, ReceivedMessage } from "#adapters/memory/queue.ts";
+import { lambdaContext, sqsRecord as sqsEventRecord } from "#adapters/sqs-event.ts";
 
 export type BatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-export function lambdaContext(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
-    memoryLimitInMB: "512",
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: "test",
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
+export { lambdaContext };
 
 /** An SQS record as Lambda delivers it; `rawBody` overrides the JSON of the queued body. */
 export function sqsRecord(queue: string, m: ReceivedMessage<unknown>, rawBody?: string): SQSRecord {
-  const body = rawBody ?? JSON.stringify(m.body);
-  return {
-    messageId: m.messageId,
-    receiptHandle: m.receiptHandle,
-    body,
-    attributes: {
-      ApproximateReceiveCount: String(m.receiveCount),
-      SentTimestamp: String(m.sentAt),
-      SenderId: "test",
-      ApproximateFirstReceiveTimestamp: String(m.sentAt),
-    },
-    messageAttributes: {},
-    md5OfBody: createHash("md5").update(body).digest("hex"),
-    eventSource: "aws:sqs",
-    eventSourceARN: `arn:aws:sqs:eu-west-1:000000000000:${queue}`,
-    awsRegion: "eu-west-1",
-  };
+  return sqsEventRecord({ queue, region: "eu-west-1" }, m, rawBody);
 }
 
 export interface BatchRun {

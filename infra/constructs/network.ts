@@ -48,6 +48,10 @@ export class RelayNetwork extends Construct {
       restrictDefaultSecurityGroup: true,
     });
 
+    // Gateway endpoints are free and keep body and tracking traffic off the NAT gateways' per-GB charge.
+    this.vpc.addGatewayEndpoint("S3", { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    this.vpc.addGatewayEndpoint("DynamoDb", { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+
     const flowLogs = new logs.LogGroup(this, "FlowLogs", {
       retention: props.flowLogRetentionDays ?? 30,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -145,6 +145,17 @@ describe("network", () => {
   test("VPC flow logs are on", () => {
     template.resourceCountIs("AWS::EC2::FlowLog", 1);
   });
+
+  test("S3 and DynamoDB traffic uses gateway endpoints, not the NAT gateways", () => {
+    const services = ofType("AWS::EC2::VPCEndpoint").map(([, e]) =>
+      JSON.stringify(e.Properties.ServiceName),
+    );
+    expect(services).toHaveLength(2);
+    expect(services.some((s) => s.includes(".s3"))).toBe(true);
+    expect(services.some((s) => s.includes(".dynamodb"))).toBe(true);
+    for (const [, e] of ofType("AWS::EC2::VPCEndpoint"))
+      expect(e.Properties.VpcEndpointType).toBe("Gateway");
+  });
 });
 
 describe("listener", () => {

@@ -1,10 +1,9 @@
 // Process entry of the listener container (Fargate): settings from the environment, AWS adapters, health endpoint, SIGTERM drain.
 import { awsAdaptersFromEnv, defaultClients, RELAY_ENV } from "#adapters/aws/from-env.ts";
 import type { ListenerConfigInput } from "./config.ts";
-import { type HealthServer, startHealthServer } from "./health.ts";
-import { jsonLogger, type Logger } from "./logger.ts";
+import { jsonLogger } from "./logger.ts";
 import { JsonLinesProtocolLog } from "./protocol-log.ts";
-import { createListener, type Listener, type ListenerDeps } from "./server.ts";
+import { runListener } from "./run.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -40,67 +39,6 @@ export function listenerConfigFromEnv(
     ...(inline !== undefined ? { inlineBodyLimit: inline } : {}),
     ...(deadline !== undefined ? { shutdownDeadlineMs: deadline } : {}),
   };
-}
-
-export interface RunningListener {
-  listener: Listener;
-  health: HealthServer | undefined;
-  /** Drains the listener, then closes the health endpoint. */
-  stop(): Promise<void>;
-}
-
-/**
- * Starts the listener and its health endpoint. With `handleSignals`, SIGTERM (ECS stopping the
- * task) and SIGINT drain it — the health endpoint turns 503 at once so the balancer stops sending —
- * and then end the process.
- */
-export async function runListener(
-  deps: ListenerDeps & { logger: Logger },
-  options: { handleSignals?: boolean; exit?: (code: number) => void } = {},
-): Promise<RunningListener> {
-  const listener = createListener(deps);
-  await listener.start();
-  const { healthPort, healthHost } = deps.config;
-  const health =
-    healthPort === undefined
-      ? undefined
-      : await startHealthServer({
-          host: healthHost ?? "0.0.0.0",
-          port: healthPort,
-          status: () => ({
-            healthy: listener.state === "running",
-            details: {
-              state: listener.state,
-              sessions: listener.sessionCount,
-              bindings: listener.addresses().length,
-            },
-          }),
-        });
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      await listener.stop();
-      await health?.close();
-    })();
-    return stopping;
-  };
-  if (options.handleSignals) {
-    const exit = options.exit ?? ((code: number) => process.exit(code));
-    const onSignal = (signal: string) => {
-      deps.logger.info("draining", { signal, sessions: listener.sessionCount });
-      void stop().then(
-        () => exit(0),
-        (error: unknown) => {
-          deps.logger.error("shutdown failed", { error });
-          exit(1);
-        },
-      );
-    };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
-  }
-  deps.logger.info("listener started", { addresses: listener.addresses() });
-  return { listener, health, stop };
 }
 
 /** The container's entry: AWS adapters from the task's environment, TLS from Secrets Manager. */

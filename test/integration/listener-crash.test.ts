@@ -121,3 +121,18 @@ test("SIGTERM: the idle session is told 421 and the process exits 0", async () =
   expect((await c.read()).text).toMatch(/^421 4\.3\.2 /);
   expect(await exited(child!)).toEqual({ code: 0, signal: null });
 });
+
+test("the container entry without its environment exits 1 and says why", async () => {
+  const proc = spawn(process.execPath, [join(import.meta.dirname, "../../listener/main.ts")], {
+    env: { PATH: process.env.PATH ?? "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => {
+    out += String(d);
+  });
+  expect(await exited(proc)).toEqual({ code: 1, signal: null });
+  const line = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+  expect(line).toMatchObject({ level: "error", message: "listener failed to start" });
+  expect(JSON.stringify(line)).toMatch(/RELAY_\w+ is not set/);
+});

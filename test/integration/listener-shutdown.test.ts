@@ -6,7 +6,7 @@ import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { silentLogger } from "#listener/logger.ts";
-import { type RunningListener, runListener } from "#listener/main.ts";
+import { type RunningListener, runListener } from "#listener/run.ts";
 import {
   acceptedDomain,
   receiveConnector,

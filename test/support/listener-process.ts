@@ -6,7 +6,7 @@ import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { jsonLogger } from "#listener/logger.ts";
-import { runListener } from "#listener/main.ts";
+import { runListener } from "#listener/run.ts";
 
 /*
  * Environment: SPOOL_DIR (submission queue), BODIES_DIR (message store), RECORDS (JSON array of raw

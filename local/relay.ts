@@ -57,7 +57,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
   const home = relayHome(options.home);
   const lock = await lockHome(home);
   const logger = options.logger ?? jsonLogger(process.stderr);
-  const hostName = options.hostName ?? process.env.RELAY_HOSTNAME ?? hostname();
+  const hostName = options.hostName ?? process.env.RELAY_HOST_NAME ?? hostname();
   try {
     const recordStore = new LocalRecordStore(home.records, (path, error) =>
       logger.warn("record file skipped: not valid JSON", { path, error: error.message }),

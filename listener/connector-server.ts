@@ -1,4 +1,4 @@
-// smtp-server configured for one receive connector: its callbacks become core policy calls and a queued submission.
+// smtp-server configured for one receive connector: starts its sessions and hands each command to commands.ts.
 import type { Socket } from "node:net";
 import {
   SMTPServer,
@@ -9,32 +9,21 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from "smtp-server";
-import { parseMailbox } from "#core/address.ts";
-import { authenticateUser } from "#core/auth/password.ts";
-import { newMessageId } from "#core/ids.ts";
 import {
   checkMailFrom,
   checkRcptTo,
   type PolicyContext,
-  type PolicyDecision,
+  startTlsOffered,
 } from "#core/receive/policy.ts";
-import type { RecordCache } from "#core/records/cache.ts";
 import type { ReceiveConnector } from "#core/records/receive-connector.ts";
-import type { RecordSet } from "#core/records/record-set.ts";
 import { REPLIES, type SmtpReply, SmtpReplyError } from "#core/replies.ts";
+import { authenticate, type CommandDeps, decide, receiveData } from "./commands.ts";
 import type { ListenerConfig } from "./config.ts";
-import { RelayConnection, replyText, type SessionPlan } from "./connection.ts";
-import { MessageDataReader } from "./data.ts";
-import type { Logger } from "./logger.ts";
-import type { ProtocolEvent, ProtocolLogSink } from "./protocol-log.ts";
-import { receivedHeader } from "./received.ts";
-import { type SubmitPorts, submitMessage } from "./submit.ts";
+import { RelayConnection, type SessionPlan } from "./connection.ts";
+import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
 
-export interface ConnectorServerDeps {
-  records: RecordCache;
-  submit: SubmitPorts;
+export interface ConnectorServerDeps extends CommandDeps {
   config: ListenerConfig;
-  logger: Logger;
   protocolLog?: ProtocolLogSink;
   draining(): boolean;
   /** Every live session of every connector server, for shutdown. */
@@ -53,8 +42,6 @@ export interface AcceptedSocket {
   /** Called once the socket is gone (releases connection limits). */
   onClose?: () => void;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * One instance per receive connector (and one per binding for refusals, with no connector). The
@@ -81,8 +68,7 @@ export class ConnectorServer extends SMTPServer {
   ) {
     const tls = deps.config.tls;
     const name = connector?.fqdn ?? hostName;
-    const startTls =
-      !!tls && !!connector && !implicitTls && connector.authMechanisms.includes("Tls");
+    const startTls = !!tls && !!connector && !implicitTls && startTlsOffered(connector);
     const options: SMTPServerOptions = {
       name,
       secure: implicitTls,
@@ -156,7 +142,16 @@ export class ConnectorServer extends SMTPServer {
       greeting: this.#greeting,
       startTls: this.#startTls,
       draining: this.#deps.draining,
-      ...this.#protocolLog(info),
+      ...(this.#deps.protocolLog && this.connector?.protocolLogging === "Verbose"
+        ? {
+            log: sessionProtocolLog(this.#deps.protocolLog, {
+              connector: this.connector.name,
+              session: info.id,
+              local: { ip: info.localIp, port: info.localPort },
+              remote: { ip: info.remoteIp, port: info.remotePort },
+            }),
+          }
+        : {}),
     };
     const connection = new RelayConnection(
       this,
@@ -184,57 +179,8 @@ export class ConnectorServer extends SMTPServer {
     connection.init();
   }
 
-  #protocolLog(info: AcceptedSocket): Pick<SessionPlan, "log"> {
-    const sink = this.#deps.protocolLog;
-    const connector = this.connector;
-    if (!sink || !connector || connector.protocolLogging !== "Verbose") return {};
-    let sequence = 0;
-    const hostPort = (ip: string, port: number) =>
-      ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
-    const local = hostPort(info.localIp, info.localPort);
-    const remote = hostPort(info.remoteIp, info.remotePort);
-    return {
-      log: (event: ProtocolEvent, data: string) => {
-        try {
-          sink.write({
-            at: new Date().toISOString(),
-            connector: connector.name,
-            session: info.id,
-            sequence: sequence++,
-            local,
-            remote,
-            event,
-            data,
-          });
-        } catch {
-          // A full disk or a closed stream must not take the session down with it.
-        }
-      },
-    };
-  }
-
   #session(session: SMTPServerSession): RelayConnection | undefined {
     return this.#live.get(session.id);
-  }
-
-  async #records(): Promise<RecordSet> {
-    return this.#deps.records.current ?? this.#deps.records.get();
-  }
-
-  #policyContext(conn: RelayConnection, set: RecordSet, session: SMTPServerSession): PolicyContext {
-    const user = session.user ? conn.authUser : undefined;
-    return {
-      connector: conn.plan.connector!,
-      session: { authenticated: !!user, ...(user ? { user } : {}), tls: session.secure },
-      acceptedDomains: set.acceptedDomains,
-    };
-  }
-
-  /** Exchange's tarpit: a refused command is answered only after tarpitInterval. */
-  async #refuse(conn: RelayConnection, decision: Exclude<PolicyDecision, { ok: true }>) {
-    conn.plan.log?.("*", decision.reason);
-    if (decision.reply.code >= 500) await sleep((conn.plan.connector?.tarpitInterval ?? 0) * 1000);
-    return new SmtpReplyError(decision.reply);
   }
 
   override onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
@@ -267,26 +213,10 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
   ): void {
-    void this.#auth(auth, session).then(
+    authenticate(this.#deps, this.#session(session), auth).then(
       (user) => callback(null, { user }),
       (error: unknown) => callback(error as Error),
     );
-  }
-
-  async #auth(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<string> {
-    const conn = this.#session(session);
-    if (!conn?.authOffered) throw new SmtpReplyError(REPLIES.authNotEnabled);
-    const set = await this.#records();
-    const user = await authenticateUser(set.smtpUsers, auth.username ?? "", auth.password ?? "");
-    if (user) {
-      conn.authUser = user;
-      conn.plan.log?.("*", `authenticated as ${user.name} (${auth.method})`);
-      return user.name;
-    }
-    // The attempted name is not logged: users type passwords into it.
-    conn.plan.log?.("*", `${auth.method} authentication failed`);
-    await sleep((conn.plan.connector?.tarpitInterval ?? 0) * 1000);
-    throw new SmtpReplyError(REPLIES.authFailed);
   }
 
   override onMailFrom(
@@ -294,7 +224,8 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
-    void this.#decide(session, (ctx) => checkMailFrom(ctx, address.address)).then(callback);
+    const check = (ctx: PolicyContext) => checkMailFrom(ctx, address.address);
+    void decide(this.#deps, this.#session(session), session, check).then(callback);
   }
 
   override onRcptTo(
@@ -302,27 +233,9 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
-    void this.#decide(session, (ctx) =>
-      checkRcptTo(ctx, address.address, session.envelope.rcptTo.length),
-    ).then(callback);
-  }
-
-  async #decide(
-    session: SMTPServerSession,
-    check: (ctx: PolicyContext) => PolicyDecision,
-  ): Promise<Error | null> {
-    const conn = this.#session(session);
-    if (!conn?.plan.connector) return new SmtpReplyError(REPLIES.noReceiveConnector);
-    try {
-      const decision = check(this.#policyContext(conn, await this.#records(), session));
-      return decision.ok ? null : await this.#refuse(conn, decision);
-    } catch (error) {
-      this.#deps.logger.error("policy check failed", {
-        connector: conn.plan.connector.name,
-        error,
-      });
-      return new SmtpReplyError(REPLIES.queueFailed);
-    }
+    const check = (ctx: PolicyContext) =>
+      checkRcptTo(ctx, address.address, session.envelope.rcptTo.length);
+    void decide(this.#deps, this.#session(session), session, check).then(callback);
   }
 
   override onData(
@@ -337,82 +250,10 @@ export class ConnectorServer extends SMTPServer {
       callback(new SmtpReplyError(REPLIES.noReceiveConnector));
       return;
     }
-    const reader = new MessageDataReader({
-      maxSize: connector.maxMessageSize,
-      maxHopCount: connector.maxHopCount,
-    });
-    stream.on("data", (chunk: Buffer) => reader.push(chunk));
-    // The client went away mid-DATA: nothing was queued, nothing is left to undo.
-    stream.once("error", () => conn.plan.log?.("*", "connection lost during DATA"));
-    stream.once("end", () => {
-      void this.#finishData(conn, connector, session, reader).then(
-        (text) => callback(null, text),
-        (error: unknown) => callback(error as Error),
-      );
-    });
-  }
-
-  async #finishData(
-    conn: RelayConnection,
-    connector: ReceiveConnector,
-    session: SMTPServerSession,
-    reader: MessageDataReader,
-  ): Promise<string> {
-    const outcome = reader.finish();
-    if (!outcome.ok) {
-      conn.plan.log?.("*", outcome.reason);
-      throw new SmtpReplyError(outcome.reply);
-    }
-    const receivedAt = new Date();
-    const id = newMessageId(receivedAt);
-    const cipher = session.tlsOptions;
-    const received = receivedHeader({
-      helo: session.hostNameAppearsAs || "unknown",
-      clientIp: conn.remoteAddress,
-      byHost: this.options.name ?? this.#deps.config.hostName,
-      protocol: session.transmissionType,
-      id,
-      ...(cipher ? { tls: { version: cipher.version, cipher: cipher.name } } : {}),
-      at: receivedAt,
-    });
-    const canonical = (a: string) => {
-      const p = parseMailbox(a);
-      return p.ok ? p.mailbox.address : a;
-    };
-    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-    const result = await submitMessage(this.#deps.submit, {
-      id,
-      receivedAt,
-      envelope: {
-        mailFrom: mailFrom === "" ? "" : canonical(mailFrom),
-        rcptTo: session.envelope.rcptTo.map((r) => canonical(r.address)),
-      },
-      body: Buffer.concat([Buffer.from(received, "latin1"), outcome.body]),
-      origin: {
-        type: "smtp",
-        receiveConnector: connector.name,
-        clientIp: conn.remoteAddress,
-        clientHelo: session.hostNameAppearsAs || "",
-        ...(conn.authUser && session.user ? { authUser: conn.authUser.name } : {}),
-        tls: session.secure,
-      },
-      ...(outcome.facts.messageId !== undefined
-        ? { internetMessageId: outcome.facts.messageId }
-        : {}),
-      ...(outcome.facts.subject !== undefined ? { subject: outcome.facts.subject } : {}),
-    });
-    if (!result.ok) {
-      this.#deps.logger.error("could not queue message", {
-        connector: connector.name,
-        messageId: id,
-        stage: result.stage,
-        error: result.error,
-        ...(result.cleanupError ? { cleanupError: result.cleanupError } : {}),
-      });
-      conn.plan.log?.("*", `queueing ${id} failed at ${result.stage}`);
-      throw new SmtpReplyError(REPLIES.queueFailed);
-    }
-    conn.plan.log?.("*", `queued ${id} (${result.message.size} bytes)`);
-    return replyText(REPLIES.queued(id));
+    const byHost = this.options.name ?? this.#deps.config.hostName;
+    receiveData(this.#deps, conn, connector, session, stream, byHost).then(
+      (text) => callback(null, text),
+      (error: unknown) => callback(error as Error),
+    );
   }
 }

@@ -34,6 +34,40 @@ export class JsonLinesProtocolLog implements ProtocolLogSink {
   }
 }
 
+const hostPort = (a: { ip: string; port: number }) =>
+  a.ip.includes(":") ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
+
+/** The log function of one session: numbers its entries and never lets the sink fail the session. */
+export function sessionProtocolLog(
+  sink: ProtocolLogSink,
+  s: {
+    connector: string;
+    session: string;
+    local: { ip: string; port: number };
+    remote: { ip: string; port: number };
+  },
+): (event: ProtocolEvent, data: string) => void {
+  let sequence = 0;
+  const local = hostPort(s.local);
+  const remote = hostPort(s.remote);
+  return (event, data) => {
+    try {
+      sink.write({
+        at: new Date().toISOString(),
+        connector: s.connector,
+        session: s.session,
+        sequence: sequence++,
+        local,
+        remote,
+        event,
+        data,
+      });
+    } catch {
+      // A full disk or a closed stream must not take the session down with it.
+    }
+  };
+}
+
 /**
  * A client line as it may be logged. The argument of AUTH (a PLAIN blob, a LOGIN user name) and
  * every line of a SASL exchange carry credentials: only the mechanism is kept.

@@ -20,6 +20,10 @@ let caFile: string;
 let t: TestListener | undefined;
 
 beforeAll(async () => {
+  // Debian's swaks only recommends Net::SSLeay; without it STARTTLS is silently unavailable.
+  const { stdout } = await run("swaks", ["--support"]).catch((e: { stdout: string }) => e);
+  if (!/=== TLS supported/.test(stdout))
+    throw new Error("swaks has no TLS support: install libnet-ssleay-perl next to swaks");
   dir = await mkdtemp(join(tmpdir(), "listener-interop-"));
   caFile = join(dir, "ca.pem");
 });

@@ -1,0 +1,145 @@
+// Accept latency probe: the time from the client's final "." to the server's 250, per message, over parallel sessions.
+import { connect, type Socket } from "node:net";
+import { type Percentiles, percentiles } from "./stats.ts";
+
+export interface LatencyOptions {
+  port: number;
+  messages: number;
+  sessions: number;
+  /** "newconn": one connection per message; "reuse": one connection per session. */
+  mode: "newconn" | "reuse";
+  size: number;
+}
+
+export interface LatencyResult {
+  mode: "newconn" | "reuse";
+  sessions: number;
+  /** Final "." sent → 250 read, in ms (includes the server's durable write). */
+  dot: Percentiles;
+  /** Connect (newconn) or MAIL (reuse) → 250 after the dot, in ms. */
+  transaction: Percentiles;
+  msgsPerSecond: number;
+  errors: string[];
+}
+
+/** Reads whole replies; the final line of a multi-line reply ends it (RFC 5321 §4.2.1). */
+class Replies {
+  #buf = "";
+  #waiting: Array<(code: number) => void> = [];
+  #closed = false;
+  constructor(socket: Socket) {
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      this.#buf += d;
+      this.#drain();
+    });
+    const close = () => {
+      this.#closed = true;
+      for (const w of this.#waiting.splice(0)) w(0);
+    };
+    socket.on("close", close);
+    socket.on("error", close);
+  }
+  #drain() {
+    for (let i = this.#buf.indexOf("\r\n"); i >= 0 && this.#waiting.length; ) {
+      const line = this.#buf.slice(0, i);
+      this.#buf = this.#buf.slice(i + 2);
+      if (line[3] !== "-") this.#waiting.shift()?.(Number(line.slice(0, 3)));
+      i = this.#buf.indexOf("\r\n");
+    }
+  }
+  next(): Promise<number> {
+    if (this.#closed) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.#drain();
+    });
+  }
+}
+
+async function expect(r: Replies, code: number, what: string): Promise<void> {
+  const got = await r.next();
+  if (got !== code) throw new Error(`${what}: expected ${code}, got ${got || "close"}`);
+}
+
+function body(size: number): string {
+  const line = `${"X".repeat(78)}\r\n`;
+  return `${line.repeat(Math.ceil(size / line.length)).slice(0, size - 2)}\r\n`;
+}
+
+interface Session {
+  socket: Socket;
+  replies: Replies;
+}
+
+async function open(port: number): Promise<Session> {
+  const socket = connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  const replies = new Replies(socket);
+  await expect(replies, 220, "greeting");
+  socket.write("EHLO latency-probe\r\n");
+  await expect(replies, 250, "EHLO");
+  return { socket, replies };
+}
+
+async function transaction(s: Session, i: number, payload: string): Promise<number> {
+  s.socket.write("MAIL FROM:<sender@example.test>\r\n");
+  await expect(s.replies, 250, "MAIL");
+  s.socket.write("RCPT TO:<rcpt@example.test>\r\n");
+  await expect(s.replies, 250, "RCPT");
+  s.socket.write("DATA\r\n");
+  await expect(s.replies, 354, "DATA");
+  s.socket.write(
+    `From: <sender@example.test>\r\nTo: <rcpt@example.test>\r\nSubject: latency probe ${i}\r\n\r\n${payload}`,
+  );
+  const t = performance.now();
+  s.socket.write(".\r\n");
+  await expect(s.replies, 250, "end of data");
+  return performance.now() - t;
+}
+
+async function close(s: Session): Promise<void> {
+  s.socket.write("QUIT\r\n");
+  await s.replies.next();
+  s.socket.destroy();
+}
+
+export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> {
+  const payload = body(o.size);
+  const dots: number[] = [];
+  const txns: number[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    let session: Session | undefined;
+    try {
+      while (next < o.messages) {
+        const i = next++;
+        const t0 = performance.now();
+        if (!session || o.mode === "newconn") session = await open(o.port);
+        const t1 = o.mode === "newconn" ? t0 : performance.now();
+        dots.push(await transaction(session, i, payload));
+        txns.push(performance.now() - t1);
+        if (o.mode === "newconn") {
+          await close(session);
+          session = undefined;
+        }
+      }
+      if (session) await close(session);
+    } catch (error) {
+      errors.push((error as Error).message);
+      session?.socket.destroy();
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: o.sessions }, () => worker()));
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    mode: o.mode,
+    sessions: o.sessions,
+    dot: percentiles(dots),
+    transaction: percentiles(txns),
+    msgsPerSecond: Math.round(dots.length / seconds),
+    errors,
+  };
+}

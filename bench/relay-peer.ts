@@ -1,0 +1,86 @@
+// connector-relay as the benchmark subject: local mode (`npm start`'s entry) as a child process on its own RELAY_HOME.
+import { spawn } from "node:child_process";
+import { openSync, readdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { writeRecords } from "#test/support/relay-process.ts";
+import { waitForPort } from "./smtp-tools.ts";
+
+export interface RelayPeerOptions {
+  /** RELAY_HOME (created); the process log goes to `<home>/relay.log`. */
+  home: string;
+  port: number;
+  /** The smart host every message goes to: "127.0.0.1:PORT". */
+  smartHost: string;
+  /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
+  nodeFlags?: string[];
+}
+
+export interface RelayPeer {
+  readonly port: number;
+  readonly pid: number;
+  /** Messages in the submission and delivery spools (0 when the relay is idle). */
+  queued(): number;
+  stop(): Promise<void>;
+}
+
+const ROOT = join(import.meta.dirname, "..");
+
+/** An anonymous relay connector for the load and one smart-host connector to the sink. */
+export function benchRecords(port: number, smartHost: string): Array<Record<string, unknown>> {
+  return [
+    {
+      kind: "ReceiveConnector",
+      name: "Load",
+      bindings: [`127.0.0.1:${port}`],
+      remoteIpRanges: ["127.0.0.0/8"],
+      authMechanisms: ["None"],
+      grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
+      maxInboundConnectionPerSource: 100,
+    },
+    {
+      kind: "SendConnector",
+      name: "Sink",
+      addressSpaces: [{ domain: "*", cost: 1 }],
+      dnsRoutingEnabled: false,
+      smartHosts: [smartHost],
+    },
+  ];
+}
+
+const spooled = (dir: string) => {
+  try {
+    return readdirSync(dir).filter((f) => !f.startsWith(".")).length;
+  } catch {
+    return 0;
+  }
+};
+
+export async function startRelayPeer(o: RelayPeerOptions): Promise<RelayPeer> {
+  await mkdir(o.home, { recursive: true });
+  await writeRecords(o.home, benchRecords(o.port, o.smartHost));
+  const log = openSync(join(o.home, "relay.log"), "a");
+  // The pinned Node running this script, on the same entry `npm start` runs (no npm in between,
+  // so the pid is the relay's own and its CPU time can be read).
+  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), "local/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, RELAY_HOME: o.home },
+    stdio: ["ignore", log, log],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await waitForPort(o.port, 30_000, () => child.exitCode !== null).catch((error: Error) => {
+    throw new Error(`relay did not start (see ${join(o.home, "relay.log")}): ${error.message}`);
+  });
+  const queues = join(o.home, "queues");
+  return {
+    port: o.port,
+    pid: child.pid ?? 0,
+    queued: () => spooled(join(queues, "submission")) + spooled(join(queues, "delivery")),
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

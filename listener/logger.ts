@@ -1,10 +1,7 @@
-// The operational log of the listener: a minimal interface (Powertools' Logger fits it) and a JSON-lines default.
+// The operational log of the listener: core's Log interface (Powertools' Logger fits it) and a JSON-lines default.
+import { type Log, SILENT_LOG } from "#core/log.ts";
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type Logger = Log;
 
 function describe(value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
@@ -25,4 +22,4 @@ export function jsonLogger(out: { write(line: string): unknown } = process.stdou
   };
 }
 
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = SILENT_LOG;

@@ -1,4 +1,5 @@
 // The Received trace field this relay adds to every message it accepts (RFC 5321 §4.4, RFC 3848 protocol names).
+import { rfc5322Date } from "#core/mime.ts";
 
 export interface ReceivedFacts {
   /** What the client said in HELO/EHLO. */
@@ -18,11 +19,6 @@ export interface ReceivedFacts {
 function token(value: string): string {
   const t = value.replace(/[^\x21-\x7e]|[()\\;]/g, "?");
   return t.length > 0 ? t.slice(0, 255) : "unknown";
-}
-
-/** RFC 5322 §3.3 date-time in UTC, e.g. "Tue, 24 Nov 2026 16:05:12 +0000". */
-export function rfc5322Date(at: Date): string {
-  return at.toUTCString().replace(/GMT$/, "+0000");
 }
 
 /** The header as CRLF-terminated text, folded so no line passes 78 characters in the common case. */

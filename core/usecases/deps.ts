@@ -1,4 +1,6 @@
 // What the route and deliver use cases need from a runtime: ports plus a few tunables, all injected.
+
+import { type Log, SILENT_LOG } from "../log.ts";
 import type { DeliveryJob, SubmittedMessage } from "../message.ts";
 import type {
   Clock,
@@ -12,13 +14,8 @@ import type {
 import type { RecordSet } from "../records/record-set.ts";
 
 /** Structured logging, shaped so Powertools' Logger fits (message first, then extra attributes). */
-export interface UseCaseLog {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-export const SILENT_LOG: UseCaseLog = { info() {}, warn() {}, error() {} };
+export type UseCaseLog = Log;
+export { SILENT_LOG };
 
 /** The validated records; RecordCache fits (it refreshes after its TTL). */
 export interface RecordSource {

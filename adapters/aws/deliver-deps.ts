@@ -4,7 +4,7 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import type { DeliverDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { RELAY_ENV } from "./env.ts";
 import { type AwsClients, defaultClients } from "./from-env.ts";
-import { type FunctionWiring, relayDepsFromEnv } from "./function-deps.ts";
+import { type FunctionWiring, relayDepsFromEnv, type WiringOptions } from "./function-deps.ts";
 import { Port25GuardCourier } from "./port25.ts";
 
 type Env = Record<string, string | undefined>;
@@ -14,8 +14,9 @@ export function deliverDepsFromEnv(
   log: UseCaseLog,
   env: Env = process.env,
   clients: AwsClients = defaultClients(),
+  options: WiringOptions = {},
 ): FunctionWiring<DeliverDeps> {
-  const { deps, metrics, adapters } = relayDepsFromEnv(log, env, clients);
+  const { deps, metrics, adapters } = relayDepsFromEnv(log, env, clients, options);
   const port25Enabled = env[RELAY_ENV.mxDeliveryEnabled] !== "false";
   return {
     metrics,

@@ -17,6 +17,11 @@ export interface FunctionWiring<D> {
   metrics: MetricsTrackingStore;
 }
 
+export interface WiringOptions {
+  /** Where EMF metric lines go. @default stdout, where Lambda's log agent picks them up */
+  writeMetrics?: (line: string) => void;
+}
+
 const positiveInt = (text: string | undefined): number | undefined => {
   const n = Number(text);
   return text && Number.isInteger(n) && n > 0 ? n : undefined;
@@ -27,6 +32,7 @@ export function relayDepsFromEnv(
   log: UseCaseLog,
   env: Env = process.env,
   clients: AwsClients = defaultClients(),
+  options: WiringOptions = {},
 ): FunctionWiring<RelayDeps> & { adapters: AwsAdapters } {
   const adapters = awsAdaptersFromEnv(env, clients, {
     onProblem: (p, text) =>
@@ -35,6 +41,7 @@ export function relayDepsFromEnv(
   });
   const metrics = new MetricsTrackingStore(adapters.trackingStore, {
     namespace: env[RELAY_ENV.metricsNamespace] || DEFAULT_METRICS_NAMESPACE,
+    ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
   });
   const hostName = env[RELAY_ENV.hostName];
   const inlineBodyLimit = positiveInt(env[RELAY_ENV.claimCheckThresholdBytes]);

@@ -99,6 +99,8 @@ export interface AwsEmulators {
   secretsManager: SecretsManagerClient;
   /** Secrets the Secrets Manager stand-in serves, by name. */
   secrets: Map<string, string>;
+  /** Every HTTP request fauxqs answered, as "METHOD /path" (S3 requests are path-style). */
+  fauxqsRequests: string[];
   createQueue(spec: QueueSpec): Promise<{ url: string; dlqUrl?: string }>;
   createBucket(name: string): Promise<void>;
   createRecordTable(name: string): Promise<void>;
@@ -111,6 +113,10 @@ export interface AwsEmulators {
 export async function startAwsEmulators(): Promise<AwsEmulators> {
   // buildApp rather than startFauxqs, which binds 0.0.0.0: tests bind loopback only.
   const fauxqs = buildApp({ logger: false });
+  const fauxqsRequests: string[] = [];
+  fauxqs.addHook("onRequest", async (request) => {
+    fauxqsRequests.push(`${request.method} ${request.url.split("?")[0]}`);
+  });
   await fauxqs.listen({ port: 0, host: "127.0.0.1" });
   const fauxqsEndpoint = `http://127.0.0.1:${(fauxqs.server.address() as AddressInfo).port}`;
 
@@ -142,6 +148,7 @@ export async function startAwsEmulators(): Promise<AwsEmulators> {
     dynamo,
     secretsManager,
     secrets,
+    fauxqsRequests,
     async createQueue(spec) {
       const attributes: Record<string, string> = {};
       if (spec.visibilityTimeoutSeconds !== undefined)

@@ -39,24 +39,10 @@ export class LocalTrackingStore implements TrackingStore {
     this.#db.close();
   }
 
-  async put(row: RecipientRow): Promise<void> {
-    this.#db
-      .prepare(
-        "INSERT OR REPLACE INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)",
-      )
-      .run(
-        row.messageId,
-        row.recipient.toLowerCase(),
-        row.status,
-        row.sender.toLowerCase(),
-        JSON.stringify(row),
-      );
-  }
-
-  async create(row: RecipientRow): Promise<boolean> {
+  #insert(verb: "INSERT OR REPLACE" | "INSERT OR IGNORE", row: RecipientRow): boolean {
     const r = this.#db
       .prepare(
-        "INSERT OR IGNORE INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)",
+        `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)`,
       )
       .run(
         row.messageId,
@@ -66,6 +52,14 @@ export class LocalTrackingStore implements TrackingStore {
         JSON.stringify(row),
       );
     return Number(r.changes) === 1;
+  }
+
+  async put(row: RecipientRow): Promise<void> {
+    this.#insert("INSERT OR REPLACE", row);
+  }
+
+  async create(row: RecipientRow): Promise<boolean> {
+    return this.#insert("INSERT OR IGNORE", row);
   }
 
   async update(

@@ -53,7 +53,7 @@ function banner(relay: LocalRelay): string {
   lines.push(
     "  try:        swaks --server 127.0.0.1:2525 --from app@example.com --to someone@example.net",
   );
-  lines.push("  queues:     npx relay queue get    logs: " + relay.home.protocolLogs);
+  lines.push(`  queues:     npx relay queue get    logs: ${relay.home.protocolLogs}`);
   return `${lines.join("\n")}\n`;
 }
 

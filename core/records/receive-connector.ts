@@ -53,13 +53,10 @@ export const ReceiveConnectorSchema = z.strictObject({
   /** Remote addresses this connector serves: "10.0.0.5", "10.0.0.0/24", "10.0.0.1-10.0.0.9", IPv4 or IPv6. */
   remoteIpRanges: z
     .array(
-      z
-        .string()
-        .trim()
-        .refine(isRemoteIpRange, {
-          message:
-            'not an IP range; use "192.168.1.75", "192.168.1.0/24", "192.168.1.10-192.168.1.20" or the IPv6 forms',
-        }),
+      z.string().trim().refine(isRemoteIpRange, {
+        message:
+          'not an IP range; use "192.168.1.75", "192.168.1.0/24", "192.168.1.10-192.168.1.20" or the IPv6 forms',
+      }),
     )
     .min(1)
     .default(ALL_REMOTE_IP_RANGES),

@@ -10,12 +10,10 @@ export const PASSWORD_HASH =
 export const SmtpUserSchema = z.strictObject({
   kind: z.literal("SmtpUser"),
   name: z.string().trim().min(1).max(128),
-  passwordHash: z
-    .string()
-    .regex(PASSWORD_HASH, {
-      message:
-        "not a password hash; set the password with `relay user set --name NAME` (it stores an scrypt hash, never the password)",
-    }),
+  passwordHash: z.string().regex(PASSWORD_HASH, {
+    message:
+      "not a password hash; set the password with `relay user set --name NAME` (it stores an scrypt hash, never the password)",
+  }),
   enabled: z.boolean().default(true),
   /** Senders this user may use in MAIL FROM; empty: any address in an accepted domain. `*`: any. */
   allowedSenders: z.array(senderPattern).default([]),

@@ -1,0 +1,137 @@
+// Disk full under the spool: local mode answers 451 4.3.0 and never 250 while its submission spool cannot be written,
+// leaves nothing half-written behind, and accepts again once there is room.
+//
+// The spool sits on a 1 MiB tmpfs of the relay's own mount namespace (`unshare --map-root-user
+// --mount`: no root needed where unprivileged user namespaces are on), so ENOSPC is the kernel's,
+// not a mock. The test fills and frees it through /proc/<pid>/root.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, open, readdir, rm, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { appsConnector, FAST_RETRY, submit } from "#test/support/fault-relay.ts";
+import { freePort, waitFor, writeRecords } from "#test/support/relay-process.ts";
+import { startSink } from "#test/support/sink.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const cleanup: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => {});
+});
+
+function startInOwnMountNamespace(home: string, spool: string) {
+  const child: ChildProcess = spawn(
+    "unshare",
+    [
+      "--map-root-user",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" local/main.ts',
+      "sh",
+      spool,
+      process.execPath,
+    ],
+    { cwd: ROOT, env: { ...process.env, RELAY_HOME: home }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+/** Writes until the file system says ENOSPC; resolves the bytes written. */
+async function fill(path: string): Promise<number> {
+  const fh = await open(path, "w");
+  const chunk = Buffer.alloc(16 * 1024, 0x61);
+  let written = 0;
+  try {
+    for (;;) written += (await fh.write(chunk)).bytesWritten;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+  } finally {
+    await fh.close();
+  }
+  return written;
+}
+
+test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind; 250 again after space is freed", async () => {
+  const home = await mkdtemp(join(tmpdir(), "relay-diskfull-"));
+  cleanup.push(() => rm(home, { recursive: true, force: true }));
+  const out = await startSink();
+  cleanup.push(() => out.close());
+  const port = await freePort();
+  await writeRecords(home, [
+    appsConnector(port),
+    FAST_RETRY,
+    {
+      kind: "SendConnector",
+      name: "Sink",
+      addressSpaces: [{ domain: "*", cost: 1 }],
+      dnsRoutingEnabled: false,
+      smartHosts: [`127.0.0.1:${out.port}`],
+    },
+  ]);
+  const spool = join(home, "queues", "submission");
+  await mkdir(spool, { recursive: true });
+  const relay = startInOwnMountNamespace(home, spool);
+  cleanup.push(async () => {
+    relay.child.kill("SIGKILL");
+    await relay.exited;
+  });
+  await waitFor(
+    "the relay to start",
+    () => relay.out().includes("connector-relay is running"),
+    30_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${relay.out()}\n${relay.err()}`);
+  });
+  // The spool as the relay sees it, inside its mount namespace.
+  const seen = join(`/proc/${relay.child.pid}/root`, spool);
+  const msg = (subject: string, body?: string) =>
+    submit(port, {
+      from: "app@example.com",
+      to: ["rcpt@example.net"],
+      subject,
+      ...(body ? { body } : {}),
+    });
+
+  const before = await msg("before");
+  expect(before.reply.code).toBe(250);
+  await waitFor("the first message at the sink", () => out.received.length === 1);
+
+  const filler = join(seen, "filler");
+  expect(await fill(filler)).toBeGreaterThan(0);
+  const refused = [];
+  for (let i = 0; i < 4; i++) refused.push(await msg(`full ${i}`));
+  // A claim-check body goes to the body store first (another disk); the spool write then fails.
+  refused.push(await msg("full large", `${"z".repeat(998)}\r\n`.repeat(250)));
+  for (const r of refused) expect(r.reply.text).toMatch(/^451 4\.3\.0 /);
+  expect(refused.filter((r) => r.reply.code === 250)).toEqual([]);
+  expect(relay.err()).toMatch(/could not queue message/);
+  expect(relay.err()).toMatch(/ENOSPC|no space left/i);
+  // Nothing half-written: no spool file, no temporary file, no orphan body.
+  expect((await readdir(seen)).sort()).toEqual([".tmp", "filler"]);
+  expect(await readdir(join(seen, ".tmp"))).toEqual([]);
+  expect((await readdir(join(home, "bodies"))).filter((f) => f !== ".tmp")).toEqual([]);
+
+  await unlink(filler);
+  const after = await msg("after");
+  expect(after.reply.code).toBe(250);
+  await waitFor("the second message at the sink", () => out.received.length === 2);
+  // Give anything wrongly spooled during the outage time to surface (retries run every second).
+  await new Promise((r) => setTimeout(r, 2500));
+  const subjects = out.received.map((m) => /^Subject: (.*)$/m.exec(m.raw.toString())?.[1]);
+  expect(subjects).toEqual(["before", "after"]);
+
+  relay.child.kill("SIGTERM");
+  expect(await relay.exited).toBe(0);
+});

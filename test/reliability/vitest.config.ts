@@ -1,0 +1,14 @@
+// Runner settings of the reliability suite (`npm run test:reliability`, called by .ci/run): one file at a time, since each loads the machine on purpose.
+import { join } from "node:path";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  root: join(import.meta.dirname, "..", ".."),
+  test: {
+    include: ["test/reliability/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    fileParallelism: false,
+  },
+});

@@ -17,8 +17,16 @@ export const RelayConfigSchema = z
       .optional(),
     /** @default CDK_DEFAULT_REGION, else us-east-1 */
     region: z.string().min(1).optional(),
-    /** Accepted domains, seeded as AcceptedDomain records by the first-records step (docs/aws.md). @default [] */
-    domains: z.array(z.string().min(1)).default([]),
+    /**
+     * Domains the relay sends for: the stack outputs a ready SPF record naming the egress IPs for
+     * each (AcceptedDomain records are still made by the admin, docs/aws.md step 6). @default []
+     */
+    domains: z
+      .array(
+        z.string().regex(/^(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63})+$/i, "not a domain name"),
+      )
+      .max(20)
+      .default([]),
     /** FQDN the relay greets with and that the egress IPs' PTR records must name. @default "relay.example.com" */
     hostName: z.string().min(1).default("relay.example.com"),
     /**

@@ -1,5 +1,5 @@
 // The relay's stack: composes network, storage, queues, functions, listener and monitoring from one RelayConfig.
-import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type { Construct } from "constructs";
 import { RELAY_ENV } from "#adapters/aws/env.ts";
@@ -180,6 +180,19 @@ export class RelayStack extends Stack {
       maxRetryDelaySeconds: MAX_DELAY_SECONDS,
       alarmEmail: c.alarmEmail,
     });
+
+    // SPF needs the addresses, known only once the EIPs exist: output the record to paste per domain.
+    if (this.network.egressIps.length)
+      c.domains.forEach((domain, i) => {
+        new CfnOutput(this, `Spf${i + 1}`, {
+          description: `TXT record for ${domain} (keep any include: your other senders need)`,
+          value: Fn.join("", [
+            "v=spf1 ",
+            ...this.network.egressIps.flatMap((ip) => ["ip4:", ip, " "]),
+            "-all",
+          ]),
+        });
+      });
 
     new CfnOutput(this, "SmtpEndpoint", {
       value: this.listener.loadBalancer.loadBalancerDnsName,

@@ -47,8 +47,7 @@ export function grantRelayAccess(
     reason:
       "Claim-check objects are keyed by message id, unknown in advance; access is limited to objects of the relay's own body bucket.",
   });
-  if (access.records)
-    add(["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query"], [storage.recordTable.tableArn]);
+  if (access.records) add(["dynamodb:GetItem", "dynamodb:Scan"], [storage.recordTable.tableArn]);
   if (access.tracking) {
     const table = storage.trackingTable.tableArn;
     add(
@@ -57,7 +56,7 @@ export function grantRelayAccess(
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
-        "dynamodb:ConditionCheckItem",
+        "dynamodb:Scan",
       ],
       [table, ...Object.values(TRACKING_TABLE.indexes).map((ix) => `${table}/index/${ix.name}`)],
     );

@@ -312,6 +312,19 @@ describe("configuration", () => {
     });
   });
 
+  test("each configured domain gets an SPF record naming both egress IPs", () => {
+    const { template: t } = synthRelay({ relay: { domains: ["contoso.com", "fabrikam.com"] } });
+    const outputs = t.toJSON().Outputs;
+    expect(outputs.Spf1.Description).toContain("contoso.com");
+    expect(outputs.Spf2.Description).toContain("fabrikam.com");
+    const parts: Cfn[] = outputs.Spf1.Value["Fn::Join"][1];
+    const text = parts
+      .map((p) => (typeof p === "string" ? p : p["Fn::GetAtt"][1] === "PublicIp" ? "<IP>" : "?"))
+      .join("");
+    expect(text).toBe("v=spf1 ip4:<IP> ip4:<IP> -all");
+    expect(() => synthRelay({ relay: { domains: ["not a domain"] } })).toThrow(/relay\.domains\.0/);
+  });
+
   test("given EIP allocations, the NAT gateways use them and no new EIP is made", () => {
     const ids = ["eipalloc-0a1b2c3d", "eipalloc-0e4f5a6b"];
     const { template: t } = synthRelay({ relay: { egressEipAllocationIds: ids } });

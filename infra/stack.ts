@@ -162,7 +162,8 @@ export class RelayStack extends Stack {
         sendTo: [this.submission.queue],
         bodies: "readWrite",
         records: true,
-        tracking: true,
+        // The listener only queues; route writes the first tracking rows.
+        tracking: false,
         secrets: false,
       },
     );

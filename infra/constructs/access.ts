@@ -51,13 +51,7 @@ export function grantRelayAccess(
   if (access.tracking) {
     const table = storage.trackingTable.tableArn;
     add(
-      [
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:Query",
-        "dynamodb:Scan",
-      ],
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
       [table, ...Object.values(TRACKING_TABLE.indexes).map((ix) => `${table}/index/${ix.name}`)],
     );
   }

@@ -1,13 +1,12 @@
 // Builds the CDK app for infra tests offline: context from the committed cdk.json and cdk.context.json, bundling optional.
-// (Relative imports: package.json has no "#infra/*" alias.)
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { buildApp } from "../../infra/app.ts";
-import type { RelayConfigInput } from "../../infra/config.ts";
-import type { RelayStack } from "../../infra/stack.ts";
+import { buildApp } from "#infra/app.ts";
+import type { RelayConfigInput } from "#infra/config.ts";
+import type { RelayStack } from "#infra/stack.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const readJson = (file: string) =>

@@ -1,7 +1,7 @@
 // Template tests of the CDK stack: the security- and reliability-relevant properties, not a snapshot.
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, test } from "vitest";
-import { parseConfig } from "../../infra/config.ts";
+import { parseConfig } from "#infra/config.ts";
 import { synthRelay } from "./infra-app.ts";
 
 /** Template JSON as parsed: shapes vary per resource type, so properties stay untyped. */

@@ -4,48 +4,34 @@
 // The spool sits on a 1 MiB tmpfs of the relay's own mount namespace (`unshare --map-root-user
 // --mount`: no root needed where unprivileged user namespaces are on), so ENOSPC is the kernel's,
 // not a mock. The test fills and frees it through /proc/<pid>/root.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, open, readdir, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { appsConnector, FAST_RETRY, submit } from "#test/support/fault-relay.ts";
+import { type RelayChild, startRelayChild } from "#test/support/relay-child.ts";
 import { freePort, waitFor, writeRecords } from "#test/support/relay-process.ts";
 import { startSink } from "#test/support/sink.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => {});
 });
 
-function startInOwnMountNamespace(home: string, spool: string) {
-  const child: ChildProcess = spawn(
+/** The relay with `spool` on a 1 MiB tmpfs of its own mount namespace. */
+function startWithSmallSpool(home: string, spool: string): RelayChild {
+  return startRelayChild(home, (argv) => [
     "unshare",
-    [
-      "--map-root-user",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" local/main.ts',
-      "sh",
-      spool,
-      process.execPath,
-    ],
-    { cwd: ROOT, env: { ...process.env, RELAY_HOME: home }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d) => {
-    err += d;
-  });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, exited, out: () => out, err: () => err };
+    "--map-root-user",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    'mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@"',
+    spool,
+    ...argv,
+  ]);
 }
 
 /** Writes until the file system says ENOSPC; resolves the bytes written. */
@@ -82,20 +68,11 @@ test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind;
   ]);
   const spool = join(home, "queues", "submission");
   await mkdir(spool, { recursive: true });
-  const relay = startInOwnMountNamespace(home, spool);
-  cleanup.push(async () => {
-    relay.child.kill("SIGKILL");
-    await relay.exited;
-  });
-  await waitFor(
-    "the relay to start",
-    () => relay.out().includes("connector-relay is running"),
-    30_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\n${relay.out()}\n${relay.err()}`);
-  });
+  const relay = startWithSmallSpool(home, spool);
+  cleanup.push(() => relay.kill());
+  await relay.ready();
   // The spool as the relay sees it, inside its mount namespace.
-  const seen = join(`/proc/${relay.child.pid}/root`, spool);
+  const seen = join(`/proc/${relay.pid}/root`, spool);
   const msg = (subject: string, body?: string) =>
     submit(port, {
       from: "app@example.com",
@@ -116,8 +93,8 @@ test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind;
   refused.push(await msg("full large", `${"z".repeat(998)}\r\n`.repeat(250)));
   for (const r of refused) expect(r.reply.text).toMatch(/^451 4\.3\.0 /);
   expect(refused.filter((r) => r.reply.code === 250)).toEqual([]);
-  expect(relay.err()).toMatch(/could not queue message/);
-  expect(relay.err()).toMatch(/ENOSPC|no space left/i);
+  expect(relay.stderr()).toMatch(/could not queue message/);
+  expect(relay.stderr()).toMatch(/ENOSPC|no space left/i);
   // Nothing half-written: no spool file, no temporary file, no orphan body.
   expect((await readdir(seen)).sort()).toEqual([".tmp", "filler"]);
   expect(await readdir(join(seen, ".tmp"))).toEqual([]);
@@ -132,6 +109,5 @@ test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind;
   const subjects = out.received.map((m) => /^Subject: (.*)$/m.exec(m.raw.toString())?.[1]);
   expect(subjects).toEqual(["before", "after"]);
 
-  relay.child.kill("SIGTERM");
-  expect(await relay.exited).toBe(0);
+  expect(await relay.stop()).toBe(0);
 });

@@ -47,11 +47,19 @@ export function appsConnector(port: number): Record<string, unknown> {
 
 export async function startFaultRelay(
   sendConnectors: Array<Record<string, unknown>>,
-  options: { smtpTimeoutMs?: number } = {},
+  options: {
+    smtpTimeoutMs?: number;
+    /** Fields that replace the "Apps" receive connector's (limits, timeouts). */
+    receive?: Record<string, unknown>;
+  } = {},
 ): Promise<FaultRelay> {
   const home = await mkdtemp(join(tmpdir(), "relay-fault-"));
   const port = await freePort();
-  await writeRecords(home, [appsConnector(port), FAST_RETRY, ...sendConnectors]);
+  await writeRecords(home, [
+    { ...appsConnector(port), ...options.receive },
+    FAST_RETRY,
+    ...sendConnectors,
+  ]);
   const logs: FaultRelay["logs"] = [];
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     logs.push({ level, message, ...(fields ? { fields } : {}) });

@@ -68,6 +68,20 @@ export const RelayConfigSchema = z
      * (docs/aws.md). @default true
      */
     mxDeliveryEnabled: z.boolean().default(true),
+    /**
+     * Ports the deliver function may reach smart hosts on (its security group allows nothing else
+     * outbound besides HTTPS and DNS; 25 is added when mxDeliveryEnabled). @default [465, 587, 2525]
+     */
+    smartHostPorts: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .refine((p) => p !== 25, { message: "port 25 is governed by mxDeliveryEnabled" }),
+      )
+      .default([465, 587, 2525]),
     /** Deliver through smart hosts only (587/465); MX send connectors are refused. @default false */
     smartHostOnly: z.boolean().default(false),
     /** NAT gateways, one per AZ (2 keeps egress up when an AZ fails; 1 halves the fixed cost). @default 2 */

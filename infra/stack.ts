@@ -97,7 +97,7 @@ export class RelayStack extends Stack {
       description: "Deliver function: SMTP to MX hosts and smart hosts, HTTPS to AWS APIs, DNS",
       allowAllOutbound: false,
     });
-    const smtpPorts = [...(c.mxDeliveryEnabled ? [25] : []), 465, 587, 2525];
+    const smtpPorts = [...(c.mxDeliveryEnabled ? [25] : []), ...c.smartHostPorts];
     for (const port of smtpPorts)
       deliverSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `SMTP ${port}`);
     deliverSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "AWS APIs");

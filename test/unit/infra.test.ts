@@ -312,6 +312,17 @@ describe("configuration", () => {
     });
   });
 
+  test("smart hosts on other ports: smartHostPorts sets the deliver function's SMTP egress", () => {
+    const { template: t } = synthRelay({ relay: { smartHostPorts: [2587, 10025] } });
+    const json = t.toJSON().Resources as Resources;
+    const sg = Object.entries(json).find(([id]) => id.startsWith("DeliverSecurityGroup"))![1];
+    const tcp = sg.Properties.SecurityGroupEgress.filter((e: Cfn) => e.IpProtocol === "tcp").map(
+      (e: Cfn) => e.FromPort,
+    );
+    expect(tcp.sort((a: number, b: number) => a - b)).toEqual([25, 53, 443, 2587, 10025]);
+    expect(() => parseConfig({ smartHostPorts: [25] })).toThrow(/mxDeliveryEnabled/);
+  });
+
   test("each configured domain gets an SPF record naming both egress IPs", () => {
     const { template: t } = synthRelay({ relay: { domains: ["contoso.com", "fabrikam.com"] } });
     const outputs = t.toJSON().Outputs;

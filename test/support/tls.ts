@@ -19,14 +19,24 @@ export async function createTestCa(name = "connector-relay test CA"): Promise<Te
     algorithm: "sha256",
     extensions: [
       { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      {
+        name: "keyUsage",
+        keyCertSign: true,
+        cRLSign: true,
+        digitalSignature: true,
+        critical: true,
+      },
     ],
   });
   return { cert: r.cert, key: r.private };
 }
 
 /** A server certificate for the given DNS names and IPs, signed by `ca` (or self-signed without one). */
-export async function createServerCertificate(names: string[], ca?: TestCa, ips: string[] = ["127.0.0.1"]): Promise<TestCertificate> {
+export async function createServerCertificate(
+  names: string[],
+  ca?: TestCa,
+  ips: string[] = ["127.0.0.1"],
+): Promise<TestCertificate> {
   const r = await generate([{ name: "commonName", value: names[0] ?? "localhost" }], {
     keyType: "ec",
     curve: "P-256",
@@ -35,7 +45,13 @@ export async function createServerCertificate(names: string[], ca?: TestCa, ips:
       { name: "basicConstraints", cA: false, critical: true },
       { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
       { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [...names.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))] },
+      {
+        name: "subjectAltName",
+        altNames: [
+          ...names.map((value) => ({ type: 2 as const, value })),
+          ...ips.map((ip) => ({ type: 7 as const, ip })),
+        ],
+      },
     ],
     ...(ca ? { ca } : {}),
   });

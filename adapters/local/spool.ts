@@ -1,7 +1,7 @@
 // Durable on-disk queue with SQS semantics (delay, visibility timeout, receive count, dead-letter)
 // for local mode: a message is written and fsynced, file and directory, before `send` resolves.
 import { EventEmitter } from "node:events";
-import { mkdir, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { QueueUnavailableError } from "#core/errors.ts";
 import type { Clock, QueueProducer } from "#core/ports.ts";
@@ -15,6 +15,12 @@ import { DirectorySync, writeFileDurably } from "./durable-file.ts";
  * had: in-flight messages reappear when their visibility timeout ends, as in SQS, and a message
  * that keeps crashing the process still reaches the dead-letter queue. New files are written in
  * `.tmp/` and renamed in only after fsync, so a half-written message is never visible.
+ *
+ * Another process (the admin CLI, beside a running relay) never opens a live queue: `open` clears
+ * `.tmp/`, which would destroy writes in progress. It reads with `inspect`, writes with `drop` (the
+ * same durable write) and removes with `discard`; the owning queue notices files added or removed
+ * by others when the directory's mtime moves (checked at most once per RESCAN_INTERVAL_MS, in
+ * `receive` and while a worker idles in `waitForMessages`) and adopts or forgets them.
  */
 
 interface Entry {
@@ -24,6 +30,8 @@ interface Entry {
   receiveCount: number;
   sentAt: number;
   handle?: string;
+  /** A rename of this entry's file is under way (its old name may be gone before `file` changes). */
+  moving?: boolean;
   /** The file's JSON as written by this process, while it fits the cache budget. */
   text?: string;
 }
@@ -54,9 +62,58 @@ export interface QueueStats {
  */
 const DEFAULT_CACHE_CHARS = 16 * 1024 * 1024;
 
+/** How often a live queue looks for files another process added or removed. */
+export const RESCAN_INTERVAL_MS = 1000;
+/**
+ * A directory mtime this recent may still change within the same timestamp tick without moving,
+ * so it is not trusted as "nothing new since"; the next check scans again.
+ */
+const MTIME_SETTLE_NS = 2_000_000_000n;
+
+/** A message file as another process sees it, without opening the queue. */
+export interface QueueFile {
+  messageId: string;
+  file: string;
+  visibleAt: number;
+  receiveCount: number;
+}
+
+export interface StoredMessage<T> extends QueueFile {
+  sentAt: number;
+  body: T;
+}
+
 const systemClock: Clock = { now: () => new Date() };
 const fileName = (e: Pick<Entry, "id" | "visibleAt" | "receiveCount">) =>
   `${e.id}~${e.visibleAt}~${e.receiveCount}`;
+const FILE_NAME = /^([A-Za-z0-9-]+)~(\d+)~(\d+)$/;
+
+function parseFileName(f: string): QueueFile | undefined {
+  const m = FILE_NAME.exec(f);
+  if (!m) return undefined;
+  return { messageId: m[1] ?? "", file: f, visibleAt: Number(m[2]), receiveCount: Number(m[3]) };
+}
+
+/** The message files in `dir`, oldest id first; none when the directory does not exist. */
+async function queueFiles(dir: string): Promise<QueueFile[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return names
+    .map(parseFileName)
+    .filter((f): f is QueueFile => f !== undefined)
+    .sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   readonly dir: string;
@@ -73,6 +130,16 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   readonly #cacheChars: number;
   /** Characters of message text held in entries. */
   #cached = 0;
+  /** Ids being written by `send`: on disk before they are in `#entries`, never adopted as foreign. */
+  readonly #writing = new Set<string>();
+  /**
+   * Ids this process deleted or moved out, with when the file was gone (undefined: not yet). A scan
+   * whose readdir may predate that must not adopt them back.
+   */
+  readonly #tombstones = new Map<string, number | undefined>();
+  #lastCheck = Number.NEGATIVE_INFINITY;
+  #settledMtime: bigint | undefined;
+  #checking: Promise<void> | undefined;
 
   private constructor(dir: string, options: LocalQueueOptions) {
     this.dir = dir;
@@ -93,23 +160,79 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     await mkdir(q.#tmp, { recursive: true });
     // Whatever is in .tmp was never acknowledged to anyone: drop it.
     for (const f of await readdir(q.#tmp)) await rm(join(q.#tmp, f), { force: true });
-    for (const f of await readdir(dir)) {
-      const m = /^([A-Za-z0-9-]+)~(\d+)~(\d+)$/.exec(f);
-      if (!m) continue;
-      const id = m[1] ?? "";
-      q.#entries.set(id, {
-        id,
-        file: f,
-        visibleAt: Number(m[2]),
-        receiveCount: Number(m[3]),
+    // Oldest first, so recovered mail keeps its order roughly.
+    for (const f of await queueFiles(dir))
+      q.#entries.set(f.messageId, {
+        id: f.messageId,
+        file: f.file,
+        visibleAt: f.visibleAt,
+        receiveCount: f.receiveCount,
         sentAt: 0,
       });
-    }
-    // Oldest first, so recovered mail keeps its order roughly.
-    const sorted = [...q.#entries.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-    q.#entries.clear();
-    for (const e of sorted) q.#entries.set(e.id, e);
     return q;
+  }
+
+  /**
+   * Writes one message into the queue in `dir` without opening it, as durably as `send`: for
+   * another process beside the one that owns the queue, which adopts the file on its next check.
+   */
+  static async drop<T>(
+    dir: string,
+    body: T,
+    options: { delaySeconds?: number; clock?: Clock; fsync?: boolean } = {},
+  ): Promise<string> {
+    const now = (options.clock ?? systemClock).now().getTime();
+    const rand = crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
+    const id = `${now.toString(36).padStart(9, "0")}-${(rand % 36 ** 4).toString(36).padStart(4, "0")}-${crypto.randomUUID().slice(0, 8)}`;
+    const visibleAt = now + Math.max(0, options.delaySeconds ?? 0) * 1000;
+    const tmpDir = join(dir, ".tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const file = fileName({ id, visibleAt, receiveCount: 0 });
+    try {
+      await writeFileDurably(dir, file, JSON.stringify({ id, sentAt: now, body }), {
+        tmpDir,
+        fsync: options.fsync ?? true,
+      });
+    } catch (error) {
+      await rm(join(dir, file), { force: true }).catch(() => {});
+      throw new QueueUnavailableError(
+        `could not spool message in ${dir}: ${(error as Error).message}`,
+      );
+    }
+    return id;
+  }
+
+  /** Every message in `dir` with its body, read without opening the queue and changing nothing. */
+  static async inspect<T>(dir: string): Promise<StoredMessage<T>[]> {
+    const out: StoredMessage<T>[] = [];
+    for (const f of await queueFiles(dir)) {
+      try {
+        const stored = JSON.parse(await readFile(join(dir, f.file), "utf8"));
+        out.push({ ...f, sentAt: stored.sentAt, body: stored.body as T });
+      } catch {
+        // received, renamed or removed meanwhile: the admin view is a snapshot
+      }
+    }
+    return out;
+  }
+
+  /** The message files in `dir` by name only (id, visibility, receive count): depths without reading bodies. */
+  static files(dir: string): Promise<QueueFile[]> {
+    return queueFiles(dir);
+  }
+
+  /** Removes one message from the queue in `dir` without opening it; resolves whether it was there. */
+  static async discard(dir: string, messageId: string): Promise<boolean> {
+    for (const f of await queueFiles(dir)) {
+      if (f.messageId !== messageId) continue;
+      try {
+        await unlink(join(dir, f.file));
+        return true;
+      } catch {
+        return false; // renamed by its owner meanwhile, or already gone
+      }
+    }
+    return false;
   }
 
   #newId(): string {
@@ -131,6 +254,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     };
     entry.file = fileName(entry);
     const text = JSON.stringify({ id, sentAt: now, body });
+    this.#writing.add(id);
     try {
       await writeFileDurably(this.dir, entry.file, text, {
         tmpDir: this.#tmp,
@@ -140,10 +264,12 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     } catch (error) {
       // The rename may have happened before the directory sync failed: take the message back out.
       await rm(join(this.dir, entry.file), { force: true }).catch(() => {});
+      this.#writing.delete(id);
       throw new QueueUnavailableError(
         `could not spool message in ${this.dir}: ${(error as Error).message}`,
       );
     }
+    this.#writing.delete(id);
     if (this.#cached + text.length <= this.#cacheChars) {
       entry.text = text;
       this.#cached += text.length;
@@ -155,10 +281,13 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
 
   async #moveTo(entry: Entry, next: Pick<Entry, "visibleAt" | "receiveCount">): Promise<boolean> {
     const file = fileName({ id: entry.id, ...next });
+    entry.moving = true;
     try {
       await rename(join(this.dir, entry.file), join(this.dir, file));
     } catch {
       return false; // deleted meanwhile
+    } finally {
+      entry.moving = false;
     }
     entry.file = file;
     entry.visibleAt = next.visibleAt;
@@ -170,6 +299,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     max = 10,
     visibilityTimeoutSeconds = this.#visibility,
   ): Promise<ReceivedMessage<T>[]> {
+    await this.#checkForeignChanges();
     const now = this.#clock.now().getTime();
     const picked: Entry[] = [];
     for (const e of this.#entries.values()) {
@@ -224,6 +354,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
       return;
     }
     this.#forget(e);
+    this.#tombstones.set(e.id, Date.now());
     dlq.#entries.set(target.id, target);
     dlq.#events.emit("available");
   }
@@ -237,8 +368,15 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   async delete(receiptHandle: string): Promise<void> {
     const e = this.#entryFor(receiptHandle);
     if (!e) return;
+    await this.#unlink(e);
+  }
+
+  /** Forgets the entry, then removes its file; a scan meanwhile does not take the file for a new one. */
+  async #unlink(e: Entry): Promise<void> {
     this.#forget(e);
+    this.#tombstones.set(e.id, undefined);
     await unlink(join(this.dir, e.file)).catch(() => {});
+    this.#tombstones.set(e.id, Date.now());
   }
 
   /** Removes the entry and its cached text. */
@@ -286,14 +424,77 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.#events.off("available", done);
         signal?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, wait);
+      // Files dropped by another process wake the waiter through "available" from the scan.
+      const poll = setInterval(() => void this.#checkForeignChanges(), RESCAN_INTERVAL_MS);
       this.#events.on("available", done);
       signal?.addEventListener("abort", done);
     });
+  }
+
+  /** Scans the directory when its mtime moved, at most once per RESCAN_INTERVAL_MS; never throws. */
+  #checkForeignChanges(): Promise<void> {
+    const now = performance.now();
+    if (this.#checking) return this.#checking;
+    if (now - this.#lastCheck < RESCAN_INTERVAL_MS) return Promise.resolve();
+    this.#lastCheck = now;
+    this.#checking = (async () => {
+      try {
+        const { mtimeNs } = await stat(this.dir, { bigint: true });
+        if (mtimeNs === this.#settledMtime) return;
+        const settled = BigInt(Date.now()) * 1_000_000n - mtimeNs > MTIME_SETTLE_NS;
+        await this.rescan();
+        this.#settledMtime = settled ? mtimeNs : undefined;
+      } catch {
+        // the directory is unreadable now; the next check tries again
+      }
+    })().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  /**
+   * Brings the index in line with the directory: files another process dropped are adopted, entries
+   * whose files another process removed are forgotten. Entries this process is writing, renaming,
+   * receiving or has just deleted are left as they are. Resolves what changed.
+   */
+  async rescan(): Promise<{ adopted: number; forgotten: number }> {
+    const started = Date.now();
+    const files = await queueFiles(this.dir);
+    const seen = new Set(files.map((f) => f.messageId));
+    let adopted = 0;
+    for (const f of files) {
+      const id = f.messageId;
+      if (this.#entries.has(id) || this.#writing.has(id)) continue;
+      if (this.#tombstones.has(id)) {
+        const goneAt = this.#tombstones.get(id);
+        if (goneAt === undefined || goneAt >= started) continue;
+      }
+      const { file, visibleAt, receiveCount } = f;
+      this.#entries.set(id, { id, file, visibleAt, receiveCount, sentAt: 0 });
+      adopted++;
+    }
+    let forgotten = 0;
+    const busy = (e: Entry) => e.moving === true || e.handle === "pending";
+    for (const e of [...this.#entries.values()]) {
+      if (seen.has(e.id) || busy(e)) continue;
+      const file = e.file;
+      // readdir may miss a file renamed while it ran: only a file that is really gone counts.
+      if (await exists(join(this.dir, file))) continue;
+      if (this.#entries.get(e.id) !== e || e.file !== file || busy(e)) continue;
+      this.#forget(e);
+      forgotten++;
+    }
+    for (const [id, goneAt] of this.#tombstones)
+      if (goneAt !== undefined && goneAt < started) this.#tombstones.delete(id);
+    if (adopted > 0) this.#events.emit("available");
+    return { adopted, forgotten };
   }
 
   stats(): QueueStats {
@@ -333,8 +534,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   async remove(messageId: string): Promise<boolean> {
     const e = this.#entries.get(messageId);
     if (!e) return false;
-    this.#forget(e);
-    await unlink(join(this.dir, e.file)).catch(() => {});
+    await this.#unlink(e);
     return true;
   }
 

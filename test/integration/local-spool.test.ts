@@ -157,3 +157,76 @@ test("releaseInFlight makes what a dead process had received visible again, but 
   expect(got.map((m) => [m.body, m.receiveCount])).toEqual([["in flight", 2]]);
   await rm(d, { recursive: true, force: true });
 });
+
+describe("another process beside a live queue (the admin CLI)", () => {
+  test("drop writes durably without opening the queue and leaves its .tmp alone", async () => {
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    // A write of the owning process in progress: opening the queue again would delete it.
+    await writeFile(join(dir, "q", ".tmp", "in-progress"), "half");
+    const id = await LocalQueue.drop(join(dir, "q"), "from the cli", { delaySeconds: 0 });
+    expect(await readdir(join(dir, "q", ".tmp"))).toEqual(["in-progress"]);
+    const files = await LocalQueue.files(join(dir, "q"));
+    expect(files).toEqual([
+      {
+        messageId: id,
+        file: expect.stringMatching(/^[a-z0-9-]+~\d+~0$/),
+        visibleAt: expect.any(Number),
+        receiveCount: 0,
+      },
+    ]);
+    expect((await LocalQueue.inspect<string>(join(dir, "q"))).map((m) => m.body)).toEqual([
+      "from the cli",
+    ]);
+    expect(await q.rescan()).toEqual({ adopted: 1, forgotten: 0 });
+    expect((await q.receive()).map((m) => m.body)).toEqual(["from the cli"]);
+  });
+
+  test("a running queue adopts a dropped file by itself while a worker waits", async () => {
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    const woke = q.waitForMessages(25_000).then(() => "woke");
+    await LocalQueue.drop(join(dir, "q"), "wake up");
+    expect(await woke).toBe("woke");
+    expect((await q.receive()).map((m) => m.body)).toEqual(["wake up"]);
+  });
+
+  test("a dropped delay is kept: the adopted message is hidden until due", async () => {
+    const clock = new ManualClock();
+    const q = await LocalQueue.open<string>(join(dir, "q"), { clock });
+    await LocalQueue.drop(join(dir, "q"), "later", { delaySeconds: 60, clock });
+    await q.rescan();
+    expect(await q.receive()).toEqual([]);
+    clock.advance(60_000);
+    expect((await q.receive()).map((m) => m.body)).toEqual(["later"]);
+  });
+
+  test("a file removed by another process is forgotten; discard removes by id", async () => {
+    const q = await LocalQueue.open<string>(join(dir, "q"));
+    const keep = await q.send("keep");
+    const gone = await q.send("gone");
+    expect(await LocalQueue.discard(join(dir, "q"), gone)).toBe(true);
+    expect(await LocalQueue.discard(join(dir, "q"), gone)).toBe(false);
+    expect(await q.rescan()).toEqual({ adopted: 0, forgotten: 1 });
+    expect(q.size).toBe(1);
+    const got = await q.receive();
+    expect(got.map((m) => [m.messageId, m.body])).toEqual([[keep, "keep"]]);
+  });
+
+  test("a scan never brings back what this process deleted, nor takes its own files for foreign ones", async () => {
+    const q = await LocalQueue.open<number>(join(dir, "q"));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => q.send(i)));
+    const got = await q.receive(10);
+    // Deletes, sends and scans interleaved, as a busy worker and its periodic check would.
+    await Promise.all([
+      ...got.map((m) => q.delete(m.receiptHandle)),
+      q.rescan(),
+      ...Array.from({ length: 5 }, (_, i) => q.send(100 + i)),
+      q.rescan(),
+    ]);
+    await q.rescan();
+    expect(q.size).toBe(15);
+    const rest = await q.receive(100);
+    expect(rest.map((m) => m.body).sort((a, b) => a - b)).toEqual([
+      10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 100, 101, 102, 103, 104,
+    ]);
+  });
+});

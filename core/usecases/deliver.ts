@@ -3,6 +3,7 @@ import type { DeliveryJob, RecipientOutcome } from "../message.ts";
 import { REMOTE_PERMANENT } from "../outcome.ts";
 import { FINAL_STATUSES } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
+import { heldJobKey, parkHeldJob } from "./admin-hold.ts";
 import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
 import { dropBodyIfDone, readBody } from "./body.ts";
 import { relayHostName } from "./bounce.ts";
@@ -19,12 +20,18 @@ export type DeliverResult =
   | ({ kind: "attempted" } & SettleResult);
 
 /**
- * The recipients this job may still act on. A row that is final or Suspended is left alone; a row
- * whose attempt count is past the job's belongs to a newer job (this one is a redelivered
- * duplicate). A missing row (the job overtook route's bookkeeping) is created.
+ * The recipients this job may still act on. A row that is final is left alone; a row whose attempt
+ * count is past the job's belongs to a newer job (this one is a redelivered duplicate); a Suspended
+ * row this job owns is held for the admin. A missing row (the job overtook route's bookkeeping) is
+ * created.
  */
-async function openRecipients(deps: DeliverDeps, job: DeliveryJob, at: string): Promise<string[]> {
+async function openRecipients(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  at: string,
+): Promise<{ open: string[]; held: string[] }> {
   const open: string[] = [];
+  const held: string[] = [];
   for (const recipient of job.recipients) {
     let row = await deps.tracking.get(job.messageId, recipient);
     if (!row) {
@@ -43,11 +50,12 @@ async function openRecipients(deps: DeliverDeps, job: DeliveryJob, at: string): 
       };
       await deps.tracking.create(row);
     }
-    if (FINAL_STATUSES.includes(row.status) || row.status === "Suspended") continue;
+    if (FINAL_STATUSES.includes(row.status)) continue;
     if (row.attempts > job.attempts) continue;
-    open.push(recipient);
+    if (row.status === "Suspended") held.push(recipient);
+    else open.push(recipient);
   }
-  return open;
+  return { open, held };
 }
 
 /**
@@ -133,12 +141,16 @@ async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResu
     return { kind: "waiting", notBefore: job.notBefore };
   }
   const set = await deps.records.get();
-  const open = await openRecipients(deps, job, now.toISOString());
+  const { open, held } = await openRecipients(deps, job, now.toISOString());
+  // Parked before anything else, so a suspended recipient is never dropped (resume sends it on).
+  if (held.length) await parkHeldJob(deps.messages, job, held);
   if (open.length === 0) {
     await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);
     return {
       kind: "nothing-to-do",
-      reason: "every recipient is final, suspended or owned by a newer job",
+      reason: held.length
+        ? `suspended: ${held.length} recipient(s) held as ${heldJobKey(job.jobId)} until resumed`
+        : "every recipient is final or owned by a newer job",
     };
   }
   const outcomes = await attempt(deps, set, job, open);

@@ -69,8 +69,11 @@ async function mark(
   event: TrackingEventType,
   detail: string,
 ): Promise<void> {
+  // What happened is recorded even if an admin suspended the row during the attempt: a delivered,
+  // failed (NDR sent) or expired recipient stays so. A deferral leaves a Suspended row alone; its
+  // retry job finds it Suspended and is held (see deliver).
   const ok = await deps.tracking.update(job.messageId, o.recipient, patch, {
-    ifStatusIn: ACTIVE_STATUSES,
+    ifStatusIn: event === "DEFER" ? ACTIVE_STATUSES : [...ACTIVE_STATUSES, "Suspended"],
   });
   if (!ok) return;
   await deps.tracking.addEvent({

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { openSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { appsConnector, smartHostConnector } from "#test/support/fault-relay.ts";
 import { writeRecords } from "#test/support/relay-process.ts";
 import { waitForPort } from "./smtp-tools.ts";
 
@@ -29,22 +30,8 @@ const ROOT = join(import.meta.dirname, "..");
 /** An anonymous relay connector for the load and one smart-host connector to the sink. */
 export function benchRecords(port: number, smartHost: string): Array<Record<string, unknown>> {
   return [
-    {
-      kind: "ReceiveConnector",
-      name: "Load",
-      bindings: [`127.0.0.1:${port}`],
-      remoteIpRanges: ["127.0.0.0/8"],
-      authMechanisms: ["None"],
-      grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
-      maxInboundConnectionPerSource: 100,
-    },
-    {
-      kind: "SendConnector",
-      name: "Sink",
-      addressSpaces: [{ domain: "*", cost: 1 }],
-      dnsRoutingEnabled: false,
-      smartHosts: [smartHost],
-    },
+    { ...appsConnector(port), name: "Load", maxInboundConnectionPerSource: 100 },
+    smartHostConnector(smartHost, "Sink"),
   ];
 }
 

@@ -8,7 +8,12 @@ import { mkdir, mkdtemp, open, readdir, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { appsConnector, FAST_RETRY, submit } from "#test/support/fault-relay.ts";
+import {
+  appsConnector,
+  FAST_RETRY,
+  smartHostConnector,
+  submit,
+} from "#test/support/fault-relay.ts";
 import { type RelayChild, startRelayChild } from "#test/support/relay-child.ts";
 import { freePort, waitFor, writeRecords } from "#test/support/relay-process.ts";
 import { startSink } from "#test/support/sink.ts";
@@ -58,13 +63,7 @@ test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind;
   await writeRecords(home, [
     appsConnector(port),
     FAST_RETRY,
-    {
-      kind: "SendConnector",
-      name: "Sink",
-      addressSpaces: [{ domain: "*", cost: 1 }],
-      dnsRoutingEnabled: false,
-      smartHosts: [`127.0.0.1:${out.port}`],
-    },
+    smartHostConnector(`127.0.0.1:${out.port}`),
   ]);
   const spool = join(home, "queues", "submission");
   await mkdir(spool, { recursive: true });

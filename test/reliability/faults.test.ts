@@ -3,7 +3,12 @@
 import { SMTPServer } from "smtp-server";
 import { afterEach, describe, expect, test } from "vitest";
 import { startDnsServer } from "#test/support/dns-server.ts";
-import { type FaultRelay, startFaultRelay, submit } from "#test/support/fault-relay.ts";
+import {
+  type FaultRelay,
+  smartHostConnector,
+  startFaultRelay,
+  submit,
+} from "#test/support/fault-relay.ts";
 import { freePort, waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 
@@ -27,13 +32,7 @@ async function sink(options: Parameters<typeof startSink>[0] = {}): Promise<Sink
   return s;
 }
 
-const smartHost = (port: number) => ({
-  kind: "SendConnector",
-  name: "Smart Host",
-  addressSpaces: [{ domain: "*", cost: 1 }],
-  dnsRoutingEnabled: false,
-  smartHosts: [`127.0.0.1:${port}`],
-});
+const smartHost = (port: number) => smartHostConnector(`127.0.0.1:${port}`);
 
 async function queued(r: FaultRelay, to: string[], subject: string): Promise<string> {
   const s = await submit(r.port, { from: "app@example.com", to, subject });

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { submit } from "#test/support/fault-relay.ts";
+import { smartHostConnector, submit } from "#test/support/fault-relay.ts";
 import { captureClientHello, FuzzCases, play } from "#test/support/fuzz-sessions.ts";
 import { startRelayChild } from "#test/support/relay-child.ts";
 import { freePort, waitFor, writeRecords } from "#test/support/relay-process.ts";
@@ -46,13 +46,7 @@ test(`${SESSIONS} fuzzed sessions: no crash, bounded memory, real mail served th
   await writeRecords(home, [
     fuzzConnector("Fuzz", plain),
     fuzzConnector("Fuzz TLS", implicit, { implicitTls: true }),
-    {
-      kind: "SendConnector",
-      name: "Sink",
-      addressSpaces: [{ domain: "*", cost: 1 }],
-      dnsRoutingEnabled: false,
-      smartHosts: [`127.0.0.1:${sink.port}`],
-    },
+    smartHostConnector(`127.0.0.1:${sink.port}`),
   ]);
   const relay = startRelayChild(home);
   cleanup.push(() => relay.kill());

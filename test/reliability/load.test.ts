@@ -1,7 +1,7 @@
 // Connection load beyond the receive connector's limits: hundreds of concurrent connections, the excess refused with
 // 421 4.3.2 at once, every admitted session completes its mail, and the slots come back when sessions end.
 import { afterEach, expect, test } from "vitest";
-import { type FaultRelay, startFaultRelay } from "#test/support/fault-relay.ts";
+import { type FaultRelay, smartHostConnector, startFaultRelay } from "#test/support/fault-relay.ts";
 import { waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 import { RawSmtpClient, type SmtpReplyLines, transaction } from "#test/support/smtp-client.ts";
@@ -14,18 +14,7 @@ afterEach(async () => {
 async function setup(receive: Record<string, unknown>): Promise<{ relay: FaultRelay; sink: Sink }> {
   const sink = await startSink();
   cleanup.push(() => sink.close());
-  const relay = await startFaultRelay(
-    [
-      {
-        kind: "SendConnector",
-        name: "Sink",
-        addressSpaces: [{ domain: "*", cost: 1 }],
-        dnsRoutingEnabled: false,
-        smartHosts: [`127.0.0.1:${sink.port}`],
-      },
-    ],
-    { receive },
-  );
+  const relay = await startFaultRelay([smartHostConnector(`127.0.0.1:${sink.port}`)], { receive });
   cleanup.push(() => relay.stop());
   return { relay, sink };
 }

@@ -45,6 +45,17 @@ export function appsConnector(port: number): Record<string, unknown> {
   };
 }
 
+/** A send connector for every domain through one smart host ("127.0.0.1:PORT"), as a relay in front of a mail service. */
+export function smartHostConnector(hostPort: string, name = "Smart Host"): Record<string, unknown> {
+  return {
+    kind: "SendConnector",
+    name,
+    addressSpaces: [{ domain: "*", cost: 1 }],
+    dnsRoutingEnabled: false,
+    smartHosts: [hostPort],
+  };
+}
+
 export async function startFaultRelay(
   sendConnectors: Array<Record<string, unknown>>,
   options: {

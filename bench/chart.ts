@@ -184,6 +184,7 @@ export function renderChart(r: BenchResult): string {
   const p = r.params;
   const m = r.machine;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">
+<title>${esc(`connector-relay vs Postfix: throughput, accept latency, ratios and handler CPU (${r.startedAt})`)}</title>
 <rect width="${W}" height="${H}" fill="#fafafa"/>
 ${text(10, 22, `connector-relay vs Postfix ${m.postfix ?? ""} — ${p.messages} msgs × ${p.sizeBytes} B, ${p.sessions} sessions, ${p.reps} runs, fsync on — ${r.startedAt}`, 'font-weight="bold" font-size="14"')}
 ${legend(10, 44)}

@@ -1,5 +1,5 @@
 // Message tracking for local mode in SQLite (node:sqlite): per-recipient rows and the event log.
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   FINAL_STATUSES,
   type RecipientRow,
@@ -15,6 +15,8 @@ import {
  */
 export class LocalTrackingStore implements TrackingStore {
   readonly #db: DatabaseSync;
+  /** Prepared once, run many times: SQLite parses and plans each statement only once. */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -36,21 +38,29 @@ export class LocalTrackingStore implements TrackingStore {
   }
 
   close(): void {
+    this.#statements.clear();
     this.#db.close();
   }
 
+  #statement(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   #insert(verb: "INSERT OR REPLACE" | "INSERT OR IGNORE", row: RecipientRow): boolean {
-    const r = this.#db
-      .prepare(
-        `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.messageId,
-        row.recipient.toLowerCase(),
-        row.status,
-        row.sender.toLowerCase(),
-        JSON.stringify(row),
-      );
+    const r = this.#statement(
+      `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)`,
+    ).run(
+      row.messageId,
+      row.recipient.toLowerCase(),
+      row.status,
+      row.sender.toLowerCase(),
+      JSON.stringify(row),
+    );
     return Number(r.changes) === 1;
   }
 
@@ -74,49 +84,43 @@ export class LocalTrackingStore implements TrackingStore {
     if (!current) return false;
     if (options.ifStatusIn && !options.ifStatusIn.includes(current.status)) return false;
     const row = { ...current, ...patch };
-    this.#db
-      .prepare(
-        "UPDATE recipients SET status = ?, row = ? WHERE message_id = ? AND recipient_lc = ?",
-      )
-      .run(row.status, JSON.stringify(row), messageId, recipient.toLowerCase());
+    this.#statement(
+      "UPDATE recipients SET status = ?, row = ? WHERE message_id = ? AND recipient_lc = ?",
+    ).run(row.status, JSON.stringify(row), messageId, recipient.toLowerCase());
     return true;
   }
 
   async get(messageId: string, recipient: string): Promise<RecipientRow | undefined> {
-    const r = this.#db
-      .prepare("SELECT row FROM recipients WHERE message_id = ? AND recipient_lc = ?")
-      .get(messageId, recipient.toLowerCase()) as { row: string } | undefined;
+    const r = this.#statement(
+      "SELECT row FROM recipients WHERE message_id = ? AND recipient_lc = ?",
+    ).get(messageId, recipient.toLowerCase()) as { row: string } | undefined;
     return r ? (JSON.parse(r.row) as RecipientRow) : undefined;
   }
 
   async listByMessage(messageId: string): Promise<RecipientRow[]> {
-    const rows = this.#db
-      .prepare("SELECT row FROM recipients WHERE message_id = ? ORDER BY recipient_lc")
-      .all(messageId) as Array<{ row: string }>;
+    const rows = this.#statement(
+      "SELECT row FROM recipients WHERE message_id = ? ORDER BY recipient_lc",
+    ).all(messageId) as Array<{ row: string }>;
     return rows.map((r) => JSON.parse(r.row) as RecipientRow);
   }
 
   async listActive(): Promise<RecipientRow[]> {
     const placeholders = FINAL_STATUSES.map(() => "?").join(",");
-    const rows = this.#db
-      .prepare(
-        `SELECT row FROM recipients WHERE status NOT IN (${placeholders}) ORDER BY message_id`,
-      )
-      .all(...FINAL_STATUSES) as Array<{ row: string }>;
+    const rows = this.#statement(
+      `SELECT row FROM recipients WHERE status NOT IN (${placeholders}) ORDER BY message_id`,
+    ).all(...FINAL_STATUSES) as Array<{ row: string }>;
     return rows.map((r) => JSON.parse(r.row) as RecipientRow);
   }
 
   async addEvent(event: TrackingEvent): Promise<void> {
-    this.#db
-      .prepare(
-        "INSERT INTO events (message_id, recipient_lc, sender_lc, event) VALUES (?, ?, ?, ?)",
-      )
-      .run(
-        event.messageId,
-        event.recipient?.toLowerCase() ?? null,
-        event.sender?.toLowerCase() ?? null,
-        JSON.stringify(event),
-      );
+    this.#statement(
+      "INSERT INTO events (message_id, recipient_lc, sender_lc, event) VALUES (?, ?, ?, ?)",
+    ).run(
+      event.messageId,
+      event.recipient?.toLowerCase() ?? null,
+      event.sender?.toLowerCase() ?? null,
+      JSON.stringify(event),
+    );
   }
 
   async events(query: {
@@ -139,7 +143,7 @@ export class LocalTrackingStore implements TrackingStore {
       args.push(query.recipient.toLowerCase());
     }
     const sql = `SELECT event FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
-    return (this.#db.prepare(sql).all(...args) as Array<{ event: string }>).map(
+    return (this.#statement(sql).all(...args) as Array<{ event: string }>).map(
       (r) => JSON.parse(r.event) as TrackingEvent,
     );
   }

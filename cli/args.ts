@@ -1,8 +1,26 @@
 // Flag parsing for the CLI on node:util parseArgs: kebab-case flags, strict, errors that name the flag.
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { parseMailbox } from "#core/address.ts";
 import { UsageError } from "./errors.ts";
 
 export type Flags = Record<string, string | boolean | undefined>;
+
+/**
+ * The AWS back end's flags, each with the environment variable that stands in for it (the stack's
+ * own contract, adapters/aws/env.ts, plus the dead-letter queues the functions never need).
+ */
+export const AWS_FLAGS = {
+  region: "AWS_REGION",
+  "record-table": "RELAY_RECORD_TABLE",
+  "tracking-table": "RELAY_TRACKING_TABLE",
+  "submission-queue-url": "RELAY_SUBMISSION_QUEUE_URL",
+  "delivery-queue-url": "RELAY_DELIVERY_QUEUE_URL",
+  "submission-dlq-url": "RELAY_SUBMISSION_DLQ_URL",
+  "delivery-dlq-url": "RELAY_DELIVERY_DLQ_URL",
+  "body-bucket": "RELAY_BODY_BUCKET",
+  "secret-prefix": "RELAY_SECRET_PREFIX",
+} as const;
+export type AwsFlag = keyof typeof AWS_FLAGS;
 
 /** Options every command takes. */
 export const COMMON_OPTIONS: ParseArgsOptionsConfig = {
@@ -10,8 +28,8 @@ export const COMMON_OPTIONS: ParseArgsOptionsConfig = {
   help: { type: "boolean", short: "h" },
   home: { type: "string" },
   aws: { type: "boolean" },
-  region: { type: "string" },
   stack: { type: "string" },
+  ...Object.fromEntries(Object.keys(AWS_FLAGS).map((k) => [k, { type: "string" as const }])),
 };
 
 /** Flags that would put a secret on the command line (and in shell history): refused with the way to do it. */
@@ -22,6 +40,16 @@ export function parseFlags(
   args: string[],
   options: ParseArgsOptionsConfig,
 ): Flags {
+  return parseCommand(command, args, options, 0).flags;
+}
+
+/** Flags and up to `maxPositionals` positional arguments (e.g. a message id), strictly. */
+export function parseCommand(
+  command: string,
+  args: string[],
+  options: ParseArgsOptionsConfig,
+  maxPositionals: number,
+): { flags: Flags; positionals: string[] } {
   for (const a of args) {
     const name = a.replace(/^--?/, "").split("=")[0] ?? "";
     if (a.startsWith("-") && SECRET_FLAGS.has(name)) {
@@ -30,21 +58,26 @@ export function parseFlags(
       );
     }
   }
+  let parsed: { values: Flags; positionals: string[] };
   try {
-    const { values } = parseArgs({
+    parsed = parseArgs({
       args,
       options: { ...COMMON_OPTIONS, ...options },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: maxPositionals > 0,
       allowNegative: true,
-    });
-    return values as Flags;
+    }) as { values: Flags; positionals: string[] };
   } catch (error) {
     const msg = (error as Error).message
       .replace(/\. To specify a positional argument.*$/s, "")
       .replace(/^Unknown option '(.*)'$/, "unknown option $1");
     throw new UsageError(`relay ${command}: ${msg}; see relay ${command} --help`);
   }
+  if (parsed.positionals.length > maxPositionals)
+    throw new UsageError(
+      `relay ${command}: unexpected argument "${parsed.positionals[maxPositionals]}"; see relay ${command} --help`,
+    );
+  return { flags: parsed.values, positionals: parsed.positionals };
 }
 
 export function str(flags: Flags, name: string): string | undefined {
@@ -90,4 +123,33 @@ export function num(flag: string, value: string): number {
   if (value.trim() === "" || !Number.isFinite(n))
     throw new UsageError(`--${flag}: "${value}" is not a number`);
   return n;
+}
+
+/** An envelope address for a flag, checked as the listener checks one; "<>" or "" is the null sender where allowed. */
+export function address(
+  flag: string,
+  value: string,
+  options: { nullSender?: boolean } = {},
+): string {
+  const v = value.trim().replace(/^<(.*)>$/, "$1");
+  if (v === "" && options.nullSender) return "";
+  const parsed = parseMailbox(v);
+  if (!parsed.ok)
+    throw new UsageError(`--${flag}: "${value}" is not an email address (${parsed.reason})`);
+  return parsed.mailbox.address;
+}
+
+/** A relay message id, also as Exchange's queue identity "queue\\id" (the part after the last backslash). */
+export function messageIdArg(command: string, positionals: string[]): string {
+  const raw = positionals[0];
+  if (raw === undefined)
+    throw new UsageError(
+      `relay ${command}: the message id is required, e.g. relay ${command} 20261124T162639Z-e72691dd77bb`,
+    );
+  const id = raw.slice(raw.lastIndexOf("\\") + 1);
+  if (!/^\d{8}T\d{6}Z-[0-9a-f]{12}$/.test(id))
+    throw new UsageError(
+      `relay ${command}: "${raw}" is not a message id; ids look like 20261124T162639Z-e72691dd77bb (from the 250 reply, relay message get or relay track)`,
+    );
+  return id;
 }

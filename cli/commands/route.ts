@@ -1,0 +1,74 @@
+// `relay route explain --to addr [--from addr] [--size bytes]`: which send connector would carry it, and why every other lost.
+import { buildRecordSet } from "#core/records/record-set.ts";
+import { explainRoute, nextHopFor } from "#core/routing/select.ts";
+import { domainOf } from "#core/usecases/plan.ts";
+import { address, bytes, parseFlags, requireStr, str } from "../args.ts";
+import type { CliContext } from "../context.ts";
+import { NotFoundCliError, UsageError } from "../errors.ts";
+import { type Out, printTable } from "../output.ts";
+
+export async function routeCommand(
+  ctx: CliContext,
+  out: Out,
+  verb: string,
+  args: string[],
+): Promise<number> {
+  if (verb !== "explain") throw new UsageError(`relay route: unknown verb "${verb}"; use explain`);
+  const command = "route explain";
+  const flags = parseFlags(command, args, {
+    to: { type: "string" },
+    from: { type: "string" },
+    size: { type: "string" },
+    "receive-connector": { type: "string" },
+  });
+  out.json = flags.json === true;
+  const to = address("to", requireStr(command, flags, "to"));
+  const from = address("from", str(flags, "from") ?? "", { nullSender: true });
+  const size = bytes("size", str(flags, "size") ?? "0");
+  const set = buildRecordSet(await ctx.records.list());
+  const source = str(flags, "receive-connector");
+  const receive =
+    source === undefined
+      ? undefined
+      : set.receiveConnectors.find((c) => c.name.toLowerCase() === source.toLowerCase());
+  if (source !== undefined && !receive)
+    throw new NotFoundCliError(
+      `--receive-connector: ReceiveConnector "${source}" not found; list them with relay receive-connector get`,
+    );
+  const domain = domainOf(to);
+  const { result, candidates } = explainRoute(set.sendConnectors, {
+    recipientDomain: domain,
+    sender: from,
+    size,
+    ...(receive ? { sourceConnector: receive.name } : {}),
+  });
+  const selected = result.ok
+    ? {
+        connector: result.connector.name,
+        addressSpace: result.addressSpace,
+        ...nextHopFor(result.connector, domain),
+      }
+    : null;
+  if (out.json) {
+    out.write(
+      `${JSON.stringify({ to, domain, from, size, selected, ...(result.ok ? {} : { reason: result.reason }), candidates }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  out.write(
+    selected
+      ? `${to}: send connector "${selected.connector}" (address space "${selected.addressSpace.domain}" cost ${selected.addressSpace.cost}), next hop ${selected.nextHopKey} ${selected.nextHop.type === "mx" ? "by MX" : "via smart hosts"}\n\n`
+      : `${to}: no route: ${result.ok ? "" : result.reason}\n\n`,
+  );
+  printTable(
+    out,
+    candidates.map((c) => ({
+      Connector: c.connector,
+      Verdict: c.verdict,
+      AddressSpace: c.addressSpace ? `${c.addressSpace.domain};${c.addressSpace.cost}` : "",
+      Reason: c.reason,
+    })),
+    ["Connector", "Verdict", "AddressSpace", "Reason"],
+  );
+  return 0;
+}

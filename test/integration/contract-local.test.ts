@@ -50,3 +50,38 @@ test("local secrets are encrypted at rest and readable again after reopening", a
     JSON.parse(await (await LocalSecretStore.open(dir)).get("smarthost/relay1")).password,
   ).toBe("Sup3r-Secret");
 });
+
+test("local tracking commits each event-loop turn's writes together, visible to another process's connection", async () => {
+  const path = join(await tmp(), "tracking.db");
+  const relay = new LocalTrackingStore(path);
+  const cli = new LocalTrackingStore(path);
+  const row = {
+    messageId: "m1",
+    recipient: "a@contoso.com",
+    sender: "s@fabrikam.com",
+    status: "Routed" as const,
+    receivedAt: "2026-11-24T10:00:00.000Z",
+    updatedAt: "2026-11-24T10:00:00.000Z",
+    attempts: 0,
+  };
+  await relay.create(row);
+  await relay.addEvent({ messageId: "m1", at: row.receivedAt, event: "ROUTE", source: "ROUTING" });
+  expect(await cli.get("m1", "a@contoso.com")).toBeUndefined(); // not committed within the turn
+  await new Promise((r) => setImmediate(r));
+  expect((await cli.get("m1", "a@contoso.com"))?.status).toBe("Routed");
+  expect(
+    await cli.update("m1", "a@contoso.com", { status: "Suspended" }, { ifStatusIn: ["Routed"] }),
+  ).toBe(true);
+  await new Promise((r) => setImmediate(r));
+  expect(
+    await relay.update(
+      "m1",
+      "a@contoso.com",
+      { status: "Delivered" },
+      { ifStatusIn: ["Routed", "Deferred"] },
+    ),
+  ).toBe(false);
+  expect((await relay.events({ messageId: "m1" })).map((e) => e.event)).toEqual(["ROUTE"]);
+  relay.close();
+  cli.close();
+});

@@ -1,24 +1,23 @@
-// Local mode: the listener, route and deliver in one process on durable local adapters under RELAY_HOME.
+// Local mode: the listener on this thread, route and deliver on a second one (so accepting and
+// delivering each get a core), all on durable local adapters under RELAY_HOME.
 import { hostname } from "node:os";
-import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { Worker } from "node:worker_threads";
+import { DirectorySync } from "#adapters/local/durable-file.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
-import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
-import { NodemailerCourier } from "#adapters/smtp/courier.ts";
-import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
+import type { SubmittedMessage } from "#core/message.ts";
+import type { QueueProducer } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
-import type { DeliverDeps } from "#core/usecases/deps.ts";
-import { makeDeliverHandler } from "#functions/deliver/handler.ts";
-import { makeRouteHandler } from "#functions/route/handler.ts";
 import { jsonLogger, type Logger } from "#listener/logger.ts";
 import { createListener, type Listener } from "#listener/server.ts";
 import { lockHome, type RelayHome, relayHome } from "./home.ts";
 import { DailyJsonLog } from "./log-files.ts";
+import type { PipelineSettings } from "./pipeline.ts";
+import type { FromPipeline, ToPipeline } from "./pipeline-thread.ts";
 import { seedRecords } from "./seed.ts";
 import { loadOrCreateTls, type TlsMaterial } from "./tls.ts";
-import { startWorker, type Worker } from "./worker.ts";
 
 export interface LocalRelayOptions {
   /** RELAY_HOME; default ./.relay. */
@@ -33,15 +32,14 @@ export interface LocalRelayOptions {
   recordsTtlMs?: number;
   /** Upper bound on SMTP timeouts for outgoing connections (ms); default 30 s connect, 5 min idle. */
   smtpTimeoutMs?: number;
+  /** Called when the pipeline thread dies unexpectedly; default: log it and exit with status 1. */
+  onFatal?: (error: Error) => void;
 }
 
 export interface LocalRelay {
   home: RelayHome;
   listener: Listener;
-  submission: LocalQueue<SubmittedMessage>;
-  delivery: LocalQueue<DeliveryJob>;
-  submissionDlq: LocalQueue<unknown>;
-  deliveryDlq: LocalQueue<unknown>;
+  /** A reading connection to the tracking database (the pipeline thread writes it). */
   tracking: LocalTrackingStore;
   records: RecordCache;
   seeded: boolean;
@@ -50,14 +48,44 @@ export interface LocalRelay {
   stop(): Promise<void>;
 }
 
-/** Matches the queues' redrive policy in the AWS stack. */
-const MAX_RECEIVE_COUNT = 5;
+/** Starts the pipeline thread and resolves once it has opened the spool and is routing. */
+function startPipelineThread(
+  settings: PipelineSettings,
+  onFatal: (error: Error) => void,
+): Promise<{ worker: Worker; recovered: number; stopping: () => void }> {
+  const worker = new Worker(new URL("./pipeline-thread.ts", import.meta.url), {
+    workerData: settings,
+  });
+  let ready = false;
+  let stopping = false;
+  return new Promise((resolve, reject) => {
+    worker.on("message", (m: FromPipeline) => {
+      if (m.type === "ready") {
+        ready = true;
+        resolve({ worker, recovered: m.recovered, stopping: () => (stopping = true) });
+      } else if (m.type === "failed")
+        reject(new Error(`delivery pipeline did not start: ${m.message}`));
+    });
+    worker.on("error", (error) => (ready ? onFatal(error) : reject(error)));
+    worker.on("exit", (code) => {
+      if (!ready) reject(new Error(`delivery pipeline exited with ${code} before it started`));
+      else if (!stopping) onFatal(new Error(`delivery pipeline thread exited with ${code}`));
+    });
+  });
+}
 
 export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<LocalRelay> {
   const home = relayHome(options.home);
   const lock = await lockHome(home);
   const logger = options.logger ?? jsonLogger(process.stderr);
   const hostName = options.hostName ?? process.env.RELAY_HOST_NAME ?? hostname();
+  const onFatal =
+    options.onFatal ??
+    ((error: Error) => {
+      logger.error("delivery pipeline failed; stopping", { error });
+      process.exit(1);
+    });
+  let pipeline: Awaited<ReturnType<typeof startPipelineThread>> | undefined;
   try {
     const recordStore = new LocalRecordStore(home.records, (path, error) =>
       logger.warn("record file skipped: not valid JSON", { path, error: error.message }),
@@ -72,55 +100,39 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
     });
     await records.refresh();
 
-    const submissionDlq = await LocalQueue.open<unknown>(home.submissionDlq);
-    const deliveryDlq = await LocalQueue.open<unknown>(home.deliveryDlq);
-    const submission = await LocalQueue.open<SubmittedMessage>(home.submissionQueue, {
-      visibilityTimeoutSeconds: 60,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      deadLetter: submissionDlq,
-    });
-    const delivery = await LocalQueue.open<DeliveryJob>(home.deliveryQueue, {
-      visibilityTimeoutSeconds: 900,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      deadLetter: deliveryDlq,
-    });
-    const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
-    const messages = await LocalMessageStore.open(home.bodies);
-    const tracking = new LocalTrackingStore(home.tracking);
-    const secrets = await LocalSecretStore.open(home.secrets);
+    const settings: PipelineSettings = {
+      home,
+      hostName,
+      ...(options.smtpCa ? { smtpCa: options.smtpCa } : {}),
+      ...(options.smtpTimeoutMs ? { smtpTimeoutMs: options.smtpTimeoutMs } : {}),
+      ...(options.recordsTtlMs ? { recordsTtlMs: options.recordsTtlMs } : {}),
+    };
+    pipeline = await startPipelineThread(settings, onFatal);
+    const { worker } = pipeline;
+
+    // The listener's side of the submission queue: write and fsync the file here (250 waits for
+    // it), then hand its name to the pipeline thread, which owns the queue's index.
+    const dirSync = new DirectorySync(home.submissionQueue);
+    const submission: QueueProducer<SubmittedMessage> = {
+      async send(body, sendOptions) {
+        const dropped = await LocalQueue.dropFile(home.submissionQueue, body, {
+          dirSync,
+          ...(sendOptions?.delaySeconds ? { delaySeconds: sendOptions.delaySeconds } : {}),
+        });
+        worker.postMessage({
+          type: "adopt",
+          file: dropped.file,
+          text: dropped.text,
+        } satisfies ToPipeline);
+        return dropped.id;
+      },
+    };
     const tls = await loadOrCreateTls(home.tls, hostName);
     const receiveLog = new DailyJsonLog(home.protocolLogs, "receive");
-    const sendLog = new DailyJsonLog(home.protocolLogs, "send");
-
-    const deps: DeliverDeps = {
-      records,
-      tracking,
-      messages,
-      submissionQueue: submission,
-      deliveryQueue: delivery,
-      clock: { now: () => new Date() },
-      log: logger,
-      hostName,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      dns: new NodeDnsResolver(),
-      courier: new NodemailerCourier({
-        ...(options.smtpCa ? { ca: options.smtpCa } : {}),
-        ...(options.smtpTimeoutMs
-          ? {
-              connectionTimeoutMs: options.smtpTimeoutMs,
-              greetingTimeoutMs: options.smtpTimeoutMs,
-              socketTimeoutMs: options.smtpTimeoutMs,
-            }
-          : {}),
-      }),
-      secrets,
-      protocolLog: { write: (line) => sendLog.write(line) },
-    };
-
     const listener = createListener({
       records,
       queue: submission,
-      messageStore: messages,
+      messageStore: await LocalMessageStore.open(home.bodies),
       config: {
         hostName,
         tls: { cert: tls.cert, key: tls.key },
@@ -130,55 +142,45 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       protocolLog: receiveLog,
     });
     await listener.start();
-
-    const onError = (error: unknown) => logger.error("worker batch failed", { error });
-    const workers: Worker[] = [
-      startWorker({
-        name: "route",
-        queue: submission,
-        handler: makeRouteHandler(deps),
-        batchSize: 10,
-        concurrency: 2,
-        visibilityTimeoutSeconds: 60,
-        onError,
-      }),
-      startWorker({
-        name: "deliver",
-        queue: delivery,
-        handler: makeDeliverHandler(deps),
-        batchSize: 1,
-        concurrency: 16,
-        visibilityTimeoutSeconds: 900,
-        onError,
-      }),
-    ];
+    const tracking = new LocalTrackingStore(home.tracking);
 
     let stopped = false;
+    const running = pipeline;
     return {
       home,
       listener,
-      submission,
-      delivery,
-      submissionDlq,
-      deliveryDlq,
       tracking,
       records,
       seeded,
       tls,
-      recovered,
+      recovered: running.recovered,
       async stop() {
         if (stopped) return;
         stopped = true;
         await listener.stop();
-        await Promise.all(workers.map((w) => w.stop()));
+        await stopPipeline(running);
         await receiveLog.close();
-        await sendLog.close();
         tracking.close();
         await lock.release();
       },
     };
   } catch (error) {
+    if (pipeline) await stopPipeline(pipeline);
     await lock.release();
     throw error;
   }
+}
+
+/** Asks the pipeline thread to finish its batches, then ends it; after 30 s it is terminated. */
+async function stopPipeline(p: { worker: Worker; stopping: () => void }): Promise<void> {
+  p.stopping();
+  const done = new Promise<void>((resolve) => {
+    p.worker.on("message", (m: FromPipeline) => m.type === "stopped" && resolve());
+    p.worker.on("exit", () => resolve());
+  });
+  p.worker.postMessage({ type: "stop" } satisfies ToPipeline);
+  const timer = setTimeout(() => void p.worker.terminate(), 30_000);
+  await done;
+  clearTimeout(timer);
+  await p.worker.terminate();
 }

@@ -1,6 +1,7 @@
 // Durable on-disk queue with SQS semantics (delay, visibility timeout, receive count, dead-letter)
 // for local mode: a message is written and fsynced, file and directory, before `send` resolves.
 import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { QueueUnavailableError } from "#core/errors.ts";
@@ -179,19 +180,44 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   static async drop<T>(
     dir: string,
     body: T,
-    options: { delaySeconds?: number; clock?: Clock; fsync?: boolean } = {},
+    options: {
+      delaySeconds?: number;
+      clock?: Clock;
+      fsync?: boolean;
+      dirSync?: DirectorySync;
+    } = {},
   ): Promise<string> {
+    return (await LocalQueue.dropFile(dir, body, options)).id;
+  }
+
+  /**
+   * `drop`, also giving the file name and the JSON written, so the owner of the queue can `adopt`
+   * the message at once (local mode's listener thread tells the delivery thread this way). Writers
+   * that share one `dirSync` share directory fsyncs (group commit).
+   */
+  static async dropFile<T>(
+    dir: string,
+    body: T,
+    options: {
+      delaySeconds?: number;
+      clock?: Clock;
+      fsync?: boolean;
+      dirSync?: DirectorySync;
+    } = {},
+  ): Promise<{ id: string; file: string; text: string }> {
     const now = (options.clock ?? systemClock).now().getTime();
     const rand = crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
     const id = `${now.toString(36).padStart(9, "0")}-${(rand % 36 ** 4).toString(36).padStart(4, "0")}-${crypto.randomUUID().slice(0, 8)}`;
     const visibleAt = now + Math.max(0, options.delaySeconds ?? 0) * 1000;
     const tmpDir = join(dir, ".tmp");
-    await mkdir(tmpDir, { recursive: true });
+    if (!options.dirSync) await mkdir(tmpDir, { recursive: true });
     const file = fileName({ id, visibleAt, receiveCount: 0 });
+    const text = JSON.stringify({ id, sentAt: now, body });
     try {
-      await writeFileDurably(dir, file, JSON.stringify({ id, sentAt: now, body }), {
+      await writeFileDurably(dir, file, text, {
         tmpDir,
         fsync: options.fsync ?? true,
+        ...(options.dirSync ? { dirSync: options.dirSync } : {}),
       });
     } catch (error) {
       await rm(join(dir, file), { force: true }).catch(() => {});
@@ -199,7 +225,33 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
         `could not spool message in ${dir}: ${(error as Error).message}`,
       );
     }
-    return id;
+    return { id, file, text };
+  }
+
+  /**
+   * Takes into the index a file another writer dropped (see `dropFile`), without waiting for the
+   * next directory scan; `text` is its JSON when the writer passes it along. Resolves false when the
+   * name is not a queue file or the message is already known.
+   */
+  adopt(file: string, text?: string): boolean {
+    const f = parseFileName(file);
+    if (!f || this.#entries.has(f.messageId) || this.#tombstones.has(f.messageId)) return false;
+    // A directory scan may have adopted, and a worker finished, the message before this call.
+    if (!existsSync(join(this.dir, file))) return false;
+    const entry: Entry = {
+      id: f.messageId,
+      file,
+      visibleAt: f.visibleAt,
+      receiveCount: f.receiveCount,
+      sentAt: 0,
+    };
+    if (text !== undefined && this.#cached + text.length <= this.#cacheChars) {
+      entry.text = text;
+      this.#cached += text.length;
+    }
+    this.#entries.set(f.messageId, entry);
+    this.#events.emit("available");
+    return true;
   }
 
   /** Every message in `dir` with its body, read without opening the queue and changing nothing. */

@@ -40,7 +40,9 @@ function banner(relay: LocalRelay): string {
     lines.push(
       "  first start: created the default connectors (relay receive-connector get / relay send-connector get)",
     );
-    lines.push("  add a user for port 2587: RELAY_PASSWORD='...' npx relay user new --name app --allowed-senders app@example.com");
+    lines.push(
+      "  add a user for port 2587: RELAY_PASSWORD='...' npx relay user new --name app --allowed-senders app@example.com",
+    );
   }
   if (relay.tls.generated)
     lines.push(

@@ -161,6 +161,17 @@ describe("with an hour between retries", () => {
     expect(again.stderr).toMatch(/nothing to retry \(carol@fabrikam.com Delivered\)/);
   });
 
+  test("queue retry --identity retries every deferred message of that next hop now (Retry-Queue)", async () => {
+    const id = await deferred("frank@fabrikam.com");
+    answers.delete("frank@fabrikam.com");
+    const r1 = await r.json<{ retried: string[] }>(["queue", "retry", "--identity", queueName()]);
+    expect(r1).toEqual({ ok: true, queue: queueName(), retried: [id], notRetried: [] });
+    await waitFor(
+      "delivery after Retry-Queue",
+      () => deliveredTo("frank@fabrikam.com").length === 1,
+    );
+  });
+
   test("remove --with-ndr fails it as removed by the administrator and the sender gets an NDR", async () => {
     const id = await deferred("dave@fabrikam.com");
     const removed = await r.cli(["message", "remove", "--with-ndr", id]);

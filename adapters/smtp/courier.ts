@@ -9,6 +9,11 @@ import SMTPConnection, {
 import type { RecipientOutcome } from "#core/message.ts";
 import type { CourierRequest, CourierTls, SmtpCourier } from "#core/ports.ts";
 import {
+  type CachedSession,
+  ConnectionCache,
+  type ConnectionCacheOptions,
+} from "./connection-cache.ts";
+import {
   type EnvelopeState,
   type SmtpClientError,
   sessionFailure,
@@ -17,6 +22,8 @@ import {
 import { protocolLogger } from "./protocol-log.ts";
 
 export interface NodemailerCourierOptions {
+  /** Keep idle connections for the next delivery to the same host (default on); false: one connection per delivery. */
+  connectionCache?: boolean | ConnectionCacheOptions;
   /** TCP connect, in ms. Default 30 s. */
   connectionTimeoutMs?: number;
   /** From connect to the 220 greeting (and for the STARTTLS handshake), in ms. Default 30 s. */
@@ -54,11 +61,14 @@ function watch(conn: SMTPConnection): Promise<never> {
 export class NodemailerCourier implements SmtpCourier {
   readonly #options: NodemailerCourierOptions;
   readonly #ca: string[] | undefined;
+  readonly #cache: ConnectionCache | undefined;
 
   constructor(options: NodemailerCourierOptions = {}) {
     this.#options = options;
     const extra = options.ca === undefined ? [] : [options.ca].flat();
     this.#ca = extra.length ? [...rootCertificates, ...extra] : undefined;
+    const cache = options.connectionCache ?? true;
+    this.#cache = cache === false ? undefined : new ConnectionCache(cache === true ? {} : cache);
   }
 
   async send(request: CourierRequest): Promise<RecipientOutcome[]> {
@@ -87,26 +97,28 @@ export class NodemailerCourier implements SmtpCourier {
         ? { logger: protocolLogger(request.protocolLog), transactionLog: true }
         : { logger: false }),
     };
-    const conn = new SMTPConnection(options);
-    const broken = watch(conn);
-    const step = <T>(fn: (done: (err: unknown, value?: T) => void) => void): Promise<T> =>
-      Promise.race([
-        new Promise<T>((resolve, reject) =>
-          fn((err, value) => (err ? reject(err) : resolve(value as T))),
-        ),
-        broken,
-      ]);
-    request.protocolLog?.("*", `connecting to ${remoteHost}:${request.port}`);
-    try {
-      await step<void>((done) => conn.connect((err) => done(err)));
-      if (request.auth) {
-        const { username, password } = request.auth;
-        await step<boolean>((done) => conn.login({ user: username, pass: password }, done));
+    // Connections are reused only without a protocol log: its lines belong to one delivery.
+    const key = this.#cache && !request.protocolLog ? cacheKey(options, request.auth) : undefined;
+    let session = key ? await this.#reuse(key) : undefined;
+    if (!session) {
+      const conn = new SMTPConnection(options);
+      const fresh: CachedSession = { conn, broken: watch(conn), uses: 0 };
+      request.protocolLog?.("*", `connecting to ${remoteHost}:${request.port}`);
+      try {
+        await step<void>(fresh, (done) => conn.connect((err) => done(err)));
+        if (request.auth) {
+          const { username, password } = request.auth;
+          await step<boolean>(fresh, (done) =>
+            conn.login({ user: username, pass: password }, done),
+          );
+        }
+      } catch (err) {
+        conn.close();
+        return sessionFailure(request.recipients, remoteHost, err as SmtpClientError);
       }
-    } catch (err) {
-      conn.close();
-      return sessionFailure(request.recipients, remoteHost, err as SmtpClientError);
+      session = fresh;
     }
+    const current = session;
     // nodemailer records accepted and refused recipients on the envelope object it is given.
     const envelope = {
       from: request.mailFrom,
@@ -115,20 +127,76 @@ export class NodemailerCourier implements SmtpCourier {
       use8BitMime: request.raw.some((b) => b > 0x7f),
     } as SMTPConnectionEnvelope;
     try {
-      const info = await step<SMTPConnectionSendInfo>((done) =>
-        conn.send(envelope, Buffer.from(request.raw), done),
+      const info = await step<SMTPConnectionSendInfo>(current, (done) =>
+        current.conn.send(envelope, Buffer.from(request.raw), done),
       );
-      conn.quit();
+      current.uses += 1;
+      if (key && this.#cache) this.#cache.park(key, current);
+      else current.conn.quit();
       return transactionOutcomes(request.recipients, remoteHost, envelope as EnvelopeState, {
         ok: true,
         response: info.response,
       });
     } catch (err) {
-      conn.close();
+      current.conn.close();
       return transactionOutcomes(request.recipients, remoteHost, envelope as EnvelopeState, {
         ok: false,
         err: err as SmtpClientError,
       });
     }
   }
+
+  /**
+   * An idle connection to the same destination, checked with RSET first: one the server has
+   * closed meanwhile fails that check and is dropped, so no transaction ever starts on a dead
+   * connection (and none can be sent twice).
+   */
+  async #reuse(key: string): Promise<CachedSession | undefined> {
+    for (;;) {
+      const session = this.#cache?.take(key);
+      if (!session) return undefined;
+      try {
+        await step<boolean>(session, (done) => session.conn.reset(done));
+        return session;
+      } catch {
+        session.conn.close();
+      }
+    }
+  }
+
+  /** Closes the idle connections (at shutdown). */
+  close(): void {
+    this.#cache?.close();
+  }
+}
+
+/** Runs one nodemailer step, failing as soon as the connection breaks. */
+function step<T>(
+  session: CachedSession,
+  fn: (done: (err: unknown, value?: T) => void) => void,
+): Promise<T> {
+  return Promise.race([
+    new Promise<T>((resolve, reject) =>
+      fn((err, value) => (err ? reject(err) : resolve(value as T))),
+    ),
+    session.broken,
+  ]);
+}
+
+/** Connections are shared only between deliveries with the same destination, TLS policy, EHLO name and credentials. */
+function cacheKey(o: SMTPConnectionOptions, auth: CourierRequest["auth"]): string {
+  const tls = o.tls as ConnectionOptions;
+  return JSON.stringify([
+    o.host,
+    o.port,
+    o.secure,
+    o.name,
+    o.requireTLS,
+    o.opportunisticTLS,
+    o.servername ?? "",
+    tls.rejectUnauthorized,
+    typeof tls.checkServerIdentity,
+    auth?.username ?? "",
+    auth?.password ?? "",
+  ]);
 }

@@ -135,6 +135,8 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       messageStore: await LocalMessageStore.open(home.bodies),
       config: {
         hostName,
+        // Re-read at the record cache's pace, so connector edits reach new sessions within 5 s.
+        reloadIntervalMs: options.recordsTtlMs ?? 2000,
         tls: { cert: tls.cert, key: tls.key },
         ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
       },

@@ -2,6 +2,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -137,4 +138,24 @@ export class SqsQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
       if (!/MessageNotInflight|ReceiptHandleIsInvalid/.test(errorName(error))) throw error;
     }
   }
+}
+
+/** Messages in a queue: visible, in flight and delayed (SQS's approximate counts, added). */
+export async function queueDepth(client: SQSClient, queueUrl: string): Promise<number> {
+  const out = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }

@@ -53,7 +53,7 @@ export class LocalTrackingStore implements TrackingStore {
 
   #write<R>(work: () => R): R {
     if (!this.#inTransaction) {
-      this.#db.exec("BEGIN");
+      this.#db.exec("BEGIN IMMEDIATE");
       this.#inTransaction = true;
       setImmediate(() => this.#commit());
     }

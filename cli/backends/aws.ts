@@ -2,12 +2,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
-import { SqsQueue } from "#adapters/aws/sqs.ts";
+import { queueDepth, SqsQueue } from "#adapters/aws/sqs.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { RecordStore } from "#core/ports.ts";
 import { buildRecordSet } from "#core/records/record-set.ts";
@@ -62,25 +62,6 @@ export function awsSecretStore(flags: Flags, clients: AwsClients) {
       );
     },
   };
-}
-
-async function depth(sqs: SQSClient, url: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
 
 /** SQS redrive by hand: receive from the DLQ, release, send to the source, delete; until it is empty. */
@@ -144,12 +125,12 @@ export function awsBackend(flags: Flags, clients: AwsClients, records: RecordSto
     },
     async submissionCount() {
       const u = url("submission-queue-url");
-      return u ? depth(clients.sqs, u) : undefined;
+      return u ? queueDepth(clients.sqs, u) : undefined;
     },
     async poisonCount() {
       if (!submissionDlq && !deliveryDlq) return undefined;
       let n = 0;
-      for (const u of [submissionDlq, deliveryDlq]) if (u) n += await depth(clients.sqs, u);
+      for (const u of [submissionDlq, deliveryDlq]) if (u) n += await queueDepth(clients.sqs, u);
       return n;
     },
     // Reading an SQS message takes it (and counts a receive): the Poison queue is counted, not listed.

@@ -13,6 +13,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { buildApp } from "fauxqs";
+import { queueDepth } from "#adapters/aws/sqs.ts";
 import { RECORD_TABLE, TRACKING_TABLE } from "#adapters/aws/table-design.ts";
 
 const REGION = "us-east-1";
@@ -222,24 +223,7 @@ export async function startAwsEmulators(): Promise<AwsEmulators> {
       );
       await waitActive(name);
     },
-    async queueDepth(url) {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: [
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-          ],
-        }),
-      );
-      const a = out.Attributes ?? {};
-      return (
-        Number(a.ApproximateNumberOfMessages ?? 0) +
-        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-        Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-      );
-    },
+    queueDepth: (url) => queueDepth(sqs, url),
     async stop() {
       for (const c of [sqs, s3, dynamo, secretsManager]) c.destroy();
       await fauxqs.close();

@@ -31,7 +31,10 @@ export function sqsRecord(
       ApproximateFirstReceiveTimestamp: String(Date.now()),
     },
     messageAttributes: {},
-    md5OfBody: createHash("md5").update(body).digest("hex"),
+    // Computed only if a handler reads it (ours do not): an MD5 of every body is measurable cost.
+    get md5OfBody() {
+      return createHash("md5").update(body).digest("hex");
+    },
     eventSource: "aws:sqs",
     eventSourceARN: `arn:${source.partition ?? "aws"}:sqs:${region}:${source.account ?? "000000000000"}:${source.queue}`,
     awsRegion: region,

@@ -63,6 +63,21 @@ export function isIpv6(value: string): boolean {
 
 /** Parses a host with an optional port; returns undefined when the text is not of that form. */
 export function parseHostPort(value: string): HostPort | undefined {
+  // Bindings and smart hosts are parsed on every connection and delivery, from a handful of
+  // distinct strings: remember the answers (a copy each time, so callers may change theirs).
+  if (parsedHostPorts.has(value)) {
+    const hit = parsedHostPorts.get(value);
+    return hit ? { ...hit } : undefined;
+  }
+  const parsed = parseHostPortUncached(value);
+  if (parsedHostPorts.size >= 1000) parsedHostPorts.clear();
+  parsedHostPorts.set(value, parsed);
+  return parsed ? { ...parsed } : undefined;
+}
+
+const parsedHostPorts = new Map<string, HostPort | undefined>();
+
+function parseHostPortUncached(value: string): HostPort | undefined {
   const text = value.trim();
   let host: string;
   let portText: string | undefined;

@@ -116,6 +116,14 @@ const exists = (path: string) =>
     () => false,
   );
 
+/** How `drop` and `dropFile` write: delay, clock, fsync, and a directory sync shared for group commit. */
+export interface DropOptions {
+  delaySeconds?: number;
+  clock?: Clock;
+  fsync?: boolean;
+  dirSync?: DirectorySync;
+}
+
 export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   readonly dir: string;
   readonly #tmp: string;
@@ -177,16 +185,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
    * Writes one message into the queue in `dir` without opening it, as durably as `send`: for
    * another process beside the one that owns the queue, which adopts the file on its next check.
    */
-  static async drop<T>(
-    dir: string,
-    body: T,
-    options: {
-      delaySeconds?: number;
-      clock?: Clock;
-      fsync?: boolean;
-      dirSync?: DirectorySync;
-    } = {},
-  ): Promise<string> {
+  static async drop<T>(dir: string, body: T, options: DropOptions = {}): Promise<string> {
     return (await LocalQueue.dropFile(dir, body, options)).id;
   }
 
@@ -198,12 +197,7 @@ export class LocalQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   static async dropFile<T>(
     dir: string,
     body: T,
-    options: {
-      delaySeconds?: number;
-      clock?: Clock;
-      fsync?: boolean;
-      dirSync?: DirectorySync;
-    } = {},
+    options: DropOptions = {},
   ): Promise<{ id: string; file: string; text: string }> {
     const now = (options.clock ?? systemClock).now().getTime();
     const rand = crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;

@@ -4,7 +4,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { freePort, startRelayProcess, waitFor, writeRecords } from "#test/support/relay-process.ts";
+import {
+  appsConnector,
+  freePort,
+  smartHostConnector,
+  startRelayProcess,
+  waitFor,
+  writeRecords,
+} from "#test/support/relay-process.ts";
 import { startSink } from "#test/support/sink.ts";
 import { sendLoad } from "#test/support/smtp-load.ts";
 
@@ -22,22 +29,8 @@ test("kill -9 mid-load loses nothing that got a 250", async () => {
   cleanup.push(() => sink.close());
   const port = await freePort();
   await writeRecords(home, [
-    {
-      kind: "ReceiveConnector",
-      name: "Load",
-      bindings: [`127.0.0.1:${port}`],
-      remoteIpRanges: ["127.0.0.0/8"],
-      authMechanisms: ["None"],
-      grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
-      maxInboundConnectionPerSource: 50,
-    },
-    {
-      kind: "SendConnector",
-      name: "Sink",
-      addressSpaces: [{ domain: "*", cost: 1 }],
-      dnsRoutingEnabled: false,
-      smartHosts: [`127.0.0.1:${sink.port}`],
-    },
+    appsConnector(port, { name: "Load", maxInboundConnectionPerSource: 50 }),
+    smartHostConnector(`127.0.0.1:${sink.port}`, "Sink"),
   ]);
 
   const first = startRelayProcess(home);

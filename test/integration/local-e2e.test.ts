@@ -10,6 +10,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { runCli } from "#test/support/cli.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import {
+  appsConnector,
   freePort,
   type RelayProcess,
   startRelayProcess,
@@ -119,14 +120,8 @@ describe("MX and smart-host delivery with exact bytes", () => {
     cleanup.push(() => dns.close());
     const port = await freePort();
     await writeRecords(dir, [
-      {
-        kind: "ReceiveConnector",
-        name: "Apps",
-        bindings: [`127.0.0.1:${port}`],
-        remoteIpRanges: ["127.0.0.0/8"],
-        authMechanisms: ["None"],
-        grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
-      },
+      appsConnector(port),
+
       {
         kind: "SendConnector",
         name: "By MX",

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliResult, runCli } from "./cli.ts";
 import {
+  appsConnector,
   freePort,
   type RelayProcess,
   startRelayProcess,
@@ -27,17 +28,7 @@ export interface CliRelay {
 export async function startCliRelay(records: Record<string, unknown>[]): Promise<CliRelay> {
   const home = await mkdtemp(join(tmpdir(), "relay-cli-live-"));
   const port = await freePort();
-  await writeRecords(home, [
-    {
-      kind: "ReceiveConnector",
-      name: "Apps",
-      bindings: [`127.0.0.1:${port}`],
-      remoteIpRanges: ["127.0.0.0/8"],
-      authMechanisms: ["None"],
-      grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
-    },
-    ...records,
-  ]);
+  await writeRecords(home, [appsConnector(port, { tarpitInterval: 5 }), ...records]);
   const relay = startRelayProcess(home);
   await relay.ready;
   const cli = (args: string[], env?: Record<string, string>) =>

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import type { RecipientRow } from "#core/ports.ts";
 import type { Logger } from "#listener/logger.ts";
 import { type LocalRelay, startLocalRelay } from "#local/relay.ts";
-import { freePort, waitFor, writeRecords } from "./relay-process.ts";
+import {
+  appsConnector,
+  freePort,
+  smartHostConnector,
+  waitFor,
+  writeRecords,
+} from "./relay-process.ts";
 import { RawSmtpClient, type SmtpReplyLines, transaction } from "./smtp-client.ts";
 
 export interface FaultRelay {
@@ -33,28 +39,7 @@ export const FAST_RETRY = {
   retrySchedule: [{ intervalSeconds: 1, count: 100 }],
 };
 
-export function appsConnector(port: number): Record<string, unknown> {
-  return {
-    kind: "ReceiveConnector",
-    name: "Apps",
-    bindings: [`127.0.0.1:${port}`],
-    remoteIpRanges: ["127.0.0.0/8"],
-    authMechanisms: ["None"],
-    grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
-    tarpitInterval: 0,
-  };
-}
-
-/** A send connector for every domain through one smart host ("127.0.0.1:PORT"), as a relay in front of a mail service. */
-export function smartHostConnector(hostPort: string, name = "Smart Host"): Record<string, unknown> {
-  return {
-    kind: "SendConnector",
-    name,
-    addressSpaces: [{ domain: "*", cost: 1 }],
-    dnsRoutingEnabled: false,
-    smartHosts: [hostPort],
-  };
-}
+export { appsConnector, smartHostConnector };
 
 export async function startFaultRelay(
   sendConnectors: Array<Record<string, unknown>>,

@@ -80,6 +80,34 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A receive connector for apps on loopback: anonymous, allowed to relay (Exchange's anonymous relay connector). */
+export function appsConnector(
+  port: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    kind: "ReceiveConnector",
+    name: "Apps",
+    bindings: [`127.0.0.1:${port}`],
+    remoteIpRanges: ["127.0.0.0/8"],
+    authMechanisms: ["None"],
+    grantedPermissions: ["AnonymousUsers:AcceptAnyRecipient"],
+    tarpitInterval: 0,
+    ...extra,
+  };
+}
+
+/** A send connector for every domain through one smart host ("127.0.0.1:PORT"). */
+export function smartHostConnector(hostPort: string, name = "Smart Host"): Record<string, unknown> {
+  return {
+    kind: "SendConnector",
+    name,
+    addressSpaces: [{ domain: "*", cost: 1 }],
+    dnsRoutingEnabled: false,
+    smartHosts: [hostPort],
+  };
+}
+
 /** Writes records into RELAY_HOME before the first start, as `relay ... new` would. */
 export async function writeRecords(
   home: string,

@@ -23,7 +23,10 @@ export interface TlsMaterial {
  * old file; a pair caught half-written fails the listener's check and is retried next time.
  * A receive connector's tlsClientCaBundle is a path, relative to `dir` unless absolute.
  */
-export function fileTlsSource(material: TlsMaterial, dir: string): TlsSource {
+export function fileTlsSource(
+  material: Pick<TlsMaterial, "certPath" | "keyPath">,
+  dir: string,
+): TlsSource {
   return {
     label: material.certPath,
     async certificate() {

@@ -167,8 +167,8 @@ export class RelayStack extends Stack {
         secrets: false,
       },
     );
-    // The listener reads only its certificate, not the smart-host credentials under the prefix.
-    this.storage.tlsSecret?.grantRead(this.listener.taskDefinition.taskRole);
+    // The listener reads only its TLS secrets, not the smart-host credentials under the prefix.
+    this.storage.grantTlsRead(this.listener.taskDefinition, this.listener.taskDefinition.taskRole);
 
     this.monitoring = new RelayMonitoring(this, "Monitoring", {
       namespace: DEFAULT_METRICS_NAMESPACE,

@@ -62,7 +62,12 @@ export async function decide(
     const user = session.user ? conn.authUser : undefined;
     const decision = check({
       connector,
-      session: { authenticated: !!user, ...(user ? { user } : {}), tls: session.secure },
+      session: {
+        authenticated: !!user,
+        ...(user ? { user } : {}),
+        tls: session.secure,
+        clientCertificateVerified: !!conn.partner,
+      },
       acceptedDomains: (await records(deps)).acceptedDomains,
     });
     if (decision.ok) return null;

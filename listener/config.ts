@@ -31,6 +31,12 @@ export const ListenerConfigSchema = z.strictObject({
   shutdownDeadlineMs: z.number().int().min(0).default(25_000),
   /** How often records are re-read (the record cache's TTL decides whether a read hits the store). */
   reloadIntervalMs: z.number().int().positive().default(5_000),
+  /**
+   * How often the certificate and partner CA bundles are re-read (ListenerDeps.tlsSource), so a
+   * renewed certificate reaches new sessions without a restart. Each read of a secret costs an API
+   * call in AWS, hence minutes there; local files are cheap to re-read.
+   */
+  tlsReloadIntervalMs: z.number().int().positive().default(300_000),
   /** How long a trusted balancer may take to send its PROXY header before the socket is dropped. */
   proxyHeaderTimeoutMs: z.number().int().positive().default(5_000),
   /**

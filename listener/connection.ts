@@ -41,6 +41,8 @@ export class RelayConnection extends SMTPConnection {
   readonly plan: SessionPlan;
   /** The user this session authenticated as (AUTH is only possible under TLS). */
   authUser: SmtpUser | undefined;
+  /** The partner domain a verified client certificate earned on this TLS session (Partners group). */
+  partner: { domain: string; name: string } | undefined;
   #protocolErrors = 0;
   #advertising = false;
 

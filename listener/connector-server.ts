@@ -1,5 +1,6 @@
 // smtp-server configured for one receive connector: starts its sessions and hands each command to commands.ts.
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import {
   SMTPServer,
   type SMTPServerAddress,
@@ -9,6 +10,7 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from "smtp-server";
+import { requestsClientCertificate } from "#core/receive/partners.ts";
 import {
   checkMailFrom,
   checkRcptTo,
@@ -20,10 +22,14 @@ import { REPLIES, type SmtpReply, SmtpReplyError } from "#core/replies.ts";
 import { authenticate, type CommandDeps, decide, receiveData } from "./commands.ts";
 import type { ListenerConfig } from "./config.ts";
 import { RelayConnection, type SessionPlan } from "./connection.ts";
+import { judgePartner } from "./partners.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
+import type { ListenerTls } from "./tls.ts";
 
 export interface ConnectorServerDeps extends CommandDeps {
   config: ListenerConfig;
+  /** The current certificate and CA bundles; new sessions take them from here. */
+  tls: ListenerTls;
   protocolLog?: ProtocolLogSink;
   draining(): boolean;
   /** Every live session of every connector server, for shutdown. */
@@ -66,13 +72,13 @@ export class ConnectorServer extends SMTPServer {
     deps: ConnectorServerDeps,
     hostName = deps.config.hostName,
   ) {
-    const tls = deps.config.tls;
+    const tls = deps.tls.pair;
     const name = connector?.fqdn ?? hostName;
     const startTls = !!tls && !!connector && !implicitTls && startTlsOffered(connector);
     const options: SMTPServerOptions = {
       name,
       secure: implicitTls,
-      ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+      ...ConnectorServer.#tlsOptions(connector, deps.tls),
       hideSTARTTLS: !startTls,
       disabledCommands: startTls ? [] : ["STARTTLS"],
       authMethods: ["PLAIN", "LOGIN"],
@@ -101,6 +107,35 @@ export class ConnectorServer extends SMTPServer {
         code: error.code,
       });
     });
+  }
+
+  /**
+   * The context options of new TLS sessions: the listener's certificate and, on a connector with
+   * partnerDomains, its CA bundle. The bundle replaces the system's trusted CAs (Node's `ca`), so
+   * only certificates issued by it verify; without a loaded bundle no certificate is asked for.
+   */
+  static #tlsOptions(
+    connector: ReceiveConnector | undefined,
+    tls: ListenerTls,
+  ): Partial<SMTPServerOptions> {
+    const pair = tls.pair;
+    if (!pair) return {};
+    const name = connector?.tlsClientCaBundle;
+    const ca = connector && requestsClientCertificate(connector) && name && tls.bundle(name);
+    // rejectUnauthorized false: a certificate that does not verify leaves the client anonymous.
+    return ca
+      ? { key: pair.key, cert: pair.cert, ca, requestCert: true, rejectUnauthorized: false }
+      : { key: pair.key, cert: pair.cert, ca: undefined, requestCert: false };
+  }
+
+  /**
+   * Takes up a renewed certificate or CA bundle for sessions that start TLS from now on
+   * (smtp-server reads its context at each STARTTLS and implicit-TLS handshake); sessions already
+   * in TLS keep theirs.
+   */
+  refreshTls(): void {
+    if (this.#deps.tls.pair)
+      this.updateSecureContext(ConnectorServer.#tlsOptions(this.connector, this.#deps.tls));
   }
 
   /** Starts an SMTP session on the socket (after the TLS handshake on an implicit-TLS binding). */
@@ -201,10 +236,11 @@ export class ConnectorServer extends SMTPServer {
     if (conn) {
       // RFC 3207 §4.2: nothing learnt before the handshake survives it.
       conn.authUser = undefined;
+      if (this.connector)
+        judgePartner(this.#deps.logger, this.connector, conn, socket as TLSSocket);
       const cipher = session.tlsOptions;
       conn.plan.log?.("*", `TLS ${cipher ? `${cipher.version} ${cipher.name}` : "negotiated"}`);
     }
-    void socket;
     callback();
   }
 

@@ -4,32 +4,32 @@ import type { ListenerConfigInput } from "./config.ts";
 import { jsonLogger } from "./logger.ts";
 import { JsonLinesProtocolLog } from "./protocol-log.ts";
 import { runListener } from "./run.ts";
+import { secretTlsSource } from "./tls.ts";
 
 type Env = Record<string, string | undefined>;
 
 /** Load balancers allowed to send PROXY headers, comma-separated addresses or ranges. */
 export const TRUSTED_PROXIES_ENV = "RELAY_TRUSTED_PROXIES";
 export const SHUTDOWN_DEADLINE_ENV = "RELAY_SHUTDOWN_DEADLINE_MS";
+/** How often the certificate secret and CA bundle secrets are re-read; default 300 (5 minutes). */
+export const TLS_RELOAD_ENV = "RELAY_TLS_RELOAD_SECONDS";
 
 const positive = (text: string | undefined): number | undefined => {
   const n = Number(text);
   return text && Number.isFinite(n) && n >= 0 ? n : undefined;
 };
 
-/** Listener settings from the variables the CDK stack sets (adapters/aws/env.ts); TLS comes separately. */
-export function listenerConfigFromEnv(
-  env: Env,
-  tls?: { cert: string; key: string },
-): ListenerConfigInput {
+/** Listener settings from the variables the CDK stack sets (adapters/aws/env.ts); TLS comes from its secret. */
+export function listenerConfigFromEnv(env: Env): ListenerConfigInput {
   const hostName = env[RELAY_ENV.hostName];
   if (!hostName) throw new Error(`${RELAY_ENV.hostName} is not set`);
   const bindPorts = env[RELAY_ENV.bindPorts];
   const healthPort = positive(env[RELAY_ENV.healthPort]);
   const inline = positive(env[RELAY_ENV.claimCheckThresholdBytes]);
   const deadline = positive(env[SHUTDOWN_DEADLINE_ENV]);
+  const tlsReload = positive(env[TLS_RELOAD_ENV]);
   return {
     hostName,
-    ...(tls ? { tls } : {}),
     trustedProxies: (env[TRUSTED_PROXIES_ENV] ?? "")
       .split(",")
       .map((s) => s.trim())
@@ -38,6 +38,7 @@ export function listenerConfigFromEnv(
     ...(healthPort !== undefined ? { healthPort } : {}),
     ...(inline !== undefined ? { inlineBodyLimit: inline } : {}),
     ...(deadline !== undefined ? { shutdownDeadlineMs: deadline } : {}),
+    ...(tlsReload ? { tlsReloadIntervalMs: tlsReload * 1000 } : {}),
   };
 }
 
@@ -50,21 +51,17 @@ async function main(): Promise<void> {
     onError: (error) =>
       logger.error("records could not be read; using the last good set", { error }),
   });
+  // The secret holds {"cert": "<PEM chain>", "key": "<PEM>"} (infra/constructs/storage.ts); the
+  // listener refuses to start when it is unusable, and later keeps the last good one.
   const tlsSecret = process.env[RELAY_ENV.tlsSecret];
-  let tls: { cert: string; key: string } | undefined;
-  if (tlsSecret) {
-    // The secret holds {"cert": "<PEM chain>", "key": "<PEM>"} (infra/constructs/storage.ts).
-    const parsed = JSON.parse(await adapters.secretStore.get(tlsSecret)) as Partial<typeof tls>;
-    if (!parsed?.cert || !parsed.key) throw new Error(`secret ${tlsSecret} needs "cert" and "key"`);
-    tls = { cert: parsed.cert, key: parsed.key };
-  }
   await runListener(
     {
       records: adapters.recordCache,
       queue: adapters.submissionQueue,
       messageStore: adapters.messageStore,
-      config: listenerConfigFromEnv(process.env, tls),
+      config: listenerConfigFromEnv(process.env),
       logger,
+      ...(tlsSecret ? { tlsSource: secretTlsSource(adapters.secretStore, tlsSecret) } : {}),
       protocolLog: new JsonLinesProtocolLog(process.stdout),
     },
     { handleSignals: true },

@@ -19,6 +19,7 @@ import { ConnectorServer, type ConnectorServerDeps } from "./connector-server.ts
 import { ConnectionLimits } from "./limits.ts";
 import { jsonLogger, type Logger } from "./logger.ts";
 import type { ProtocolLogSink } from "./protocol-log.ts";
+import { ListenerTls, staticTlsSource, type TlsSource } from "./tls.ts";
 
 export interface ListenerDeps {
   records: RecordCache;
@@ -27,6 +28,11 @@ export interface ListenerDeps {
   config: ListenerConfigInput;
   logger?: Logger;
   protocolLog?: ProtocolLogSink;
+  /**
+   * Where the certificate and partner CA bundles come from, re-read every tlsReloadIntervalMs;
+   * without it `config.tls` is used as given.
+   */
+  tlsSource?: TlsSource;
 }
 
 export type ListenerState = "new" | "running" | "draining" | "stopped";
@@ -63,6 +69,12 @@ export function createListener(deps: ListenerDeps): Listener {
   let state: ListenerState = "new";
   let timer: NodeJS.Timeout | undefined;
   let applying: Promise<void> = Promise.resolve();
+  const tlsSource = deps.tlsSource ?? (config.tls ? staticTlsSource(config.tls) : undefined);
+  // A renewed certificate or bundle reaches every connector server, for the sessions it starts next.
+  const tls = new ListenerTls(tlsSource, logger, () => {
+    for (const { server } of servers.values()) server.refreshTls();
+    for (const server of refusers.values()) server.refreshTls();
+  });
 
   const serverDeps: ConnectorServerDeps = {
     records: deps.records,
@@ -72,6 +84,7 @@ export function createListener(deps: ListenerDeps): Listener {
       inlineBodyLimit: config.inlineBodyLimit,
     },
     config,
+    tls,
     logger,
     ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
     draining: () => state !== "running",
@@ -141,7 +154,7 @@ export function createListener(deps: ListenerDeps): Listener {
   }
 
   async function bind(b: ListenerBinding): Promise<void> {
-    if (b.implicitTls && !config.tls) {
+    if (b.implicitTls && !tls.pair) {
       logger.error("implicit TLS binding without a certificate; not bound", { binding: b });
       return;
     }
@@ -165,6 +178,7 @@ export function createListener(deps: ListenerDeps): Listener {
     reportProblems(set);
     const enabled = set.receiveConnectors.filter((c) => c.enabled);
     const hostName = set.settings.hostName ?? config.hostName;
+    await tls.ensureBundles(enabled.flatMap((c) => c.tlsClientCaBundle ?? []));
     for (const c of enabled) {
       const text = JSON.stringify([c, hostName]);
       if (servers.get(c.name)?.text !== text)
@@ -218,8 +232,10 @@ export function createListener(deps: ListenerDeps): Listener {
     },
     async start() {
       if (state !== "new") throw new Error(`listener is ${state}`);
+      await tls.load();
       const set = await deps.records.get();
       state = "running";
+      tls.start(config.tlsReloadIntervalMs);
       await apply(set);
       timer = setInterval(
         () => void applyInOrder(() => deps.records.get()),
@@ -234,6 +250,7 @@ export function createListener(deps: ListenerDeps): Listener {
       if (state === "stopped" || state === "draining") return;
       state = "draining";
       clearInterval(timer);
+      tls.stop();
       await applying;
       for (const b of bindings.values()) b.close();
       bindings.clear();

@@ -17,7 +17,7 @@ import { DailyJsonLog } from "./log-files.ts";
 import type { PipelineSettings } from "./pipeline.ts";
 import type { FromPipeline, ToPipeline } from "./pipeline-thread.ts";
 import { seedRecords } from "./seed.ts";
-import { loadOrCreateTls, type TlsMaterial } from "./tls.ts";
+import { fileTlsSource, loadOrCreateTls, type TlsMaterial } from "./tls.ts";
 
 export interface LocalRelayOptions {
   /** RELAY_HOME; default ./.relay. */
@@ -30,6 +30,8 @@ export interface LocalRelayOptions {
   healthPort?: number;
   /** How often records are re-read; edits take effect within this. Default 2 s. */
   recordsTtlMs?: number;
+  /** How often the TLS files and client CA bundles are re-read; default 2 s. */
+  tlsReloadIntervalMs?: number;
   /** Upper bound on SMTP timeouts for outgoing connections (ms); default 30 s connect, 5 min idle. */
   smtpTimeoutMs?: number;
   /** Called when the pipeline thread dies unexpectedly; default: log it and exit with status 1. */
@@ -137,11 +139,12 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
         hostName,
         // Re-read at the record cache's pace, so connector edits reach new sessions within 5 s.
         reloadIntervalMs: options.recordsTtlMs ?? 2000,
-        tls: { cert: tls.cert, key: tls.key },
+        tlsReloadIntervalMs: options.tlsReloadIntervalMs ?? 2000,
         ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
       },
       logger,
       protocolLog: receiveLog,
+      tlsSource: fileTlsSource(tls, home.tls),
     });
     await listener.start();
     const tracking = new LocalTrackingStore(home.tracking);

@@ -1,16 +1,43 @@
 // The listener's TLS certificate in local mode: files named by the admin, or a generated self-signed one.
 import { mkdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { generate } from "selfsigned";
 import { writeFileDurably } from "#adapters/local/durable-file.ts";
+import type { TlsSource } from "#listener/tls.ts";
 
 export interface TlsMaterial {
   cert: string;
   key: string;
   /** Where it came from, for the start-up message. */
   source: string;
+  /** The PEM files, re-read while the relay runs so a renewed certificate needs no restart. */
+  certPath: string;
+  keyPath: string;
   generated: boolean;
+}
+
+/**
+ * The listener's TLS files, read again at each refresh. Re-reading on an interval rather than
+ * fs.watch: renewal tools (certbot, acme.sh) replace files by rename, which ends a watch on the
+ * old file; a pair caught half-written fails the listener's check and is retried next time.
+ * A receive connector's tlsClientCaBundle is a path, relative to `dir` unless absolute.
+ */
+export function fileTlsSource(
+  material: Pick<TlsMaterial, "certPath" | "keyPath">,
+  dir: string,
+): TlsSource {
+  return {
+    label: material.certPath,
+    async certificate() {
+      const [cert, key] = await Promise.all([
+        readFile(material.certPath, "utf8"),
+        readFile(material.keyPath, "utf8"),
+      ]);
+      return { cert, key };
+    },
+    caBundle: (name) => readFile(isAbsolute(name) ? name : join(dir, name), "utf8"),
+  };
 }
 
 /**
@@ -28,6 +55,8 @@ export async function loadOrCreateTls(dir: string, hostName = hostname()): Promi
       cert: await readFile(certPath, "utf8"),
       key: await readFile(keyPath, "utf8"),
       source: certPath,
+      certPath,
+      keyPath,
       generated: false,
     };
   }
@@ -38,6 +67,8 @@ export async function loadOrCreateTls(dir: string, hostName = hostname()): Promi
       cert: await readFile(cert, "utf8"),
       key: await readFile(key, "utf8"),
       source: cert,
+      certPath: cert,
+      keyPath: key,
       generated: false,
     };
   } catch {
@@ -64,6 +95,13 @@ export async function loadOrCreateTls(dir: string, hostName = hostname()): Promi
     });
     await writeFileDurably(dir, "key.pem", r.private, { tmpDir: join(dir, ".tmp"), mode: 0o600 });
     await writeFileDurably(dir, "cert.pem", r.cert, { tmpDir: join(dir, ".tmp"), mode: 0o644 });
-    return { cert: r.cert, key: r.private, source: cert, generated: true };
+    return {
+      cert: r.cert,
+      key: r.private,
+      source: cert,
+      certPath: cert,
+      keyPath: key,
+      generated: true,
+    };
   }
 }

@@ -138,6 +138,8 @@ const SPECS: Record<string, KindSpec> = {
       f("auth-mechanisms", "authMechanisms", "list"),
       f("permission-groups", "permissionGroups", "list"),
       f("granted-permissions", "grantedPermissions", "list"),
+      f("partner-domains", "partnerDomains", "list"),
+      f("tls-client-ca-bundle", "tlsClientCaBundle"),
       f("require-tls", "requireTls", "bool"),
       f("implicit-tls", "implicitTls", "bool"),
       f("banner", "banner"),

@@ -11,7 +11,10 @@ export interface SessionFacts {
   authenticated: boolean;
   user?: SmtpUser;
   tls: boolean;
-  /** The client presented a certificate that verified against the trusted CAs (mutual TLS). */
+  /**
+   * The client presented a certificate that verified against the connector's tlsClientCaBundle and
+   * names one of its partnerDomains (mutual TLS; partners.ts decides).
+   */
   clientCertificateVerified?: boolean;
 }
 

@@ -1,7 +1,7 @@
 // Schema of a receive connector record: who may connect where, and what they may do.
 import { z } from "zod";
 import { isRemoteIpRange } from "../net/ip-range.ts";
-import { ipPort, MB, protocolLogging, recordMeta } from "./common.ts";
+import { domainPattern, ipPort, MB, protocolLogging, recordMeta } from "./common.ts";
 
 export const PERMISSION_GROUPS = ["AnonymousUsers", "Users", "Partners"] as const;
 export type PermissionGroup = (typeof PERMISSION_GROUPS)[number];
@@ -65,6 +65,24 @@ export const ReceiveConnectorSchema = z.strictObject({
   /** Extra rights beyond the groups' defaults, "Group:Permission" — Exchange's Add-ADPermission. */
   grantedPermissions: z.array(grantPattern).default([]),
   requireTls: z.boolean().default(false),
+  /**
+   * Domains whose servers earn Partners rights with a client certificate (Exchange's domain
+   * security, TLSReceiveDomainSecureList): "fabrikam.com" or "*.fabrikam.com". With them the
+   * connector asks for a client certificate after STARTTLS or on implicit TLS.
+   */
+  partnerDomains: z
+    .array(
+      domainPattern.refine((d) => d !== "*", {
+        message:
+          '"*" would make any certificate from the CA a partner; use "fabrikam.com" or "*.fabrikam.com"',
+      }),
+    )
+    .default([]),
+  /**
+   * The CA certificates (PEM) a partner's client certificate must chain to: a file locally (relative
+   * to the relay's tls directory, or absolute), the secret `<prefix>tls/<name>` in AWS.
+   */
+  tlsClientCaBundle: z.string().trim().min(1).max(1024).optional(),
   /** Port 465 style: TLS from the first byte instead of STARTTLS. */
   implicitTls: z.boolean().default(false),
   /** Text after "220 " in the greeting; "<fqdn> connector-relay ESMTP ready" when absent. */

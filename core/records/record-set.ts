@@ -106,6 +106,45 @@ export function sendConnectorProblems(c: SendConnector): RecordProblem[] {
   return out;
 }
 
+/** Rules within one receive connector that zod cannot express field by field: Partners needs both partner fields and TLS. */
+export function receiveConnectorProblems(c: ReceiveConnector): RecordProblem[] {
+  const record = label("ReceiveConnector", c.name);
+  const problem = (field: string, message: string): RecordProblem => ({ record, field, message });
+  const out: RecordProblem[] = [];
+  const partners =
+    c.permissionGroups.includes("Partners") ||
+    c.grantedPermissions.some((g) => g.startsWith("Partners:"));
+  if (partners && c.partnerDomains.length === 0)
+    out.push(
+      problem(
+        c.permissionGroups.includes("Partners") ? "permissionGroups" : "grantedPermissions",
+        "Partners is granted only to a client certificate naming one of partnerDomains; set partnerDomains and tlsClientCaBundle",
+      ),
+    );
+  if (c.partnerDomains.length > 0 && !c.tlsClientCaBundle)
+    out.push(
+      problem(
+        "tlsClientCaBundle",
+        "partnerDomains needs tlsClientCaBundle, the CA certificates a partner's certificate must chain to",
+      ),
+    );
+  if (c.tlsClientCaBundle && c.partnerDomains.length === 0)
+    out.push(
+      problem(
+        "partnerDomains",
+        "tlsClientCaBundle applies only with partnerDomains, the domains a partner's certificate may name",
+      ),
+    );
+  if (c.partnerDomains.length > 0 && !c.implicitTls && !c.authMechanisms.includes("Tls"))
+    out.push(
+      problem(
+        "partnerDomains",
+        'a client certificate is asked for only under TLS; add "Tls" to authMechanisms or set implicitTls',
+      ),
+    );
+  return out;
+}
+
 function bindingOf(text: string): { ip: string; port: number } {
   const hp = parseHostPort(text);
   return { ip: hp?.host ?? text, port: hp?.port ?? 0 };
@@ -229,9 +268,12 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
   );
   const receiveConnectors: ReceiveConnector[] = [];
   for (const c of receive) {
-    const p = receiveConnectorSetProblems([...receiveConnectors, c]).filter(
-      (x) => x.record === label("ReceiveConnector", c.name),
-    );
+    const p = [
+      ...receiveConnectorProblems(c),
+      ...receiveConnectorSetProblems([...receiveConnectors, c]).filter(
+        (x) => x.record === label("ReceiveConnector", c.name),
+      ),
+    ];
     if (p.length) problems.push(...p);
     else receiveConnectors.push(c);
   }

@@ -1,6 +1,7 @@
 // Durable state: record and tracking tables (on-demand, PITR, SSE), the claim-check bucket and the secrets.
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as secrets from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
@@ -84,13 +85,33 @@ export class RelayStorage extends Construct {
       this.tlsSecret = secrets.Secret.fromSecretNameV2(this, "TlsCertificate", props.tlsSecretName);
   }
 
-  /** ARN pattern of every secret under the prefix (Secrets Manager appends a random 6-character suffix). */
-  secretArnPattern(): string {
+  /**
+   * Lets the listener read its certificate and the client CA bundles of partner connectors, the
+   * secrets `<prefix>tls/<name>` (listener/tls.ts), but not the smart-host credentials beside them.
+   */
+  grantTlsRead(owner: Construct, role: iam.IRole): void {
+    if (!this.tlsSecret) return;
+    this.tlsSecret.grantRead(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [this.secretArnPattern("tls/")],
+      }),
+    );
+    Validations.of(owner).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${Stack.of(owner).region}:${Stack.of(owner).account}:secret:${this.secretPrefix}tls/*]`,
+      reason:
+        "Client CA bundles are named by receive connector records an admin adds at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's tls/ secrets.",
+    });
+  }
+
+  /** ARN pattern of every secret under the prefix, or under `<prefix><under>` (Secrets Manager appends a random 6-character suffix). */
+  secretArnPattern(under = ""): string {
     const stack = Stack.of(this);
     return stack.formatArn({
       service: "secretsmanager",
       resource: "secret",
-      resourceName: `${this.secretPrefix}*`,
+      resourceName: `${this.secretPrefix}${under}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   }

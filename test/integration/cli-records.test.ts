@@ -176,6 +176,27 @@ describe("relay receive-connector and accepted-domain", () => {
     );
   });
 
+  test("a partner connector: Partners without --partner-domains is refused naming the field", async () => {
+    const args = ["receive-connector", "new", "--name", "Fabrikam", "--bindings", "0.0.0.0:25"];
+    const partners = ["--permission-groups", "AnonymousUsers,Partners"];
+    const missing = await relay([...args, ...partners]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /Partners is granted only to a client certificate naming one of partnerDomains/,
+    );
+    const created = await relay([
+      ...args,
+      ...partners,
+      ...["--partner-domains", "fabrikam.com,*.fabrikam.net"],
+      ...["--tls-client-ca-bundle", "fabrikam-ca.pem", "--json"],
+    ]);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout).record).toMatchObject({
+      partnerDomains: ["fabrikam.com", "*.fabrikam.net"],
+      tlsClientCaBundle: "fabrikam-ca.pem",
+    });
+  });
+
   test("accepted domains: '*' is refused as an open relay; types are validated", async () => {
     expect((await relay(["accepted-domain", "new", "--domain", "contoso.com"])).code).toBe(0);
     const star = await relay(["accepted-domain", "new", "--domain", "*"]);

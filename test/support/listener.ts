@@ -9,7 +9,7 @@ import { RecordCache } from "#core/records/cache.ts";
 import type { ListenerConfigInput } from "#listener/config.ts";
 import type { Logger } from "#listener/logger.ts";
 import type { ProtocolLogEntry } from "#listener/protocol-log.ts";
-import { createListener, type Listener } from "#listener/server.ts";
+import { createListener, type Listener, type ListenerDeps } from "#listener/server.ts";
 import { RawSmtpClient, type SmtpReplyLines } from "./smtp-client.ts";
 import { createServerCertificate, createTestCa, type TestCa } from "./tls.ts";
 
@@ -71,6 +71,7 @@ export interface TestListener {
 export async function startTestListener(
   records: Record<string, unknown>[],
   config: Partial<ListenerConfigInput> = {},
+  deps: Pick<ListenerDeps, "tlsSource"> = {},
 ): Promise<TestListener> {
   const { ca, cert } = await testPki();
   const store = new MemoryRecordStore(records);
@@ -96,6 +97,7 @@ export async function startTestListener(
       reloadIntervalMs: 60_000,
       ...config,
     },
+    ...deps,
   });
   await listener.start();
   return {
@@ -139,6 +141,7 @@ export interface ListenerHarness {
   start(
     records: Record<string, unknown>[],
     config?: Partial<ListenerConfigInput>,
+    deps?: Pick<ListenerDeps, "tlsSource">,
   ): Promise<TestListener>;
   /** The listener of the running test. */
   readonly t: TestListener;
@@ -158,8 +161,8 @@ export function useTestListener(): ListenerHarness {
     current = undefined;
   });
   const h: ListenerHarness = {
-    async start(records, config = {}) {
-      current = await startTestListener(records, config);
+    async start(records, config = {}, deps = {}) {
+      current = await startTestListener(records, config, deps);
       return current;
     },
     get t() {

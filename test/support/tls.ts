@@ -57,3 +57,39 @@ export async function createServerCertificate(
   });
   return { cert: r.cert, key: r.private };
 }
+
+/**
+ * A client certificate for mutual TLS (extKeyUsage clientAuth) signed by `ca`: subjectAltName
+ * dNSNames `names` (none when empty, so only the CN speaks for it), valid in the given window.
+ */
+export async function createClientCertificate(
+  ca: TestCa,
+  options: { names?: string[]; commonName?: string; notBefore?: Date; notAfter?: Date } = {},
+): Promise<TestCertificate> {
+  const names = options.names ?? [];
+  const r = await generate(
+    [{ name: "commonName", value: options.commonName ?? names[0] ?? "client" }],
+    {
+      keyType: "ec",
+      curve: "P-256",
+      algorithm: "sha256",
+      ...(options.notBefore ? { notBeforeDate: options.notBefore } : {}),
+      ...(options.notAfter ? { notAfterDate: options.notAfter } : {}),
+      extensions: [
+        { name: "basicConstraints", cA: false, critical: true },
+        { name: "keyUsage", digitalSignature: true, critical: true },
+        { name: "extKeyUsage", clientAuth: true, serverAuth: true },
+        ...(names.length
+          ? [
+              {
+                name: "subjectAltName" as const,
+                altNames: names.map((value) => ({ type: 2 as const, value })),
+              },
+            ]
+          : []),
+      ],
+      ca,
+    },
+  );
+  return { cert: r.cert, key: r.private };
+}

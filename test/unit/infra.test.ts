@@ -348,7 +348,7 @@ describe("configuration", () => {
     ).toEqual(ids);
   });
 
-  test("with a TLS certificate configured, the listener may read only that secret", () => {
+  test("with a TLS certificate configured, the listener may read only that secret and the tls/ CA bundles", () => {
     const { template: t } = synthRelay({ relay: { tlsCertificate: true } });
     const task = Object.values(t.findResources("AWS::ECS::TaskDefinition"))[0] as Cfn;
     const env = task.Properties.ContainerDefinitions[0].Environment;
@@ -360,7 +360,9 @@ describe("configuration", () => {
       .flatMap(([, p]: Cfn) => p.Properties.PolicyDocument.Statement)
       .filter((s: Cfn) => [s.Action].flat().includes("secretsmanager:GetSecretValue"))
       .map((s: Cfn) => JSON.stringify(s.Resource));
-    expect(secretResources).toHaveLength(1);
+    expect(secretResources).toHaveLength(2);
     expect(secretResources[0]).toContain("secret:connectorrelay/tls-");
+    expect(secretResources[1]).toContain("secret:connectorrelay/tls/*");
+    expect(secretResources.join()).not.toMatch(/connectorrelay\/\*/);
   });
 });

@@ -40,16 +40,16 @@ export interface LogFileInfo {
 /**
  * The files of one log to delete, whichever limit is reached first (as Exchange does): every file
  * last written before the max age, then the oldest until the rest fit in the directory size. The
- * newest file is always kept: it is the one being written.
+ * size limit never takes the newest file, the one being written; a file past the max age is no
+ * longer written (each day starts a new one), so age takes it even when it is the newest.
  */
 export function logFilesToDelete(files: LogFileInfo[], limits: LogLimits, nowMs: number): string[] {
   const byAge = [...files].sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
-  const candidates = byAge.slice(0, -1);
   const doomed = new Set(
-    candidates.filter((f) => f.mtimeMs < nowMs - limits.maxAgeMs).map((f) => f.name),
+    byAge.filter((f) => f.mtimeMs < nowMs - limits.maxAgeMs).map((f) => f.name),
   );
   let total = byAge.reduce((sum, f) => sum + (doomed.has(f.name) ? 0 : f.size), 0);
-  for (const f of candidates) {
+  for (const f of byAge.slice(0, -1)) {
     if (total <= limits.maxDirectoryBytes) break;
     if (doomed.has(f.name)) continue;
     doomed.add(f.name);

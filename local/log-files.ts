@@ -79,8 +79,8 @@ export class RollingJsonLog {
 }
 
 /**
- * Deletes the files of one log beyond its max age or its directory size (oldest first, never the
- * newest), with asynchronous file calls so the relay's event loop keeps serving. Resolves the
+ * Deletes the files of one log beyond its max age or its directory size (oldest first; see
+ * logFilesToDelete), with asynchronous file calls so the relay's event loop keeps serving. Resolves the
  * names deleted; a file that vanished meanwhile is skipped.
  */
 export async function pruneLogFiles(

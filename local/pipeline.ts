@@ -28,6 +28,8 @@ export interface PipelineSettings {
   smtpCa?: string;
   smtpTimeoutMs?: number;
   recordsTtlMs?: number;
+  /** Wait before the first retention run; default 1 minute. */
+  retentionFirstRunMs?: number;
 }
 
 export interface Pipeline {
@@ -74,6 +76,9 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     records,
     tracking,
     log: logger,
+    ...(settings.retentionFirstRunMs !== undefined
+      ? { firstRunMs: settings.retentionFirstRunMs }
+      : {}),
   });
   retention.start();
   const timeout = settings.smtpTimeoutMs;

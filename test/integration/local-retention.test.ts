@@ -10,7 +10,9 @@ import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { SILENT_LOG } from "#core/log.ts";
 import type { RecipientRow, RecipientStatus } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
+import { relayHome } from "#local/home.ts";
 import { pruneLogFiles, RollingJsonLog } from "#local/log-files.ts";
+import { startPipeline } from "#local/pipeline.ts";
 import { Retention } from "#local/retention.ts";
 
 const DAY = 86_400_000;
@@ -121,6 +123,7 @@ async function track(store: LocalTrackingStore, r: RecipientRow): Promise<void> 
   });
 }
 const settle = () => new Promise((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function retention(clock?: { now(): Date }, settings: object = {}) {
   const records = new LocalRecordStore(join(dir, "records"));
@@ -175,17 +178,21 @@ test("with no setting, 30 days; an injected clock ages rows and log files alike"
   const log = new RollingJsonLog(logs, "receive");
   log.write({ a: 1 });
   await log.close();
-  await logFile("receive-20200101.jsonl", 10, 1);
+  await logFile("receive-20200101.jsonl", 10, 2);
   await settle();
 
   now.t += 29 * DAY;
-  expect(await r.runOnce()).toEqual({ logFiles: { receive: [], send: [] }, trackedMessages: 0 });
-  now.t += 2 * DAY;
   expect(await r.runOnce()).toEqual({
     logFiles: { receive: ["receive-20200101.jsonl"], send: [] },
-    trackedMessages: 1,
+    trackedMessages: 0,
   });
   expect(await files()).toEqual([`receive-${today()}.jsonl`]);
+  now.t += 2 * DAY;
+  expect(await r.runOnce()).toEqual({
+    logFiles: { receive: [`receive-${today()}.jsonl`], send: [] },
+    trackedMessages: 1,
+  });
+  expect(await files()).toEqual([]);
 });
 
 test("a tracking database made before retention gets its column filled and is pruned too", async () => {
@@ -204,4 +211,29 @@ test("a tracking database made before retention gets its column filled and is pr
   expect(tracking.pruneFinished(new Date(Date.now() - 30 * DAY), 10)).toBe(1);
   await settle();
   expect(await tracking.listByMessage("legacy")).toEqual([]);
+});
+
+test("local mode's delivery thread runs retention on its own: old logs and finished tracking go", async () => {
+  const home = relayHome(dir);
+  logs = home.protocolLogs;
+  await mkdir(logs, { recursive: true });
+  await logFile("send-20200101.jsonl", 100, 31);
+  await logFile("receive-20200101.jsonl", 100, 31);
+  await logFile(`receive-${today()}.jsonl`, 100, 0);
+  const before = new LocalTrackingStore(home.tracking);
+  await track(before, row("done", "a@fabrikam.com", "Delivered", 31));
+  await track(before, row("waiting", "a@fabrikam.com", "Deferred", 31));
+  await settle();
+  before.close();
+
+  const pipeline = await startPipeline({ home, retentionFirstRunMs: 0 }, SILENT_LOG);
+  try {
+    tracking = new LocalTrackingStore(home.tracking);
+    for (let i = 0; i < 100 && (await files()).length > 1; i++) await sleep(50);
+    expect(await files()).toEqual([`receive-${today()}.jsonl`]);
+    expect(await tracking.listByMessage("done")).toEqual([]);
+    expect(await tracking.listByMessage("waiting")).toHaveLength(1);
+  } finally {
+    await pipeline.stop();
+  }
 });

@@ -36,7 +36,7 @@ test("a file size above the directory size, or a size that is not positive, is r
   expect(!zero.ok && zero.problems.map((p) => p.field)).toEqual(["receiveProtocolLogMaxAgeDays"]);
 });
 
-test("age first, then the oldest files until the rest fit, never the newest", () => {
+test("age first, then the oldest files until the rest fit; size never takes the newest", () => {
   const now = 100 * DAY;
   const f = (name: string, size: number, ageDays: number) => ({
     name,
@@ -47,6 +47,7 @@ test("age first, then the oldest files until the rest fit, never the newest", ()
   const files = [f("e", 100, 0), f("a", 100, 40), f("c", 100, 10), f("b", 100, 20), f("d", 100, 5)];
   expect(logFilesToDelete(files, limits, now)).toEqual(["a", "b"]);
   expect(logFilesToDelete(files, { ...limits, maxDirectoryBytes: 1000 }, now)).toEqual(["a"]);
-  expect(logFilesToDelete([f("only", 500, 90)], limits, now)).toEqual([]);
+  expect(logFilesToDelete([f("only", 500, 20)], limits, now)).toEqual([]);
+  expect(logFilesToDelete([f("only", 500, 90)], limits, now)).toEqual(["only"]);
   expect(logFilesToDelete([], limits, now)).toEqual([]);
 });

@@ -3,8 +3,9 @@
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# Production dependencies only, exactly as locked; the pinned "node" dev dependency is not needed here.
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# Production dependencies only, exactly as locked; the pinned Node binaries (optional dependencies)
+# are not needed here: the image brings its own Node 24.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

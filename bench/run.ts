@@ -61,7 +61,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const)
 async function preflight(): Promise<void> {
   for (const tool of ["smtp-source", "smtp-sink", "postfix", "postconf"]) {
     await exec("sh", ["-c", `command -v ${tool}`]).catch(() => {
-      throw new Error(`${tool} not found: install Postfix (.ci/run does: apt-get install postfix)`);
+      throw new Error(
+        `${tool} not found: install Postfix (sh test/peers.sh does, as npm test's pretest)`,
+      );
     });
   }
   if (process.getuid?.() !== 0) throw new Error("the Postfix peer needs root; run as root");

@@ -11,11 +11,14 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
+import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
+import { logLimits } from "#core/retention.ts";
 import type { DeliverDeps } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import type { RelayHome } from "./home.ts";
-import { DailyJsonLog } from "./log-files.ts";
+import { RollingJsonLog } from "./log-files.ts";
+import { Retention } from "./retention.ts";
 import { startWorker, type Worker } from "./worker.ts";
 
 /** Settings that cross into the pipeline thread (plain data only). */
@@ -25,6 +28,8 @@ export interface PipelineSettings {
   smtpCa?: string;
   smtpTimeoutMs?: number;
   recordsTtlMs?: number;
+  /** Wait before the first retention run; default 1 minute. */
+  retentionFirstRunMs?: number;
 }
 
 export interface Pipeline {
@@ -60,7 +65,22 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
   const tracking = new LocalTrackingStore(home.tracking);
-  const sendLog = new DailyJsonLog(home.protocolLogs, "send");
+  const sendLog = new RollingJsonLog(
+    home.protocolLogs,
+    "send",
+    () => logLimits(records.current?.settings ?? DEFAULT_TRANSPORT_SETTINGS, "send").maxFileBytes,
+  );
+  // Both protocol logs and tracking are pruned here, on the delivery thread, not the listener's.
+  const retention = new Retention({
+    protocolLogs: home.protocolLogs,
+    records,
+    tracking,
+    log: logger,
+    ...(settings.retentionFirstRunMs !== undefined
+      ? { firstRunMs: settings.retentionFirstRunMs }
+      : {}),
+  });
+  retention.start();
   const timeout = settings.smtpTimeoutMs;
   const deps: DeliverDeps = {
     records,
@@ -109,6 +129,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     recovered,
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
+      await retention.stop();
       await sendLog.close();
       tracking.close();
     },

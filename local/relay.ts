@@ -10,10 +10,12 @@ import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import type { QueueProducer } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
+import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
+import { logLimits } from "#core/retention.ts";
 import { jsonLogger, type Logger } from "#listener/logger.ts";
 import { createListener, type Listener } from "#listener/server.ts";
 import { lockHome, type RelayHome, relayHome } from "./home.ts";
-import { DailyJsonLog } from "./log-files.ts";
+import { RollingJsonLog } from "./log-files.ts";
 import type { PipelineSettings } from "./pipeline.ts";
 import type { FromPipeline, ToPipeline } from "./pipeline-thread.ts";
 import { seedRecords } from "./seed.ts";
@@ -130,7 +132,12 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       },
     };
     const tls = await loadOrCreateTls(home.tls, hostName);
-    const receiveLog = new DailyJsonLog(home.protocolLogs, "receive");
+    const receiveLog = new RollingJsonLog(
+      home.protocolLogs,
+      "receive",
+      () =>
+        logLimits(records.current?.settings ?? DEFAULT_TRANSPORT_SETTINGS, "receive").maxFileBytes,
+    );
     const listener = createListener({
       records,
       queue: submission,

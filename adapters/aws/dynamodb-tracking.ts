@@ -27,8 +27,11 @@ const KEY_FIELDS = new Set(["messageId", "recipient"]);
 export interface DynamoTrackingStoreOptions {
   client: DynamoDBClient;
   tableName: string;
-  /** Days rows and events are kept (DynamoDB TTL). @default 30, Exchange's MessageTrackingLogMaxAge */
-  retentionDays?: number;
+  /**
+   * Days rows and events are kept (DynamoDB TTL), or a function read at each write (the
+   * TransportSettings record's messageTrackingLogMaxAgeDays). @default 30, Exchange's MessageTrackingLogMaxAge
+   */
+  retentionDays?: number | (() => number);
 }
 
 const msgKey = (messageId: string) => `MSG#${messageId}`;
@@ -55,11 +58,12 @@ let eventSeq = 0;
 export class DynamoTrackingStore implements TrackingStore {
   readonly tableName: string;
   readonly #doc: DynamoDBDocumentClient;
-  readonly #retentionSeconds: number;
+  readonly #retentionDays: () => number;
 
   constructor(options: DynamoTrackingStoreOptions) {
     this.tableName = options.tableName;
-    this.#retentionSeconds = (options.retentionDays ?? 30) * 86_400;
+    const days = options.retentionDays ?? 30;
+    this.#retentionDays = typeof days === "number" ? () => days : days;
     this.#doc = DynamoDBDocumentClient.from(options.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
@@ -67,7 +71,8 @@ export class DynamoTrackingStore implements TrackingStore {
 
   #expiresAt(from: string): number {
     const t = Date.parse(from);
-    return Math.floor((Number.isNaN(t) ? Date.now() : t) / 1000) + this.#retentionSeconds;
+    const retentionSeconds = Math.round(this.#retentionDays() * 86_400);
+    return Math.floor((Number.isNaN(t) ? Date.now() : t) / 1000) + retentionSeconds;
   }
 
   #rowItem(row: RecipientRow): Record<string, unknown> {

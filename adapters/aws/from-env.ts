@@ -5,6 +5,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache, type RecordCacheOptions } from "#core/records/cache.ts";
+import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
+import { DEFAULT_TRACKING_MAX_AGE_DAYS, trackingMaxAgeDays } from "#core/retention.ts";
 import { DynamoRecordStore } from "./dynamodb-records.ts";
 import { DynamoTrackingStore } from "./dynamodb-tracking.ts";
 import { DEFAULT_RECORD_CACHE_SECONDS, RELAY_ENV, type RelayEnvName } from "./env.ts";
@@ -71,6 +73,11 @@ export function awsAdaptersFromEnv(
     client: clients.dynamo,
     tableName: required(env, "recordTable"),
   });
+  const recordCache = new RecordCache(recordStore, {
+    ...cacheOptions,
+    ttlMs: numberOr(env, "recordCacheSeconds", DEFAULT_RECORD_CACHE_SECONDS) * 1000,
+  });
+  const stackTrackingDays = numberOr(env, "trackingRetentionDays", DEFAULT_TRACKING_MAX_AGE_DAYS);
   return {
     submissionQueue: new SqsQueue({
       client: clients.sqs,
@@ -82,14 +89,16 @@ export function awsAdaptersFromEnv(
     }),
     messageStore: new S3MessageStore({ client: clients.s3, bucket: required(env, "bodyBucket") }),
     recordStore,
-    recordCache: new RecordCache(recordStore, {
-      ...cacheOptions,
-      ttlMs: numberOr(env, "recordCacheSeconds", DEFAULT_RECORD_CACHE_SECONDS) * 1000,
-    }),
+    recordCache,
     trackingStore: new DynamoTrackingStore({
       client: clients.dynamo,
       tableName: required(env, "trackingTable"),
-      retentionDays: numberOr(env, "trackingRetentionDays", 30),
+      // The TransportSettings record wins once loaded; the stack's retention.trackingDays otherwise.
+      retentionDays: () =>
+        trackingMaxAgeDays(
+          recordCache.current?.settings ?? DEFAULT_TRANSPORT_SETTINGS,
+          stackTrackingDays,
+        ),
     }),
     secretStore: new SecretsManagerStore({
       client: clients.secretsManager,

@@ -8,6 +8,9 @@ import {
   type TrackingStore,
 } from "#core/ports.ts";
 
+/** A row in a final status; literal, so SQLite can use the partial index that repeats it. */
+const FINISHED = `status IN (${FINAL_STATUSES.map((st) => `'${st}'`).join(", ")})`;
+
 /*
  * WAL with synchronous=NORMAL: a process crash (kill -9) loses nothing, since committed pages are
  * in the OS cache; a power loss may lose the last moments of tracking, which at worst repeats a
@@ -35,6 +38,16 @@ export class LocalTrackingStore implements TrackingStore {
       CREATE INDEX IF NOT EXISTS events_recipient ON events(recipient_lc);
       CREATE INDEX IF NOT EXISTS events_sender ON events(sender_lc);
     `);
+    // updated_at, for retention: a column of its own (databases made before it get it filled once).
+    const columns = this.#db.prepare("PRAGMA table_info(recipients)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "updated_at"))
+      this.#db.exec(`
+        ALTER TABLE recipients ADD COLUMN updated_at TEXT;
+        UPDATE recipients SET updated_at = json_extract(row, '$.updatedAt');
+      `);
+    this.#db.exec(
+      `CREATE INDEX IF NOT EXISTS recipients_finished ON recipients(updated_at) WHERE ${FINISHED}`,
+    );
   }
 
   close(): void {
@@ -77,13 +90,14 @@ export class LocalTrackingStore implements TrackingStore {
 
   #insert(verb: "INSERT OR REPLACE" | "INSERT OR IGNORE", row: RecipientRow): boolean {
     const r = this.#statement(
-      `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row) VALUES (?, ?, ?, ?, ?)`,
+      `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(
       row.messageId,
       row.recipient.toLowerCase(),
       row.status,
       row.sender.toLowerCase(),
       JSON.stringify(row),
+      row.updatedAt,
     );
     return Number(r.changes) === 1;
   }
@@ -110,8 +124,8 @@ export class LocalTrackingStore implements TrackingStore {
       if (options.ifStatusIn && !options.ifStatusIn.includes(current.status)) return false;
       const row = { ...current, ...patch };
       this.#statement(
-        "UPDATE recipients SET status = ?, row = ? WHERE message_id = ? AND recipient_lc = ?",
-      ).run(row.status, JSON.stringify(row), messageId, recipient.toLowerCase());
+        "UPDATE recipients SET status = ?, row = ?, updated_at = ? WHERE message_id = ? AND recipient_lc = ?",
+      ).run(row.status, JSON.stringify(row), row.updatedAt, messageId, recipient.toLowerCase());
       return true;
     });
   }
@@ -140,6 +154,31 @@ export class LocalTrackingStore implements TrackingStore {
       `SELECT row FROM recipients WHERE status NOT IN (${placeholders}) ORDER BY message_id`,
     ).all(...FINAL_STATUSES) as Array<{ row: string }>;
     return rows.map((r) => JSON.parse(r.row) as RecipientRow);
+  }
+
+  /**
+   * Retention (Exchange's MessageTrackingLogMaxAge): deletes up to `limit` finished messages, those
+   * whose every recipient is in a final status and was last updated before `before`, with their
+   * events; returns how many. A message with one recipient still queued keeps all its rows. Runs
+   * in the current turn's transaction, so a small `limit` keeps the write lock short.
+   */
+  pruneFinished(before: Date, limit: number): number {
+    const cutoff = before.toISOString();
+    return this.#write(() => {
+      const ids = this.#statement(
+        `SELECT DISTINCT message_id FROM recipients r WHERE ${FINISHED} AND updated_at < ?
+         AND NOT EXISTS (SELECT 1 FROM recipients a WHERE a.message_id = r.message_id
+           AND (a.status NOT IN (${FINAL_STATUSES.map(() => "?").join(",")}) OR a.updated_at >= ?))
+         LIMIT ?`,
+      ).all(cutoff, ...FINAL_STATUSES, cutoff, limit) as { message_id: string }[];
+      const rows = this.#statement("DELETE FROM recipients WHERE message_id = ?");
+      const events = this.#statement("DELETE FROM events WHERE message_id = ?");
+      for (const { message_id } of ids) {
+        rows.run(message_id);
+        events.run(message_id);
+      }
+      return ids.length;
+    });
   }
 
   async addEvent(event: TrackingEvent): Promise<void> {

@@ -1,4 +1,4 @@
-// Schema of the organisation-wide transport settings record: retry, expiry and notification timing.
+// Schema of the organisation-wide transport settings record: retry, expiry, notification timing and log retention.
 import { z } from "zod";
 import { recordMeta } from "./common.ts";
 
@@ -6,40 +6,66 @@ import { recordMeta } from "./common.ts";
  * Defaults follow Exchange's transport service: quick retries first (1 min × 4, then 5 min × 6),
  * then every 15 minutes; a delay DSN after 4 hours; expiry with an NDR after 2 days.
  */
-export const TransportSettingsSchema = z.strictObject({
-  kind: z.literal("TransportSettings"),
-  name: z.literal("default").default("default"),
-  /** Retry intervals in seconds, each used `count` times in order; the last repeats until expiry. */
-  retrySchedule: z
-    .array(
-      z.strictObject({
-        intervalSeconds: z.number().int().positive(),
-        count: z.number().int().positive(),
-      }),
-    )
-    .min(1)
-    .default([
-      { intervalSeconds: 60, count: 4 },
-      { intervalSeconds: 300, count: 6 },
-      { intervalSeconds: 900, count: 1 },
-    ]),
-  messageExpirationTimeoutSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(2 * 24 * 3600),
-  /** 0 turns delay notifications off. */
-  delayNotificationTimeoutSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .default(4 * 3600),
-  /** Host name used in EHLO, Received headers and NDRs when a connector names none. */
-  hostName: z.string().trim().min(1).optional(),
-  /** Postmaster address NDRs are sent from (in the From header; the envelope sender is <>). */
-  postmaster: z.string().trim().optional(),
-  ...recordMeta,
-});
+export const TransportSettingsSchema = z
+  .strictObject({
+    kind: z.literal("TransportSettings"),
+    name: z.literal("default").default("default"),
+    /** Retry intervals in seconds, each used `count` times in order; the last repeats until expiry. */
+    retrySchedule: z
+      .array(
+        z.strictObject({
+          intervalSeconds: z.number().int().positive(),
+          count: z.number().int().positive(),
+        }),
+      )
+      .min(1)
+      .default([
+        { intervalSeconds: 60, count: 4 },
+        { intervalSeconds: 300, count: 6 },
+        { intervalSeconds: 900, count: 1 },
+      ]),
+    messageExpirationTimeoutSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(2 * 24 * 3600),
+    /** 0 turns delay notifications off. */
+    delayNotificationTimeoutSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(4 * 3600),
+    /** Host name used in EHLO, Received headers and NDRs when a connector names none. */
+    hostName: z.string().trim().min(1).optional(),
+    /** Postmaster address NDRs are sent from (in the From header; the envelope sender is <>). */
+    postmaster: z.string().trim().optional(),
+    /**
+     * Days the tracking rows and events of finished messages are kept (Exchange's
+     * MessageTrackingLogMaxAge). Unset: 30 locally; in AWS the stack's retention.trackingDays (30).
+     */
+    messageTrackingLogMaxAgeDays: z.number().positive().optional(),
+    // Protocol logs (local mode; in AWS they are CloudWatch Logs with the stack's retention.logDays).
+    // Exchange's Set-TransportService defaults: 30 days, 250 MB per directory, 10 MB per file. A
+    // file is closed at the file size; files go by age and, oldest first, beyond the directory size.
+    receiveProtocolLogMaxAgeDays: z.number().positive().default(30),
+    receiveProtocolLogMaxDirectorySizeMb: z.number().positive().default(250),
+    receiveProtocolLogMaxFileSizeMb: z.number().positive().default(10),
+    sendProtocolLogMaxAgeDays: z.number().positive().default(30),
+    sendProtocolLogMaxDirectorySizeMb: z.number().positive().default(250),
+    sendProtocolLogMaxFileSizeMb: z.number().positive().default(10),
+    ...recordMeta,
+  })
+  .superRefine((s, ctx) => {
+    // Exchange refuses a MaxFileSize above MaxDirectorySize: one file would overflow the directory.
+    for (const log of ["receive", "send"] as const) {
+      if (s[`${log}ProtocolLogMaxFileSizeMb`] > s[`${log}ProtocolLogMaxDirectorySizeMb`])
+        ctx.addIssue({
+          code: "custom",
+          path: [`${log}ProtocolLogMaxFileSizeMb`],
+          message: `must not exceed ${log}ProtocolLogMaxDirectorySizeMb (${s[`${log}ProtocolLogMaxDirectorySizeMb`]})`,
+        });
+    }
+  });
 export type TransportSettings = z.infer<typeof TransportSettingsSchema>;
 
 export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = TransportSettingsSchema.parse({

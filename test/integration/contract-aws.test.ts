@@ -363,6 +363,50 @@ describe("awsAdaptersFromEnv", () => {
     expect((await adapters.deliveryQueue.receive(1, 30))[0]?.body).toEqual({ jobId: "j1" });
   });
 
+  test("tracking TTL: the stack's retention days, then the TransportSettings record's MessageTrackingLogMaxAge", async () => {
+    const emu = await emulators();
+    const records = unique("records");
+    const tracking = unique("tracking");
+    await emu.createRecordTable(records);
+    await emu.createTrackingTable(tracking);
+    const env = {
+      [RELAY_ENV.submissionQueueUrl]: "http://unused",
+      [RELAY_ENV.deliveryQueueUrl]: "http://unused",
+      [RELAY_ENV.bodyBucket]: "unused",
+      [RELAY_ENV.recordTable]: records,
+      [RELAY_ENV.trackingTable]: tracking,
+      [RELAY_ENV.trackingRetentionDays]: "14",
+    };
+    const receivedAt = "2026-11-24T10:00:00.000Z";
+    const ttlOf = async (adapters: ReturnType<typeof awsAdaptersFromEnv>, id: string) => {
+      await adapters.recordCache.get();
+      await adapters.trackingStore.create({
+        messageId: id,
+        recipient: "a@contoso.com",
+        sender: "app@contoso.com",
+        status: "Queued",
+        receivedAt,
+        updatedAt: receivedAt,
+        attempts: 0,
+      });
+      const raw = await emu.dynamo.send(
+        new GetItemCommand({
+          TableName: tracking,
+          Key: { pk: { S: `MSG#${id}` }, sk: { S: "RCPT#a@contoso.com" } },
+        }),
+      );
+      return (Number(raw.Item?.expiresAt?.N) - Date.parse(receivedAt) / 1000) / 86_400;
+    };
+    expect(await ttlOf(awsAdaptersFromEnv(env, emu), "m1")).toBe(14);
+    const adapters = awsAdaptersFromEnv(env, emu);
+    await adapters.recordStore.put({
+      kind: "TransportSettings",
+      name: "default",
+      messageTrackingLogMaxAgeDays: 90,
+    });
+    expect(await ttlOf(adapters, "m2")).toBe(90);
+  });
+
   test("a missing variable is named", () => {
     expect(() => awsAdaptersFromEnv({}, {} as never)).toThrow(MissingEnvironmentError);
     expect(() => awsAdaptersFromEnv({}, {} as never)).toThrow(RELAY_ENV.recordTable);

@@ -147,7 +147,8 @@ test("smtp-source: 20 messages over 4 parallel sessions, one connection per mess
       "source.example",
       `127.0.0.1:${t!.port("127.0.0.1:25")}`,
     ],
-    { timeout: 30_000 },
+    // Postfix installs it in /usr/sbin, which is not on a Debian user's PATH.
+    { timeout: 30_000, env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } },
   );
   const queued = t!.queue.peek().map((q) => q.body);
   expect(queued).toHaveLength(20);

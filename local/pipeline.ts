@@ -7,6 +7,8 @@ import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
+import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
+import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
@@ -38,7 +40,15 @@ export interface Pipeline {
 /** Matches the queues' redrive policy in the AWS stack. */
 export const MAX_RECEIVE_COUNT = 5;
 
-export async function startPipeline(settings: PipelineSettings, logger: Log): Promise<Pipeline> {
+/**
+ * `logger` gets the pipeline's own problems; route and deliver log as relay-route and relay-deliver
+ * (as the functions do in AWS) and their counts go out as EMF lines, all on `out` (stderr).
+ */
+export async function startPipeline(
+  settings: PipelineSettings,
+  logger: Log,
+  out: LineSink = process.stderr,
+): Promise<Pipeline> {
   const { home } = settings;
   const records = new RecordCache(new LocalRecordStore(home.records), {
     ttlMs: settings.recordsTtlMs ?? 2000,
@@ -62,6 +72,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
   const tracking = new LocalTrackingStore(home.tracking);
   const sendLog = new DailyJsonLog(home.protocolLogs, "send");
   const timeout = settings.smtpTimeoutMs;
+  const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const deps: DeliverDeps = {
     records,
     tracking,
@@ -69,7 +80,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     submissionQueue: submission,
     deliveryQueue: delivery,
     clock: { now: () => new Date() },
-    log: logger,
+    metrics,
     hostName: settings.hostName ?? hostname(),
     maxReceiveCount: MAX_RECEIVE_COUNT,
     dns: new NodeDnsResolver(),
@@ -87,7 +98,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     startWorker({
       name: "route",
       queue: submission,
-      handler: makeRouteHandler(deps),
+      handler: makeRouteHandler({ ...deps, logger: createLogger("relay-route", out) }),
       batchSize: 10,
       concurrency: 2,
       visibilityTimeoutSeconds: 60,
@@ -96,7 +107,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     startWorker({
       name: "deliver",
       queue: delivery,
-      handler: makeDeliverHandler(deps),
+      handler: makeDeliverHandler({ ...deps, logger: createLogger("relay-deliver", out) }),
       batchSize: 1,
       concurrency: 16,
       visibilityTimeoutSeconds: 900,
@@ -110,6 +121,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
       await sendLog.close();
+      metrics.close();
       tracking.close();
     },
   };

@@ -55,21 +55,39 @@ export class MailFlowMetrics {
     });
   }
 
-  /** Percentage of `part` among recipients with an outcome; 0 below `min` outcomes. */
-  #rate(part: string, min: number, minutes: number, label: string): cloudwatch.MathExpression {
+  /**
+   * Percentage of `part` among recipients with an outcome; 0 below `min` outcomes. Each rate names
+   * its metrics with its own prefix: one graph may show both, and ids must be unique in it.
+   */
+  #rate(
+    prefix: string,
+    part: "deferred" | "bounced",
+    min: number,
+    minutes: number,
+    label: string,
+  ): cloudwatch.MathExpression {
     const period = Duration.minutes(minutes);
-    const outcomes = {
-      delivered: this.total(EVENT_METRICS.DELIVER, "Delivered", period),
-      deferred: this.total(EVENT_METRICS.DEFER, "Deferred", period),
-      failed: this.total(EVENT_METRICS.FAIL, "Failed", period),
-      expired: this.total(EVENT_METRICS.EXPIRE, "Expired", period),
+    const metric = (event: keyof typeof EVENT_METRICS) =>
+      this.total(EVENT_METRICS[event], EVENT_METRICS[event], period);
+    const ids = {
+      delivered: `${prefix}Delivered`,
+      deferred: `${prefix}Deferred`,
+      failed: `${prefix}Failed`,
+      expired: `${prefix}Expired`,
     };
     // A count with no data in a period was zero (EMF writes nothing when nothing happened).
-    const filled = (ids: string[]) => ids.map((id) => `FILL(${id}, 0)`).join(" + ");
-    const all = filled(Object.keys(outcomes));
+    const filled = (names: string[]) => names.map((id) => `FILL(${id}, 0)`).join(" + ");
+    const all = filled(Object.values(ids));
+    const counted =
+      part === "deferred" ? filled([ids.deferred]) : filled([ids.failed, ids.expired]);
     return new cloudwatch.MathExpression({
-      expression: `IF((${all}) >= ${min}, 100 * (${part === "deferred" ? filled(["deferred"]) : filled(["failed", "expired"])}) / (${all}), 0)`,
-      usingMetrics: outcomes,
+      expression: `IF((${all}) >= ${min}, 100 * (${counted}) / (${all}), 0)`,
+      usingMetrics: {
+        [ids.delivered]: metric("DELIVER"),
+        [ids.deferred]: metric("DEFER"),
+        [ids.failed]: metric("FAIL"),
+        [ids.expired]: metric("EXPIRE"),
+      },
       period,
       label,
     });
@@ -77,11 +95,23 @@ export class MailFlowMetrics {
 
   deferralRate(): cloudwatch.MathExpression {
     const s = DEFERRAL_SPIKE;
-    return this.#rate("deferred", s.minRecipients, s.period, "Deferred (% of attempted)");
+    return this.#rate(
+      "deferralRate",
+      "deferred",
+      s.minRecipients,
+      s.period,
+      "Deferred (% of attempted)",
+    );
   }
 
   bounceRate(): cloudwatch.MathExpression {
     const s = BOUNCE_SPIKE;
-    return this.#rate("bounced", s.minRecipients, s.period, "Failed or expired (% of outcomes)");
+    return this.#rate(
+      "bounceRate",
+      "bounced",
+      s.minRecipients,
+      s.period,
+      "Failed or expired (% of outcomes)",
+    );
   }
 }

@@ -3,8 +3,8 @@ import { CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type { Construct } from "constructs";
 import { RELAY_ENV } from "#adapters/aws/env.ts";
-import { DEFAULT_METRICS_NAMESPACE } from "#adapters/aws/metrics.ts";
 import { MAX_DELAY_SECONDS } from "#adapters/aws/sqs.ts";
+import { DEFAULT_METRICS_NAMESPACE } from "#adapters/observability/metrics.ts";
 import type { RelayConfig } from "./config.ts";
 import { grantRelayAccess } from "./constructs/access.ts";
 import { RelayFunction } from "./constructs/functions.ts";
@@ -75,6 +75,7 @@ export class RelayStack extends Stack {
       [RELAY_ENV.mxDeliveryEnabled]: String(c.mxDeliveryEnabled),
       [RELAY_ENV.smartHostOnly]: String(c.smartHostOnly),
       [RELAY_ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE,
+      [RELAY_ENV.metricsService]: this.stackName,
       [RELAY_ENV.maxReceiveCount]: String(c.maxReceiveCount),
       [RELAY_ENV.claimCheckThresholdBytes]: String(c.claimCheckThresholdBytes),
     };
@@ -172,6 +173,7 @@ export class RelayStack extends Stack {
 
     this.monitoring = new RelayMonitoring(this, "Monitoring", {
       namespace: DEFAULT_METRICS_NAMESPACE,
+      service: this.stackName,
       submission: this.submission,
       delivery: this.delivery,
       route: this.route.fn,

@@ -6,6 +6,7 @@ import type {
 } from "smtp-server";
 import { authenticateUser } from "#core/auth/password.ts";
 import { newMessageId } from "#core/ids.ts";
+import type { Metrics } from "#core/metrics.ts";
 import type { PolicyContext, PolicyDecision } from "#core/receive/policy.ts";
 import type { RecordCache } from "#core/records/cache.ts";
 import type { ReceiveConnector } from "#core/records/receive-connector.ts";
@@ -20,6 +21,7 @@ export interface CommandDeps {
   records: RecordCache;
   submit: SubmitPorts;
   logger: Logger;
+  metrics: Metrics;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -158,5 +160,6 @@ async function queueMessage(
     throw new SmtpReplyError(REPLIES.queueFailed);
   }
   conn.plan.log?.("*", `queued ${id} (${result.message.size} bytes)`);
+  deps.metrics.count("Received", { ReceiveConnector: connector.name });
   return replyText(REPLIES.queued(id));
 }

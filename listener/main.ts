@@ -1,8 +1,10 @@
 // Process entry of the listener container (Fargate): settings from the environment, AWS adapters, health endpoint, SIGTERM drain.
 import { awsAdaptersFromEnv, defaultClients, RELAY_ENV } from "#adapters/aws/from-env.ts";
+import { metricsFromEnv } from "#adapters/aws/metrics.ts";
+import { PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import type { ListenerConfigInput } from "./config.ts";
-import { jsonLogger } from "./logger.ts";
-import { JsonLinesProtocolLog } from "./protocol-log.ts";
+import { listenerLog } from "./logger.ts";
+import { LogProtocolLog } from "./protocol-log.ts";
 import { runListener } from "./run.ts";
 import { secretTlsSource } from "./tls.ts";
 
@@ -44,7 +46,7 @@ export function listenerConfigFromEnv(env: Env): ListenerConfigInput {
 
 /** The container's entry: AWS adapters from the task's environment, TLS from Secrets Manager. */
 async function main(): Promise<void> {
-  const logger = jsonLogger();
+  const logger = listenerLog();
   const adapters = awsAdaptersFromEnv(process.env, defaultClients(), {
     onProblem: (p, text) =>
       logger.warn("record skipped", { record: p.record, field: p.field, problem: text }),
@@ -62,7 +64,8 @@ async function main(): Promise<void> {
       config: listenerConfigFromEnv(process.env),
       logger,
       ...(tlsSecret ? { tlsSource: secretTlsSource(adapters.secretStore, tlsSecret) } : {}),
-      protocolLog: new JsonLinesProtocolLog(process.stdout),
+      metrics: metricsFromEnv(process.env, logger, { flushEveryMs: PERIODIC_FLUSH_MS }),
+      protocolLog: new LogProtocolLog(logger),
     },
     { handleSignals: true },
   );
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
-    jsonLogger().error("listener failed to start", { error });
+    listenerLog().error("listener failed to start", { error });
     process.exit(1);
   });
 }

@@ -1,4 +1,5 @@
 // Receive protocol log (Exchange's SmtpReceive log): the SMTP conversation per connector as JSON lines, never credentials.
+import type { Log } from "#core/log.ts";
 
 /** Exchange's event column: + connect, - disconnect, < from the client, > to the client, * information. */
 export type ProtocolEvent = "+" | "-" | "<" | ">" | "*";
@@ -31,6 +32,21 @@ export class JsonLinesProtocolLog implements ProtocolLogSink {
   }
   write(entry: ProtocolLogEntry): void {
     this.#out.write(`${JSON.stringify(entry)}\n`);
+  }
+}
+
+/**
+ * Entries as lines of the operational log (message "smtp-receive", the entry as fields): in AWS the
+ * conversation lands in the same log group and shape as everything else, as the functions' send
+ * protocol log does ("smtp-send"), so one Logs Insights query follows a message across both.
+ */
+export class LogProtocolLog implements ProtocolLogSink {
+  readonly #log: Log;
+  constructor(log: Log) {
+    this.#log = log;
+  }
+  write(entry: ProtocolLogEntry): void {
+    this.#log.info("smtp-receive", { ...entry });
   }
 }
 

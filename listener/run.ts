@@ -1,4 +1,5 @@
 // Runs a listener as a service: its health endpoint, and SIGTERM/SIGINT draining it before the process ends.
+import type { Metrics } from "#core/metrics.ts";
 import { type HealthServer, startHealthServer } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { createListener, type Listener, type ListenerDeps } from "./server.ts";
@@ -6,7 +7,7 @@ import { createListener, type Listener, type ListenerDeps } from "./server.ts";
 export interface RunningListener {
   listener: Listener;
   health: HealthServer | undefined;
-  /** Drains the listener, then closes the health endpoint. */
+  /** Drains the listener, then closes the health endpoint and writes the last metrics. */
   stop(): Promise<void>;
 }
 
@@ -16,7 +17,7 @@ export interface RunningListener {
  * and then end the process.
  */
 export async function runListener(
-  deps: ListenerDeps & { logger: Logger },
+  deps: ListenerDeps & { logger: Logger; metrics?: Metrics & { close?(): void } },
   options: { handleSignals?: boolean; exit?: (code: number) => void } = {},
 ): Promise<RunningListener> {
   const listener = createListener(deps);
@@ -42,6 +43,8 @@ export async function runListener(
     stopping ??= (async () => {
       await listener.stop();
       await health?.close();
+      // What was counted since the last periodic flush, before the process ends.
+      deps.metrics?.close?.();
     })();
     return stopping;
   };

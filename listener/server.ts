@@ -1,5 +1,6 @@
 // The listener: binds what the enabled receive connectors declare, routes each connection to its connector, reloads, drains.
 import type { SubmittedMessage } from "#core/message.ts";
+import { type Metrics, NO_METRICS } from "#core/metrics.ts";
 import type { MessageStore, QueueProducer } from "#core/ports.ts";
 import { listenerBindings, selectReceiveConnector } from "#core/receive/select.ts";
 import type { RecordCache } from "#core/records/cache.ts";
@@ -17,7 +18,7 @@ import { type ListenerConfig, type ListenerConfigInput, parseListenerConfig } fr
 import { type RelayConnection, replyText } from "./connection.ts";
 import { ConnectorServer, type ConnectorServerDeps } from "./connector-server.ts";
 import { ConnectionLimits } from "./limits.ts";
-import { jsonLogger, type Logger } from "./logger.ts";
+import { type Logger, listenerLog } from "./logger.ts";
 import type { ProtocolLogSink } from "./protocol-log.ts";
 import { ListenerTls, staticTlsSource, type TlsSource } from "./tls.ts";
 
@@ -27,6 +28,8 @@ export interface ListenerDeps {
   messageStore: MessageStore;
   config: ListenerConfigInput;
   logger?: Logger;
+  /** Counts an operator graphs (messages received per receive connector, ...). */
+  metrics?: Metrics;
   protocolLog?: ProtocolLogSink;
   /**
    * Where the certificate and partner CA bundles come from, re-read every tlsReloadIntervalMs;
@@ -56,7 +59,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 
 export function createListener(deps: ListenerDeps): Listener {
   const config: ListenerConfig = parseListenerConfig(deps.config);
-  const logger = deps.logger ?? jsonLogger();
+  const logger = deps.logger ?? listenerLog();
   const sessions = new Set<RelayConnection>();
   const limits = new ConnectionLimits();
   const bindings = new Map<string, BindingListener>();
@@ -86,6 +89,7 @@ export function createListener(deps: ListenerDeps): Listener {
     config,
     tls,
     logger,
+    metrics: deps.metrics ?? NO_METRICS,
     ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
     draining: () => state !== "running",
     sessions,

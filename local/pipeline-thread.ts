@@ -2,7 +2,7 @@
 // The listener thread writes each accepted message into the submission spool (fsynced) and then
 // tells this thread its file name, so it is routed at once instead of at the next directory scan.
 import { parentPort, workerData } from "node:worker_threads";
-import { jsonLogger } from "#listener/logger.ts";
+import { componentLog } from "#adapters/observability/logger.ts";
 import { type PipelineSettings, startPipeline } from "./pipeline.ts";
 
 export type ToPipeline = { type: "adopt"; file: string; text: string } | { type: "stop" };
@@ -15,7 +15,10 @@ const port = parentPort;
 if (!port) throw new Error("pipeline-thread.ts runs as a worker thread of local mode");
 
 try {
-  const pipeline = await startPipeline(workerData as PipelineSettings, jsonLogger(process.stderr));
+  const pipeline = await startPipeline(
+    workerData as PipelineSettings,
+    componentLog("relay-pipeline", process.stderr),
+  );
   port.on("message", (m: ToPipeline) => {
     if (m.type === "adopt") pipeline.submission.adopt(m.file, m.text);
     else if (m.type === "stop") {

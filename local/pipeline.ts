@@ -7,6 +7,8 @@ import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
+import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
+import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
@@ -43,7 +45,15 @@ export interface Pipeline {
 /** Matches the queues' redrive policy in the AWS stack. */
 export const MAX_RECEIVE_COUNT = 5;
 
-export async function startPipeline(settings: PipelineSettings, logger: Log): Promise<Pipeline> {
+/**
+ * `logger` gets the pipeline's own problems; route and deliver log as relay-route and relay-deliver
+ * (as the functions do in AWS) and their counts go out as EMF lines, all on `out` (stderr).
+ */
+export async function startPipeline(
+  settings: PipelineSettings,
+  logger: Log,
+  out: LineSink = process.stderr,
+): Promise<Pipeline> {
   const { home } = settings;
   const records = new RecordCache(new LocalRecordStore(home.records), {
     ttlMs: settings.recordsTtlMs ?? 2000,
@@ -82,6 +92,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
   });
   retention.start();
   const timeout = settings.smtpTimeoutMs;
+  const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const deps: DeliverDeps = {
     records,
     tracking,
@@ -89,7 +100,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     submissionQueue: submission,
     deliveryQueue: delivery,
     clock: { now: () => new Date() },
-    log: logger,
+    metrics,
     hostName: settings.hostName ?? hostname(),
     maxReceiveCount: MAX_RECEIVE_COUNT,
     dns: new NodeDnsResolver(),
@@ -107,7 +118,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     startWorker({
       name: "route",
       queue: submission,
-      handler: makeRouteHandler(deps),
+      handler: makeRouteHandler({ ...deps, logger: createLogger("relay-route", out) }),
       batchSize: 10,
       concurrency: 2,
       visibilityTimeoutSeconds: 60,
@@ -116,7 +127,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     startWorker({
       name: "deliver",
       queue: delivery,
-      handler: makeDeliverHandler(deps),
+      handler: makeDeliverHandler({ ...deps, logger: createLogger("relay-deliver", out) }),
       batchSize: 1,
       concurrency: 16,
       visibilityTimeoutSeconds: 900,
@@ -131,6 +142,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
       await Promise.all(workers.map((w) => w.stop()));
       await retention.stop();
       await sendLog.close();
+      metrics.close();
       tracking.close();
     },
   };

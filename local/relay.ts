@@ -7,12 +7,14 @@ import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
+import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import type { SubmittedMessage } from "#core/message.ts";
+import type { Metrics } from "#core/metrics.ts";
 import type { QueueProducer } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
 import { logLimits } from "#core/retention.ts";
-import { jsonLogger, type Logger } from "#listener/logger.ts";
+import { type Logger, listenerLog } from "#listener/logger.ts";
 import { createListener, type Listener } from "#listener/server.ts";
 import { lockHome, type RelayHome, relayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
@@ -26,6 +28,11 @@ export interface LocalRelayOptions {
   home?: string;
   hostName?: string;
   logger?: Logger;
+  /**
+   * The listener's counts (messages received per receive connector, ...). Default: EMF lines on
+   * stderr beside the log, once a minute and at stop; the pipeline thread writes its own there.
+   */
+  metrics?: Metrics & { close?(): void };
   /** Extra trust anchors (PEM) for smart hosts and MX hosts with a private CA. */
   smtpCa?: string;
   /** Port of the HTTP health endpoint; absent: none. */
@@ -81,7 +88,10 @@ function startPipelineThread(
 export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<LocalRelay> {
   const home = relayHome(options.home);
   const lock = await lockHome(home);
-  const logger = options.logger ?? jsonLogger(process.stderr);
+  const logger = options.logger ?? listenerLog(process.stderr);
+  const metrics =
+    options.metrics ??
+    new EmfMetrics({ out: process.stderr, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const hostName = options.hostName ?? process.env.RELAY_HOST_NAME ?? hostname();
   const onFatal =
     options.onFatal ??
@@ -150,6 +160,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
         ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
       },
       logger,
+      metrics,
       protocolLog: receiveLog,
       tlsSource: fileTlsSource(tls, home.tls),
     });
@@ -172,6 +183,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
         await listener.stop();
         await stopPipeline(running);
         await receiveLog.close();
+        metrics.close?.();
         tracking.close();
         await lock.release();
       },

@@ -22,6 +22,8 @@ export const RELAY_ENV = {
   mxDeliveryEnabled: "RELAY_MX_DELIVERY_ENABLED",
   smartHostOnly: "RELAY_SMART_HOST_ONLY",
   metricsNamespace: "RELAY_METRICS_NAMESPACE",
+  /** The `service` dimension of every metric: the stack name, so two deployments in one account stay apart. */
+  metricsService: "RELAY_METRICS_SERVICE",
   /** Listener only: JSON map of connector port to bound port, e.g. {"25":2525} (a non-root user cannot bind below 1024). */
   bindPorts: "RELAY_BIND_PORTS",
   /** Listener only: port of the HTTP health endpoint the load balancer checks. */

@@ -1,4 +1,5 @@
-// The route function's dependencies in AWS (deliver builds on them): adapters from the environment, tracking metered, metrics flushed per invocation.
+// The route function's dependencies in AWS (deliver builds on them): adapters from the environment, metrics flushed per invocation.
+import type { EmfMetrics } from "#adapters/observability/metrics.ts";
 import type { RelayDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { RELAY_ENV } from "./env.ts";
 import {
@@ -7,14 +8,14 @@ import {
   awsAdaptersFromEnv,
   defaultClients,
 } from "./from-env.ts";
-import { DEFAULT_METRICS_NAMESPACE, MetricsTrackingStore } from "./metrics.ts";
+import { metricsFromEnv } from "./metrics.ts";
 
 type Env = Record<string, string | undefined>;
 
 export interface FunctionWiring<D> {
   deps: D;
-  /** Counts tracking events; `meteredHandler` flushes it after each invocation. */
-  metrics: MetricsTrackingStore;
+  /** The use cases' counts; `meteredHandler` writes them (EMF) at the end of each invocation. */
+  metrics: EmfMetrics;
 }
 
 export interface WiringOptions {
@@ -27,7 +28,7 @@ const positiveInt = (text: string | undefined): number | undefined => {
   return text && Number.isInteger(n) && n > 0 ? n : undefined;
 };
 
-/** What route needs (and deliver shares): queues, stores, records, clock, tunables. */
+/** What route needs (and deliver shares): queues, stores, records, clock, metrics, tunables. */
 export function relayDepsFromEnv(
   log: UseCaseLog,
   env: Env = process.env,
@@ -39,10 +40,11 @@ export function relayDepsFromEnv(
       log.warn("record skipped", { record: p.record, field: p.field, problem: text }),
     onError: (error) => log.error("records could not be read; using the last good set", { error }),
   });
-  const metrics = new MetricsTrackingStore(adapters.trackingStore, {
-    namespace: env[RELAY_ENV.metricsNamespace] || DEFAULT_METRICS_NAMESPACE,
-    ...(options.writeMetrics ? { write: options.writeMetrics } : {}),
-  });
+  const metrics = metricsFromEnv(
+    env,
+    log,
+    options.writeMetrics ? { write: options.writeMetrics } : {},
+  );
   const hostName = env[RELAY_ENV.hostName];
   const inlineBodyLimit = positiveInt(env[RELAY_ENV.claimCheckThresholdBytes]);
   const maxReceiveCount = positiveInt(env[RELAY_ENV.maxReceiveCount]);
@@ -51,12 +53,13 @@ export function relayDepsFromEnv(
     metrics,
     deps: {
       records: adapters.recordCache,
-      tracking: metrics,
+      tracking: adapters.trackingStore,
       messages: adapters.messageStore,
       submissionQueue: adapters.submissionQueue,
       deliveryQueue: adapters.deliveryQueue,
       clock: { now: () => new Date() },
       log,
+      metrics,
       ...(hostName ? { hostName } : {}),
       ...(inlineBodyLimit ? { inlineBodyLimit } : {}),
       ...(maxReceiveCount ? { maxReceiveCount } : {}),
@@ -64,10 +67,13 @@ export function relayDepsFromEnv(
   };
 }
 
-/** Wraps a handler so the metrics counted during an invocation are written when it ends. */
+/**
+ * Wraps a handler so the metrics counted during an invocation are written when it ends (Lambda may
+ * freeze the environment right after, so nothing is left buffered for a timer).
+ */
 export function meteredHandler<E, C, R>(
   handler: (event: E, context: C) => Promise<R>,
-  metrics: MetricsTrackingStore,
+  metrics: { flush(): void },
 ): (event: E, context: C) => Promise<R> {
   return async (event, context) => {
     try {

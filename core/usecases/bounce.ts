@@ -4,6 +4,7 @@ import { newMessageId } from "../ids.ts";
 import type { BodyRef, Origin, SubmittedMessage } from "../message.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
 import { bodyRefFor, headerBlock, headerField, readBody } from "./body.ts";
+import { countEvent } from "./counts.ts";
 import { logOf, type RelayDeps } from "./deps.ts";
 
 /** The relay's own name: TransportSettings.hostName, else the runtime's, else "localhost". */
@@ -86,6 +87,7 @@ export async function sendDsn(
       .map((r) => `${r.recipient} (${r.status})`)
       .join(", ")}`,
   });
+  countEvent(deps, "DSN", { DsnKind: kind });
   logOf(deps).info("DSN queued", { kind, messageId: original.id, dsnMessageId: id });
   return { sent: true, dsnMessageId: id };
 }

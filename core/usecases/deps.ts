@@ -2,6 +2,7 @@
 
 import { type Log, SILENT_LOG } from "../log.ts";
 import type { DeliveryJob, SubmittedMessage } from "../message.ts";
+import type { Metrics } from "../metrics.ts";
 import type {
   Clock,
   DnsResolver,
@@ -48,6 +49,8 @@ export interface RelayDeps {
   deliveryQueue: QueueProducer<DeliveryJob>;
   clock: Clock;
   log?: UseCaseLog;
+  /** Counts of routed, delivered, deferred, failed and expired recipients (core/usecases/counts.ts). */
+  metrics?: Metrics;
   /** This machine's name, used when TransportSettings.hostName is unset (EHLO, Reporting-MTA). */
   hostName?: string;
   /**

@@ -1,5 +1,6 @@
 // Poison messages: on the last receive before the dead-letter queue, the reason goes to tracking so an admin sees why.
 import type { RecipientRow } from "../ports.ts";
+import { countEvent } from "./counts.ts";
 import { DEFAULT_MAX_RECEIVE_COUNT, logOf, type RelayDeps } from "./deps.ts";
 import { ACTIVE_STATUSES } from "./settle.ts";
 
@@ -54,6 +55,7 @@ export async function recordPoison(deps: RelayDeps, report: PoisonReport): Promi
         detail,
       });
     }
+    countEvent(deps, "DLQ", { Queue: report.queue });
   } catch (error) {
     logOf(deps).error("could not record poison message", {
       messageId: report.messageId,

@@ -5,6 +5,7 @@ import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
 import type { RecipientRow } from "../ports.ts";
 import { dropBodyIfDone, jobBodyRef } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
+import { countEvent, deliveryDimensions } from "./counts.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
@@ -155,6 +156,7 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
         source: "ROUTING",
         detail: `send connector "${g.connector.name}" (address space "${g.addressSpace.domain}" cost ${g.addressSpace.cost}), next hop ${g.nextHopKey}, job ${jobId}`,
       });
+      countEvent(deps, "ROUTE", deliveryDimensions(g.connector.name, g.nextHop, g.nextHopKey));
     }
   }
   for (const u of plan.unroutable) {
@@ -172,6 +174,8 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
       source: "ROUTING",
       detail: lastError,
     });
+    // No send connector took it: counted at the service level only.
+    countEvent(deps, "FAIL");
   }
   await dropBodyIfDone(deps.tracking, deps.messages, message.id, message.body);
   logOf(deps).info("message routed", {

@@ -2,12 +2,13 @@
 import type { DsnRecipient } from "../dsn.ts";
 import type { DeliveryJob, RecipientOutcome } from "../message.ts";
 import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
-import type { RecipientRow, RecipientStatus, TrackingEventType } from "../ports.ts";
+import type { RecipientRow, RecipientStatus } from "../ports.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
 import { formatReply } from "../replies.ts";
 import { delayDsnDue, expiresAt, nextAttemptAt } from "../retry.ts";
 import { dropBodyIfDone } from "./body.ts";
 import { type OriginalMessage, sendDsn } from "./bounce.ts";
+import { type CountedEvent, countEvent, deliveryDimensions } from "./counts.ts";
 import type { DeliverDeps } from "./deps.ts";
 
 /** Rows delivery may still change; Suspended (admin hold, poison) and final rows are left alone. */
@@ -66,7 +67,7 @@ async function mark(
   job: DeliveryJob,
   o: RecipientOutcome,
   patch: Partial<RecipientRow>,
-  event: TrackingEventType,
+  event: CountedEvent,
   detail: string,
 ): Promise<void> {
   // What happened is recorded even if an admin suspended the row during the attempt: a delivered,
@@ -85,6 +86,8 @@ async function mark(
     source: "SMTP",
     detail,
   });
+  // Counted once per recipient outcome: a redelivered job whose rows are already final is not.
+  countEvent(deps, event, deliveryDimensions(job.connector, job.nextHop, job.nextHopKey));
 }
 
 /**
@@ -157,7 +160,7 @@ export async function settle(
   if (ndr.length) await sendDsn(deps, settings, "failure", originalOf(job), ndr);
 
   const expiredText = formatLastError(undefined, REMOTE_PERMANENT.expired);
-  const finals: [RecipientOutcome[], RecipientStatus, TrackingEventType, string[], string][] = [
+  const finals: [RecipientOutcome[], RecipientStatus, "FAIL" | "EXPIRE", string[], string][] = [
     [permanent, "Failed", "FAIL", result.failed, ""],
     [expired, "Expired", "EXPIRE", result.expired, `${expiredText}; last error: `],
   ];

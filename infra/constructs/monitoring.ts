@@ -1,4 +1,4 @@
-// Alarms (DLQ depth, oldest message age, function errors, unhealthy listener) and the relay's dashboard.
+// Alarms (DLQ depth, oldest message age, function errors, unhealthy listener, deferral and bounce spikes) and the relay's dashboard.
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -9,11 +9,14 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
-import { EVENT_METRICS } from "#adapters/aws/metrics.ts";
+import { EVENT_METRICS } from "#core/usecases/counts.ts";
+import { BOUNCE_SPIKE, DEFERRAL_SPIKE, MailFlowMetrics, RECEIVED_METRIC } from "./mail-flow.ts";
 import type { RelayQueue } from "./queues.ts";
 
 export interface RelayMonitoringProps {
   namespace: string;
+  /** The `service` dimension the listener and functions put on their metrics (the stack name). */
+  service: string;
   submission: RelayQueue;
   delivery: RelayQueue;
   route: lambda.IFunction;
@@ -110,14 +113,20 @@ export class RelayMonitoring extends Construct {
       });
     });
 
-    const relayMetric = (name: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace: props.namespace,
-        metricName: name,
-        statistic: "Sum",
-        period: Duration.minutes(5),
-        label,
+    const flow = new MailFlowMetrics(props.namespace, props.service);
+    for (const [id, spike, rate, what] of [
+      ["DeferralSpike", DEFERRAL_SPIKE, flow.deferralRate(), "were deferred"],
+      ["BounceSpike", BOUNCE_SPIKE, flow.bounceRate(), "failed (NDR) or expired"],
+    ] as const) {
+      alarm(id, {
+        alarmDescription: `More than ${spike.percent} % of recipients ${what} in ${spike.periods} periods of ${spike.period} min running (at least ${spike.minRecipients} recipients each): see the dashboard's per-connector graphs, LastError in relay queue get, and the deliver function's logs.`,
+        metric: rate,
+        threshold: spike.percent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: spike.periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+    }
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       defaultInterval: Duration.hours(24),
     });
@@ -141,18 +150,30 @@ export class RelayMonitoring extends Construct {
             label: "Accepted",
             period: Duration.minutes(5),
           }),
-          relayMetric(EVENT_METRICS.ROUTE!, "Recipients routed"),
+          flow.total(RECEIVED_METRIC, "Received by the listener"),
+          flow.total(EVENT_METRICS.ROUTE, "Recipients routed"),
         ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: "Recipients: delivered, deferred, bounced",
         left: [
-          relayMetric(EVENT_METRICS.DELIVER!, "Delivered"),
-          relayMetric(EVENT_METRICS.DEFER!, "Deferred"),
-          relayMetric(EVENT_METRICS.FAIL!, "Bounced (NDR)"),
-          relayMetric(EVENT_METRICS.EXPIRE!, "Expired"),
+          flow.total(EVENT_METRICS.DELIVER, "Delivered"),
+          flow.total(EVENT_METRICS.DEFER, "Deferred"),
+          flow.total(EVENT_METRICS.FAIL, "Failed (NDR)"),
+          flow.total(EVENT_METRICS.EXPIRE, "Expired"),
         ],
+        right: [flow.deferralRate(), flow.bounceRate()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Deferred by send connector",
+        left: [flow.bySendConnector(EVENT_METRICS.DEFER)],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Failed (NDR) by send connector",
+        left: [flow.bySendConnector(EVENT_METRICS.FAIL)],
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, test } from "vitest";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { awsAdaptersFromEnv, MissingEnvironmentError, RELAY_ENV } from "#adapters/aws/from-env.ts";
-import { MetricsTrackingStore } from "#adapters/aws/metrics.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
 import { clampDelaySeconds, SqsQueue } from "#adapters/aws/sqs.ts";
@@ -71,10 +70,6 @@ messageStoreContract("S3 on fauxqs", async () => {
 });
 recordStoreContract("DynamoDB on dynalite", async () => (await newRecordStore()).store);
 trackingStoreContract("DynamoDB on dynalite", async () => (await newTrackingStore()).store);
-trackingStoreContract(
-  "DynamoDB with event metrics",
-  async () => new MetricsTrackingStore((await newTrackingStore()).store, { write: () => {} }),
-);
 secretStoreContract("Secrets Manager stand-in", async (secrets) => {
   const emu = await emulators();
   const prefix = `${unique("relay")}/`;
@@ -283,49 +278,6 @@ describe("SecretsManagerStore beyond the contract", () => {
     expect(await store.get(name)).toBe("v1");
     clock.advance(60_000);
     expect(await store.get(name)).toBe("v2");
-  });
-});
-
-describe("MetricsTrackingStore", () => {
-  test("counts tracking events as one EMF line per flush, then starts again from zero", async () => {
-    const lines: string[] = [];
-    const { store } = await newTrackingStore();
-    const metered = new MetricsTrackingStore(store, {
-      namespace: "Relay",
-      write: (l) => lines.push(l),
-    });
-    const at = "2026-11-24T10:00:00.000Z";
-    for (const event of ["DELIVER", "DELIVER", "DEFER", "FAIL", "SUSPEND"] as const)
-      await metered.addEvent({
-        messageId: "m1",
-        recipient: "a@contoso.com",
-        at,
-        event,
-        source: "SMTP",
-      });
-    metered.flush(Date.parse(at));
-    metered.flush();
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toEqual({
-      _aws: {
-        Timestamp: Date.parse(at),
-        CloudWatchMetrics: [
-          {
-            Namespace: "Relay",
-            Dimensions: [[]],
-            Metrics: [
-              { Name: "Delivered", Unit: "Count" },
-              { Name: "Deferred", Unit: "Count" },
-              { Name: "Failed", Unit: "Count" },
-            ],
-          },
-        ],
-      },
-      Delivered: 2,
-      Deferred: 1,
-      Failed: 1,
-    });
-    expect(await store.events({ messageId: "m1" })).toHaveLength(5);
   });
 });
 

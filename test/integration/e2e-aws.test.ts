@@ -10,6 +10,8 @@ import { deliverDepsFromEnv } from "#adapters/aws/deliver-deps.ts";
 import { RELAY_ENV } from "#adapters/aws/env.ts";
 import { type AwsAdapters, awsAdaptersFromEnv } from "#adapters/aws/from-env.ts";
 import { meteredHandler, relayDepsFromEnv } from "#adapters/aws/function-deps.ts";
+import { metricsFromEnv } from "#adapters/aws/metrics.ts";
+import type { EmfMetrics } from "#adapters/observability/metrics.ts";
 import type { RecipientRow } from "#core/ports.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
@@ -30,6 +32,7 @@ let emu: AwsEmulators;
 let sink: Sink;
 let dns: TestDnsServer;
 let listener: Listener;
+let listenerMetrics: EmfMetrics;
 let adapters: AwsAdapters;
 let submissionDlq: string;
 const mappings: EventSourceMapping[] = [];
@@ -89,6 +92,7 @@ beforeAll(async () => {
     [RELAY_ENV.maxReceiveCount]: "2",
     [RELAY_ENV.mxDeliveryEnabled]: "false",
     [RELAY_ENV.recordCacheSeconds]: "1",
+    [RELAY_ENV.metricsService]: "RelayE2e",
     // The task binds unprivileged ports for the public ones; here any free port for 25.
     [RELAY_ENV.bindPorts]: JSON.stringify({ "25": 0 }),
   };
@@ -126,12 +130,14 @@ beforeAll(async () => {
     await adapters.recordStore.put(record);
 
   const quiet = { info() {}, warn() {}, error() {} };
+  listenerMetrics = metricsFromEnv(env, quiet, { write: (l) => metricLines.push(l) });
   listener = createListener({
     records: adapters.recordCache,
     queue: adapters.submissionQueue,
     messageStore: adapters.messageStore,
     config: listenerConfigFromEnv(env),
     logger: quiet,
+    metrics: listenerMetrics,
     protocolLog: { write() {} },
   });
   await listener.start();
@@ -289,20 +295,44 @@ describe("AWS shape, end to end", () => {
     );
   });
 
-  test("deliveries, deferrals and routing are counted as CloudWatch metrics (EMF)", () => {
+  test("deliveries, deferrals and routing are counted as CloudWatch metrics (EMF) with the connector and next hop", () => {
+    listenerMetrics.flush();
+    type Emf = Record<string, unknown> & {
+      _aws: {
+        CloudWatchMetrics: Array<{
+          Namespace: string;
+          Dimensions: string[][];
+          Metrics: Array<{ Name: string }>;
+        }>;
+      };
+    };
+    /** Totals per metric name and dimension values ("Delivered|Partner|127.0.0.1:port"). */
     const totals: Record<string, number> = {};
     for (const line of metricLines) {
-      const doc = JSON.parse(line) as Record<string, unknown> & {
-        _aws: { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string }> }> };
-      };
+      const doc = JSON.parse(line) as Emf;
       const [directive] = doc._aws.CloudWatchMetrics;
       expect(directive?.Namespace).toBe("ConnectorRelay");
-      for (const m of directive?.Metrics ?? [])
+      expect(doc.service).toBe("RelayE2e");
+      // Every count is also published without the connector, for the dashboard's and alarms' totals.
+      expect(directive?.Dimensions[0]).toEqual(["service"]);
+      const finest = directive?.Dimensions.at(-1) ?? [];
+      const values = finest.filter((d) => d !== "service").map((d) => doc[d]);
+      for (const m of directive?.Metrics ?? []) {
+        const key = [m.Name, ...values].join("|");
+        totals[key] = (totals[key] ?? 0) + Number(doc[m.Name]);
         totals[m.Name] = (totals[m.Name] ?? 0) + Number(doc[m.Name]);
+      }
     }
-    expect(totals.Delivered).toBeGreaterThanOrEqual(5);
-    expect(totals.Deferred).toBeGreaterThanOrEqual(2);
+    const partner = `Partner|127.0.0.1:${sink.port}`;
+    expect(totals[`Delivered|${partner}`]).toBeGreaterThanOrEqual(5);
+    expect(totals[`Deferred|${partner}`]).toBeGreaterThanOrEqual(1);
+    expect(totals[`Routed|${partner}`]).toBeGreaterThanOrEqual(5);
     expect(totals.Routed).toBeGreaterThanOrEqual(6);
+    // An MX route: the connector only, never the recipient domain (unbounded, and billed per value).
+    expect(totals["Deferred|To Internet"]).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(totals).filter((k) => k.includes("example.org"))).toEqual([]);
+    expect(totals.Deferred).toBeGreaterThanOrEqual(2);
+    expect(totals["Received|App Relay"]).toBeGreaterThanOrEqual(5);
   });
 });
 

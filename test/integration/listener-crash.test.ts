@@ -133,6 +133,10 @@ test("the container entry without its environment exits 1 and says why", async (
   });
   expect(await exited(proc)).toEqual({ code: 1, signal: null });
   const line = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
-  expect(line).toMatchObject({ level: "error", message: "listener failed to start" });
+  expect(line).toMatchObject({
+    level: "ERROR",
+    message: "listener failed to start",
+    service: "relay-listener",
+  });
   expect(JSON.stringify(line)).toMatch(/RELAY_\w+ is not set/);
 });

@@ -85,6 +85,34 @@ describe("local mode from the README's command", () => {
     );
     expect(text).toContain("Subject: e2e swaks");
     expect(text).toContain("hello from swaks");
+
+    // Stopped, the relay has written its log and its counts to stderr in the shape used in AWS.
+    await relay.stop();
+    const lines = relay
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logged = lines.filter((l) => "level" in l).map((l) => `${l.service} ${l.message}`);
+    expect(logged).toEqual(
+      expect.arrayContaining(["relay-route message routed", "relay-deliver delivery attempt"]),
+    );
+    const emf = lines.filter((l) => "_aws" in l);
+    expect(emf).toContainEqual(
+      expect.objectContaining({
+        service: "connector-relay",
+        ReceiveConnector: "Loopback Relay",
+        Received: 1,
+      }),
+    );
+    expect(emf).toContainEqual(
+      expect.objectContaining({
+        SendConnector: "To Internet",
+        NextHop: `127.0.0.1:${out.port}`,
+        Routed: 1,
+        Delivered: 1,
+      }),
+    );
   });
 
   test("a second instance on the same RELAY_HOME refuses to start", async () => {

@@ -5,7 +5,7 @@ import { LocalQueue } from "#adapters/local/spool.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
-import { jsonLogger } from "#listener/logger.ts";
+import { listenerLog } from "#listener/logger.ts";
 import { runListener } from "#listener/run.ts";
 
 /*
@@ -24,7 +24,7 @@ const running = await runListener(
     records,
     queue,
     messageStore,
-    logger: jsonLogger(process.stderr),
+    logger: listenerLog(process.stderr),
     config: {
       hostName: "relay.test",
       bindPorts: { "25": 0 },

@@ -6,9 +6,11 @@ import { MemoryQueue } from "#adapters/memory/queue.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
 import { MemoryTrackingStore } from "#adapters/memory/tracking-store.ts";
+import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
+import type { Metrics } from "#core/metrics.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import type { SendProtocolLogLine } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
@@ -25,6 +27,9 @@ export interface RelayOptions {
   maxReceiveCount?: number;
   inlineBodyLimit?: number;
   start?: string;
+  /** Where route and deliver log (as relay-route and relay-deliver); default: nowhere. */
+  logOut?: LineSink;
+  metrics?: Metrics;
 }
 
 export interface MessageInput {
@@ -63,7 +68,11 @@ export class TestRelay {
     this.delivery = queue<DeliveryJob>(this.deliveryDlq);
     this.records = new MemoryRecordStore(options.records);
     this.secrets = new MemorySecretStore(options.secrets ?? {});
-    const logger = new Logger({ serviceName: "relay-test", logLevel: "SILENT" });
+    const { logOut } = options;
+    const logger = (service: string) =>
+      logOut
+        ? createLogger(service, logOut)
+        : new Logger({ serviceName: service, logLevel: "SILENT" });
     const common = {
       records: new RecordCache(this.records, { ttlMs: 0, clock: this.clock }),
       tracking: this.tracking,
@@ -73,14 +82,15 @@ export class TestRelay {
       clock: this.clock,
       hostName: "relay.test",
       maxReceiveCount,
-      logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.inlineBodyLimit !== undefined
         ? { inlineBodyLimit: options.inlineBodyLimit }
         : {}),
     };
-    this.route = makeRouteHandler(common);
+    this.route = makeRouteHandler({ ...common, logger: logger("relay-route") });
     this.deliver = makeDeliverHandler({
       ...common,
+      logger: logger("relay-deliver"),
       dns: new NodeDnsResolver({ timeoutMs: 300, tries: 1 }),
       courier: new NodemailerCourier({
         connectionTimeoutMs: 3000,

@@ -9,6 +9,7 @@ type Cfn = ReturnType<typeof JSON.parse>;
 type Resources = Record<string, { Type: string; Properties?: Cfn; DeletionPolicy?: string }>;
 
 let template: ReturnType<typeof synthRelay>["template"];
+let stackName: string;
 let resources: Resources;
 const ofType = (type: string) =>
   Object.entries(resources).filter(([, r]) => r.Type === type) as Array<
@@ -23,7 +24,9 @@ const only = (type: string, idPrefix = "") => {
 };
 
 beforeAll(() => {
-  ({ template } = synthRelay());
+  const synth = synthRelay();
+  template = synth.template;
+  stackName = synth.stack.stackName;
   resources = template.toJSON().Resources as Resources;
 });
 
@@ -277,11 +280,76 @@ describe("monitoring", () => {
     template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
   });
 
-  test("a dashboard shows queue depth, accepts, deliveries, deferrals and bounces", () => {
+  test("a dashboard shows queue depth, accepts, deliveries, deferrals and bounces, and both per send connector", () => {
     const dashboard = only("AWS::CloudWatch::Dashboard");
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const text of ["Queue depth", "NumberOfMessagesSent", "Delivered", "Deferred", "Failed"])
       expect(body).toContain(text);
+    expect(body).toContain("Received");
+    // The body is a join of text and tokens (queue names, region); the text alone is JSON.
+    const text = (dashboard.Properties.DashboardBody["Fn::Join"][1] as unknown[])
+      .map((part) => (typeof part === "string" ? part : "token"))
+      .join("");
+    const widgets = JSON.parse(text).widgets as Array<{ properties: { metrics?: unknown[][] } }>;
+    const searches = widgets
+      .flatMap((w) => w.properties.metrics ?? [])
+      .flat()
+      .map((m) => (m as { expression?: string }).expression ?? "")
+      .filter((e) => e.startsWith("SEARCH"));
+    // One line per send connector: SEARCH over the [service, SendConnector] dimension set.
+    expect(searches).toEqual(
+      ["Deferred", "Failed"].map(
+        (name) =>
+          `SEARCH('{ConnectorRelay,SendConnector,service} MetricName="${name}" service="${stackName}"', 'Sum', 300)`,
+      ),
+    );
+  });
+
+  test("deferral and bounce spikes alarm on rates of the relay's own counts, for this stack only", () => {
+    const spikes = alarms().filter((a) => a.Metrics);
+    expect(spikes).toHaveLength(2);
+    const byThreshold = new Map(spikes.map((a) => [a.Threshold, a]));
+    for (const [threshold, counted, periodSeconds, periods] of [
+      [30, "Deferred", 300, 3],
+      [5, "Failed", 900, 2],
+    ] as const) {
+      const a = byThreshold.get(threshold);
+      expect(a, `alarm at ${threshold} %`).toBeDefined();
+      expect(a.EvaluationPeriods).toBe(periods);
+      expect(a.TreatMissingData).toBe("notBreaching");
+      const stats = a.Metrics.filter((m: Cfn) => m.MetricStat).map((m: Cfn) => m.MetricStat);
+      expect(stats.map((m: Cfn) => m.Metric.MetricName).sort()).toEqual([
+        "Deferred",
+        "Delivered",
+        "Expired",
+        "Failed",
+      ]);
+      for (const m of stats) {
+        expect(m.Metric.Namespace).toBe("ConnectorRelay");
+        expect(m.Metric.Dimensions).toEqual([{ Name: "service", Value: stackName }]);
+        expect(m.Stat).toBe("Sum");
+        expect(m.Period).toBe(periodSeconds);
+      }
+      const [expression] = a.Metrics.filter((m: Cfn) => m.Expression);
+      expect(expression.Expression).toContain(counted);
+      expect(expression.ReturnData).not.toBe(false);
+      expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
+    }
+  });
+
+  test("the listener and both functions name the stack as their metrics' service", () => {
+    const fns = ofType("AWS::Lambda::Function").filter(
+      ([, f]) => f.Properties.Environment?.Variables?.RELAY_SUBMISSION_QUEUE_URL,
+    );
+    expect(fns).toHaveLength(2);
+    for (const [, f] of fns)
+      expect(f.Properties.Environment.Variables.RELAY_METRICS_SERVICE).toBe(stackName);
+    const [task] = ofType("AWS::ECS::TaskDefinition");
+    const env = task![1].Properties.ContainerDefinitions[0].Environment as Array<{
+      Name: string;
+      Value: string;
+    }>;
+    expect(env).toContainEqual({ Name: "RELAY_METRICS_SERVICE", Value: stackName });
   });
 });
 

@@ -4,7 +4,7 @@
 // of its name) with no change here, and `--help` and shell completion list it.
 import type { z } from "zod";
 import { recordMeta } from "#core/records/common.ts";
-import { bytes, int, list, num } from "./args.ts";
+import { bytes, int, list, num, seconds } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
 export type FlagType = "bool" | "text" | "int" | "number" | "size" | "choice" | "list" | "json";
@@ -92,6 +92,16 @@ function sizeText(n: number): string {
   return String(n);
 }
 
+function durationText(n: number): string {
+  for (const [unit, m] of [
+    ["d", 86_400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const)
+    if (n >= m && n % m === 0) return `${n / m}${unit}`;
+  return `${n}s`;
+}
+
 /** A scalar's flag type and parser (one list item, or the whole value). */
 function scalar(
   field: string,
@@ -106,6 +116,8 @@ function scalar(
   switch (d.type) {
     case "number":
       if (isSize(field)) return { type: "size", hint: "size", parse: bytes };
+      if (/Seconds$/.test(field) && s.isInt)
+        return { type: "int", hint: "seconds|15m|4h|2d", parse: seconds };
       return s.isInt
         ? { type: "int", hint: "int", parse: int }
         : { type: "number", hint: "number", parse: num };
@@ -163,6 +175,7 @@ function formatDefault(field: string, value: unknown, custom?: CustomField): str
   if (Array.isArray(value))
     return value.length === 0 ? "(none)" : value.map((v) => formatDefault(field, v)).join(",");
   if (typeof value === "number" && isSize(field)) return sizeText(value);
+  if (typeof value === "number" && /Seconds$/.test(field)) return durationText(value);
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }

@@ -5,6 +5,7 @@ import { parseFlags, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printTable } from "../output.ts";
+import { verbOptions } from "./table.ts";
 
 export const TRACK_COLUMNS = [
   "Timestamp",
@@ -42,12 +43,7 @@ const trackRow = (l: TrackingLine) => ({
 });
 
 export async function trackCommand(ctx: CliContext, out: Out, args: string[]): Promise<number> {
-  const flags = parseFlags("track", args, {
-    "message-id": { type: "string" },
-    sender: { type: "string" },
-    recipient: { type: "string" },
-    "event-id": { type: "string" },
-  });
+  const flags = parseFlags("track", args, verbOptions("track", ""));
   out.json = flags.json === true;
   const messageId = str(flags, "message-id");
   const sender = str(flags, "sender");

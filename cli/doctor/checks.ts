@@ -87,7 +87,12 @@ const port25: DoctorCheck = {
         continue;
       }
       try {
-        await connect(t.host, t.port);
+        // The address from the DNS servers doctor asks (--dns-servers), as the relay's delivery would.
+        const ip = /^[\d.]+$|:/.test(t.host)
+          ? t.host
+          : ((await dns.a(t.host))[0] ?? (await dns.aaaa(t.host))[0]);
+        if (!ip) throw new Error(`${t.host} has no A or AAAA record`);
+        await connect(ip, t.port);
         out.push(ok("outbound", subject, `TCP connect to ${t.why} works${where}`));
       } catch (error) {
         out.push(

@@ -1,8 +1,25 @@
 // The CLI's command table: every noun, verb and flag with its type, default and an example; --help, completion and parsing read it.
 import type { ParseArgsOptionsConfig } from "node:util";
+import type { TrackingEventType } from "#core/ports.ts";
 import type { FieldFlag } from "../record-flags.ts";
 import { fieldFlags, RECORD_SPECS } from "./record-specs.ts";
 import { TRANSPORT_EXAMPLES, TRANSPORT_FLAGS } from "./transport-config.ts";
+
+/** Message tracking's event ids (Get-MessageTrackingLog -EventId), for `track --event-id`. */
+export const EVENT_IDS: readonly TrackingEventType[] = [
+  "RECEIVE",
+  "ROUTE",
+  "DEFER",
+  "DELIVER",
+  "FAIL",
+  "EXPIRE",
+  "DSN",
+  "DLQ",
+  "SUSPEND",
+  "RESUME",
+  "RETRY",
+  "REMOVE",
+];
 
 export interface FlagDoc {
   flag: string;
@@ -173,22 +190,7 @@ export const COMMANDS: Record<string, NounDoc> = {
           flag("message-id", "text", "a relay message id"),
           flag("sender", "address", "envelope sender (<> for bounces)"),
           flag("recipient", "address", "envelope recipient"),
-          flag("event-id", "text", "only this event", {
-            choices: [
-              "RECEIVE",
-              "ROUTE",
-              "DEFER",
-              "DELIVER",
-              "FAIL",
-              "EXPIRE",
-              "DSN",
-              "DLQ",
-              "SUSPEND",
-              "RESUME",
-              "RETRY",
-              "REMOVE",
-            ],
-          }),
+          flag("event-id", "text", "only this event", { choices: [...EVENT_IDS] }),
         ],
         example: "relay track --recipient ann@fabrikam.com --event-id FAIL",
       },

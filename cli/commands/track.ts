@@ -5,7 +5,7 @@ import { parseFlags, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printTable } from "../output.ts";
-import { verbOptions } from "./table.ts";
+import { EVENT_IDS, verbOptions } from "./table.ts";
 
 export const TRACK_COLUMNS = [
   "Timestamp",
@@ -15,21 +15,6 @@ export const TRACK_COLUMNS = [
   "Recipients",
   "MessageSubject",
   "Detail",
-];
-
-const EVENT_IDS: TrackingEventType[] = [
-  "RECEIVE",
-  "ROUTE",
-  "DEFER",
-  "DELIVER",
-  "FAIL",
-  "EXPIRE",
-  "DSN",
-  "DLQ",
-  "SUSPEND",
-  "RESUME",
-  "RETRY",
-  "REMOVE",
 ];
 
 const trackRow = (l: TrackingLine) => ({

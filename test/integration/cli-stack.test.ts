@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { SqsQueue } from "#adapters/aws/sqs.ts";
-import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { runCli } from "#test/support/cli.ts";
 import {
   type CloudFormationStandIn,
@@ -19,15 +19,6 @@ let cfn: CloudFormationStandIn;
 let dns: TestDnsServer;
 let home: string;
 let env: Record<string, string>;
-
-const endpointOf = async (client: { config: { endpoint?: () => Promise<unknown> } }) => {
-  const ep = (await client.config.endpoint?.()) as {
-    protocol: string;
-    hostname: string;
-    port: number;
-  };
-  return `${ep.protocol}//${ep.hostname}:${ep.port}`;
-};
 
 beforeAll(async () => {
   emu = await startAwsEmulators();

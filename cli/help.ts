@@ -1,6 +1,7 @@
 // `relay --help`, `relay <noun> [<verb>] --help` and `relay --version`, written from the command table.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { AWS_FLAGS } from "./args.ts";
 import { COMMANDS, type FlagDoc, type VerbDoc } from "./commands/table.ts";
 
 /** Flags every verb takes, for help and completion. */
@@ -25,16 +26,13 @@ export const COMMON_FLAGS: FlagDoc[] = [
     description: "AWS region",
     default: "AWS_REGION / the profile's",
   },
-  ...[
-    "record-table",
-    "tracking-table",
-    "submission-queue-url",
-    "delivery-queue-url",
-    "submission-dlq-url",
-    "delivery-dlq-url",
-    "body-bucket",
-    "secret-prefix",
-  ].map((flag) => ({ flag, hint: "text", description: "with --aws: overrides the stack output" })),
+  ...Object.entries(AWS_FLAGS)
+    .filter(([flag]) => flag !== "region")
+    .map(([flag, env]) => ({
+      flag,
+      hint: "text",
+      description: `with --aws; else ${env}, or the stack output with --stack`,
+    })),
   { flag: "help", hint: "bool", description: "this help" },
 ];
 
@@ -113,7 +111,7 @@ export function topHelp(): string {
     "Each verb's flags, types, defaults and an example: relay NOUN VERB --help",
     "",
     `Common flags:\n${flagLines(COMMON_FLAGS)}`,
-    "  (or RELAY_RECORD_TABLE, RELAY_TRACKING_TABLE, ... in the environment; credentials from the AWS chain)",
+    "  (credentials, and the region when not given, from the AWS SDK's default chain)",
     "",
     "relay --version; shell completion: relay completion bash|zsh",
     "Exit codes: 0 success, 1 failure, 2 bad input (the message names the flag or field), 3 not found.",

@@ -83,10 +83,23 @@ export const spf: DoctorCheck = {
     const out: Finding[] = [];
     const spfText = `v=spf1 ${egressIps.map((ip) => `${ip.includes(":") ? "ip6" : "ip4"}:${ip}`).join(" ")} -all`;
     for (const domain of domains) {
-      const { record, error } = await spfRecord(dns, domain).catch((e: Error) => ({
-        record: undefined,
-        error: e.message,
-      }));
+      let found: { record?: string; error?: string };
+      try {
+        found = await spfRecord(dns, domain);
+      } catch (e) {
+        // A timeout or SERVFAIL says nothing about the record: receivers would see temperror.
+        out.push(
+          bad(
+            "spf",
+            domain,
+            "WARN",
+            `could not look up TXT: ${(e as Error).message}`,
+            "run again; check --dns-servers",
+          ),
+        );
+        continue;
+      }
+      const { record, error } = found;
       if (error) {
         out.push(
           bad("spf", domain, "FAIL", error, "publish exactly one TXT record starting v=spf1"),

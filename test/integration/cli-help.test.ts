@@ -36,7 +36,7 @@ describe("--help and --version", () => {
     const top = await relay(["--help"]);
     expect(top.stdout).toMatch(/relay transport-config\s+get\|set/);
     expect(top.stdout).toMatch(/--stack name/);
-  });
+  }, 60_000);
 
   test("an unknown verb exits 2 with the verbs to use; --version prints the package version", async () => {
     const bad = await relay(["transport-config", "show"]);
@@ -45,7 +45,7 @@ describe("--help and --version", () => {
     const v = await relay(["--version"]);
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^relay 0\.\d+\.\d+ \(connector-relay, Node 24\./);
-  });
+  }, 60_000);
 });
 
 describe("shell completion", () => {
@@ -87,7 +87,7 @@ describe("shell completion", () => {
       "--egress-ips",
     ]);
     expect(await complete(["relay", "queue", "get", "--st"])).toEqual(["--stack"]);
-  });
+  }, 60_000);
 
   test("the zsh script is a #compdef function over the same table", async () => {
     const r = await relay(["completion", "zsh"]);
@@ -100,7 +100,7 @@ describe("shell completion", () => {
       '"send-connector new --usage") compadd -- Internal Internet Partner Custom',
     );
     expect(r.stdout).toContain("compdef _relay relay");
-  });
+  }, 60_000);
 });
 
 describe("RELAY_HOME and transport-config", () => {
@@ -125,7 +125,7 @@ describe("RELAY_HOME and transport-config", () => {
     ]);
     expect(created.code).toBe(0);
     expect(existsSync(typo)).toBe(true);
-  });
+  }, 60_000);
 
   test("transport-config set changes only the flags given; get shows the effective settings", async () => {
     const set = await relay([
@@ -153,7 +153,7 @@ describe("RELAY_HOME and transport-config", () => {
       messageExpirationTimeoutSeconds: 86_400,
       delayNotificationTimeoutSeconds: 14_400,
     });
-  });
+  }, 60_000);
 
   test("bad input to transport-config exits 2 naming the flag and the field", async () => {
     const ip = await relay(["transport-config", "set", "--egress-ips", "relay.contoso.com"]);
@@ -172,5 +172,5 @@ describe("RELAY_HOME and transport-config", () => {
     const nothing = await relay(["transport-config", "set"]);
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toMatch(/nothing to change/);
-  });
+  }, 60_000);
 });

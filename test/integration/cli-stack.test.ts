@@ -93,7 +93,7 @@ describe("--stack", () => {
     const asked = cfn.requests.at(-1);
     expect(asked?.get("Action")).toBe("DescribeStacks");
     expect(asked?.get("StackName")).toBe("Relay");
-  });
+  }, 60_000);
 
   test("record verbs write the stack's record table; --stack alone implies --aws", async () => {
     const created = await relay([
@@ -112,7 +112,7 @@ describe("--stack", () => {
     // Nothing was written locally.
     const listed = await runCli(["accepted-domain", "get", "--json"], { home, env });
     expect(JSON.parse(listed.stdout)).toEqual([]);
-  });
+  }, 60_000);
 
   test("doctor --stack takes the egress IPs and the listener's certificate from the stack", async () => {
     const r = await relay([
@@ -140,7 +140,7 @@ describe("--stack", () => {
       status: "WARN",
       detail: expect.stringMatching(/^1 message/),
     });
-  });
+  }, 60_000);
 
   test("an unknown stack is refused with exit 2 naming --stack", async () => {
     const r = await relay(["queue", "get", "--stack", "Nope"]);
@@ -149,5 +149,5 @@ describe("--stack", () => {
     const bad = await relay(["queue", "get", "--stack", "no such name"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--stack: "no such name" is not a stack name/);
-  });
+  }, 60_000);
 });

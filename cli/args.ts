@@ -118,6 +118,17 @@ export function int(flag: string, value: string): number {
   return Number(value);
 }
 
+/** "90", "90s", "15m", "4h", "2d" → seconds (Exchange writes 2.00:00:00; admins type 2d). */
+export function seconds(flag: string, value: string): number {
+  const m = /^\s*(\d+)\s*(s|m|h|d)?\s*$/i.exec(value);
+  if (!m)
+    throw new UsageError(
+      `--${flag}: "${value}" is not a duration; use seconds or a number with s, m, h or d, e.g. 4h`,
+    );
+  const unit = (m[2] ?? "s").toLowerCase();
+  return Number(m[1]) * ({ s: 1, m: 60, h: 3600, d: 86_400 }[unit] ?? 1);
+}
+
 export function num(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n))

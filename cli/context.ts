@@ -1,4 +1,5 @@
 // Where the CLI reads and writes: the local relay's RELAY_HOME, or (with --aws) the deployed stack.
+import { existsSync } from "node:fs";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import type { RecordStore, SecretStore } from "#core/ports.ts";
@@ -12,6 +13,8 @@ export interface CliContext {
   records: RecordStore;
   secrets: SecretStore & { set(name: string, value: string): Promise<void> };
   home?: RelayHome;
+  /** With --stack: the stack's outputs (EgressIp1, ...), for the verbs that read more than names. */
+  stackOutputs?: Record<string, string>;
   /** Tracking, bodies and queues, opened on first use: the record verbs never need them. */
   queues(): Promise<QueueBackend>;
   close(): void;
@@ -40,16 +43,39 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export async function openContext(flags: Flags): Promise<CliContext> {
-  if (str(flags, "stack") !== undefined)
+/** Refuses a RELAY_HOME that is not there, naming where it came from, so a typo never reads as "(none)". */
+function homeCheck(home: RelayHome, flags: Flags, creates: boolean): () => void {
+  return () => {
+    if (creates || existsSync(home.root)) return;
+    const given = str(flags, "home");
+    const source =
+      given !== undefined
+        ? `--home: "${given}"`
+        : process.env.RELAY_HOME
+          ? `RELAY_HOME: "${process.env.RELAY_HOME}"`
+          : `--home/RELAY_HOME: not given, and the default "./.relay"`;
     throw new UsageError(
-      "--stack: reading the stack's outputs needs @aws-sdk/client-cloudformation, which this release does not ship; pass --record-table, --tracking-table and the queue URLs from the outputs (or set RELAY_RECORD_TABLE, ...), see docs/cli.md",
+      `${source} does not exist (${home.root}); check the path, start the relay there (npm start), or create a record there with a new or set verb`,
     );
-  if (flags.aws) {
+  };
+}
+
+export async function openContext(
+  flags: Flags,
+  options: { creates?: boolean } = {},
+): Promise<CliContext> {
+  const stack = str(flags, "stack");
+  if (flags.aws || stack !== undefined) {
     // The SDK clients take a quarter second to load: only --aws pays for them.
     const { awsBackend, awsClients, awsRecordStore, awsSecretStore } = await import(
       "./backends/aws.ts"
     );
+    let stackOutputs: Record<string, string> | undefined;
+    if (stack !== undefined) {
+      const { applyStackOutputs, readStackOutputs } = await import("./stack.ts");
+      stackOutputs = await readStackOutputs(stack, str(flags, "region"));
+      flags = applyStackOutputs(flags, stackOutputs);
+    }
     const clients = awsClients(flags);
     const records = lazyRecords(() => awsRecordStore(flags, clients));
     const queues = once(async () => awsBackend(flags, clients, records));
@@ -58,18 +84,26 @@ export async function openContext(flags: Flags): Promise<CliContext> {
       records,
       secrets: awsSecretStore(flags, clients),
       queues,
+      ...(stackOutputs ? { stackOutputs } : {}),
       close: () => {
         for (const c of Object.values(clients)) c.destroy();
       },
     };
   }
   const home = relayHome(str(flags, "home") ?? process.env.RELAY_HOME ?? ".relay");
-  const records = new LocalRecordStore(home.records, (path, error) =>
-    process.stderr.write(`warning: skipping ${path}: ${error.message}\n`),
-  );
+  const requireHome = homeCheck(home, flags, options.creates === true);
+  const records = lazyRecords(() => {
+    requireHome();
+    return new LocalRecordStore(home.records, (path, error) =>
+      process.stderr.write(`warning: skipping ${path}: ${error.message}\n`),
+    );
+  });
   let opened: QueueBackend | undefined;
   // Opened on use: it creates the key file, which only verbs that touch secrets should do.
-  const secretStore = once(() => LocalSecretStore.open(home.secrets));
+  const secretStore = once(() => {
+    requireHome();
+    return LocalSecretStore.open(home.secrets);
+  });
   return {
     kind: "local",
     home,
@@ -79,6 +113,7 @@ export async function openContext(flags: Flags): Promise<CliContext> {
       set: async (name, value) => (await secretStore()).set(name, value),
     },
     queues: once(async () => {
+      requireHome();
       const { localBackend } = await import("./backends/local.ts");
       opened = await localBackend(home, records);
       return opened;

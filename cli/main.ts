@@ -1,40 +1,12 @@
 // The `relay` admin CLI: Exchange-style verbs for connectors, domains, users, queues and tracking.
 
 import { AWS_FLAGS, type Flags } from "./args.ts";
-import { RECORD_NOUNS, recordCommand } from "./commands/records.ts";
+import { recordCommand } from "./commands/records.ts";
+import { COMMANDS } from "./commands/table.ts";
 import type { CliContext } from "./context.ts";
 import { UsageError } from "./errors.ts";
+import { nounHelp, topHelp, verbHelp, version } from "./help.ts";
 import { type Out, stdout } from "./output.ts";
-
-const HELP = `relay: manage connector-relay like an Exchange admin
-
-  relay send-connector    new|get|set|remove   (New-SendConnector, Get-SendConnector, ...)
-  relay receive-connector new|get|set|remove   (New-ReceiveConnector, ...)
-  relay accepted-domain   new|get|remove
-  relay user              new|get|set|remove   (SMTP AUTH users; password from RELAY_PASSWORD or a prompt)
-  relay records validate                       (every record and cross-record rule)
-
-  relay queue get [--identity Q]               (Get-Queue: per next hop, Submission and Poison)
-  relay queue retry [--identity Q]             (redrive the Poison queue; with a next hop: retry its messages now)
-  relay message get [--queue Q] [ID]           (Get-Message; with ID: every recipient of that message)
-  relay message retry|suspend|resume ID        (Retry-, Suspend-, Resume-Message)
-  relay message remove [--with-ndr] ID         (Remove-Message)
-  relay track --message-id ID | --sender A | --recipient A [--event-id E]
-                                               (Get-MessageTrackingLog)
-  relay route explain --to A [--from A] [--size 10MB] [--receive-connector NAME]
-                                               (which send connector, and why every other lost)
-  relay test send --server host[:port] --from A --to A[,A] [--auth-user U] [--require-tls]
-                                               (one SMTP transaction with its transcript)
-  relay resolve-mx DOMAIN [--dns-servers ip[:port],...]
-                                               (MX hosts in preference order with addresses)
-
-Common flags: --json (machine output), --home DIR (local RELAY_HOME, default ./.relay),
-  --aws with --region, --record-table, --tracking-table, --submission-queue-url,
-  --delivery-queue-url, --submission-dlq-url, --delivery-dlq-url, --body-bucket, --secret-prefix
-  (or RELAY_RECORD_TABLE, RELAY_TRACKING_TABLE, ... in the environment; credentials from the AWS chain).
-Exit codes: 0 success, 1 failure, 2 bad input (the message names the flag or field), 3 not found.
-Every verb and its --json shape: docs/cli.md
-`;
 
 type Command = (ctx: CliContext, out: Out, verb: string, args: string[]) => Promise<number>;
 type PlainCommand = (ctx: CliContext, out: Out, args: string[]) => Promise<number>;
@@ -47,13 +19,11 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
   message: async () => (await import("./commands/message.ts")).messageCommand,
   route: async () => (await import("./commands/route.ts")).routeCommand,
   test: async () => (await import("./commands/test-send.ts")).testCommand,
+  "transport-config": async () =>
+    (await import("./commands/transport-config.ts")).transportConfigCommand,
   records: async () => {
     const { validateRecords } = await import("./commands/records.ts");
-    return async (ctx, out, verb, args) => {
-      if (verb !== "validate")
-        throw new UsageError(`relay records: unknown verb "${verb}"; use validate`);
-      return validateRecords(ctx, out, args);
-    };
+    return async (ctx, out, _verb, args) => validateRecords(ctx, out, args);
   },
 };
 
@@ -61,6 +31,7 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
 const PLAIN_COMMANDS: Record<string, () => Promise<PlainCommand>> = {
   track: async () => (await import("./commands/track.ts")).trackCommand,
   "resolve-mx": async () => (await import("./commands/resolve-mx.ts")).resolveMxCommand,
+  doctor: async () => (await import("./commands/doctor.ts")).doctorCommand,
 };
 
 const CONTEXT_STRING_FLAGS = ["home", "stack", ...Object.keys(AWS_FLAGS)];
@@ -80,24 +51,42 @@ function contextFlags(args: string[]): Flags {
 
 const wantsHelp = (args: string[]) => args.includes("--help") || args.includes("-h");
 
+/** Verbs that write records: the only ones allowed to create a RELAY_HOME that is not there yet. */
+const CREATES = new Set(["new", "set"]);
+
 export async function main(argv: string[]): Promise<number> {
   const [noun, verb, ...rest] = argv;
   if (noun === undefined || noun === "--help" || noun === "-h" || noun === "help") {
-    stdout.write(HELP);
+    stdout.write(topHelp());
     return noun === undefined ? 2 : 0;
   }
-  const plain = PLAIN_COMMANDS[noun];
-  const verbed = RECORD_NOUNS.includes(noun) || noun in VERB_COMMANDS;
-  if (!plain && !verbed) throw new UsageError(`unknown command "${noun}"; see relay --help`);
-  const args = plain ? argv.slice(1) : verb === undefined || verb.startsWith("-") ? [] : rest;
-  if (wantsHelp(argv.slice(1)) || (!plain && (verb === undefined || verb.startsWith("-")))) {
-    stdout.write(HELP);
+  if (noun === "--version" || noun === "version") {
+    stdout.write(version());
+    return 0;
+  }
+  const doc = COMMANDS[noun];
+  if (!doc) throw new UsageError(`unknown command "${noun}"; see relay --help`);
+  const plain = "" in doc.verbs;
+  const hasVerb = !plain && verb !== undefined && !verb.startsWith("-");
+  if (hasVerb && !((verb as string) in doc.verbs))
+    throw new UsageError(
+      `relay ${noun}: unknown verb "${verb}"; use ${Object.keys(doc.verbs).join(", ")} (relay ${noun} --help)`,
+    );
+  const args = plain ? argv.slice(1) : hasVerb ? rest : [];
+  if (wantsHelp(argv.slice(1)) || (!plain && !hasVerb)) {
+    stdout.write(hasVerb ? verbHelp(noun, verb as string) : nounHelp(noun));
     return wantsHelp(argv.slice(1)) ? 0 : 2;
   }
+  if (noun === "completion") {
+    const { bashCompletion, zshCompletion } = await import("./completion.ts");
+    stdout.write(verb === "zsh" ? zshCompletion() : bashCompletion());
+    return 0;
+  }
   const { openContext } = await import("./context.ts");
-  const ctx = await openContext(contextFlags(args));
+  const ctx = await openContext(contextFlags(args), { creates: CREATES.has(verb ?? "") });
   try {
-    if (plain) return await (await plain())(ctx, stdout, args);
+    const plainCommand = PLAIN_COMMANDS[noun];
+    if (plainCommand) return await (await plainCommand())(ctx, stdout, args);
     const command = VERB_COMMANDS[noun];
     if (command) return await (await command())(ctx, stdout, verb ?? "", args);
     await recordCommand(ctx, stdout, noun, verb ?? "", args);

@@ -204,5 +204,15 @@ export class RelayStack extends Stack {
     new CfnOutput(this, "RecordTable", { value: this.storage.recordTable.tableName });
     new CfnOutput(this, "SecretPrefix", { value: secretPrefix });
     new CfnOutput(this, "AlarmTopic", { value: this.monitoring.alarmTopic.topicArn });
+    // The rest of what `relay ... --stack NAME` reads (cli/stack.ts, STACK_OUTPUTS).
+    const forCli: Record<string, string> = {
+      TrackingTable: this.storage.trackingTable.tableName,
+      SubmissionQueueUrl: this.submission.queue.queueUrl,
+      DeliveryQueueUrl: this.delivery.queue.queueUrl,
+      SubmissionDlqUrl: this.submission.deadLetterQueue.queueUrl,
+      DeliveryDlqUrl: this.delivery.deadLetterQueue.queueUrl,
+      BodyBucket: this.storage.bodyBucket.bucketName,
+    };
+    for (const [key, value] of Object.entries(forCli)) new CfnOutput(this, key, { value });
   }
 }

@@ -58,7 +58,7 @@ export function awsSecretStore(flags: Flags, clients: AwsClients) {
     get: (name: string) => store.get(name),
     async set(name: string): Promise<void> {
       throw new UsageError(
-        `--auth-user with --aws: the CLI does not write Secrets Manager in this release; create the secret "<SecretPrefix>${name}" holding {"username","password"} (aws secretsmanager create-secret), then set the connector's smartHostAuthSecret to "${name}"`,
+        `--auth-user with --aws: the CLI does not write Secrets Manager in this release; create the secret "<SecretPrefix>${name}" holding {"username","password"} (aws secretsmanager create-secret), then relay send-connector set --aws --name NAME --auth-secret ${name}`,
       );
     },
   };

@@ -14,6 +14,7 @@ import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printMessage, printRecord, printTable } from "../output.ts";
 import { currentQueues, findQueue } from "./queue.ts";
+import { verbOptions } from "./table.ts";
 
 export const MESSAGE_COLUMNS = [
   "Identity",
@@ -159,7 +160,7 @@ export async function messageCommand(
 ): Promise<number> {
   const command = `message ${verb}`;
   if (verb === "get") {
-    const { flags, positionals } = parseCommand(command, args, { queue: { type: "string" } }, 1);
+    const { flags, positionals } = parseCommand(command, args, verbOptions("message", "get"), 1);
     out.json = flags.json === true;
     if (positionals.length > 0) {
       await showMessage(ctx, out, messageIdArg(command, positionals));
@@ -170,12 +171,7 @@ export async function messageCommand(
     return 0;
   }
   if (verb === "remove") {
-    const { flags, positionals } = parseCommand(
-      command,
-      args,
-      { "with-ndr": { type: "boolean" } },
-      1,
-    );
+    const { flags, positionals } = parseCommand(command, args, verbOptions("message", "remove"), 1);
     out.json = flags.json === true;
     const id = messageIdArg(command, positionals);
     const backend = await ctx.queues();

@@ -11,6 +11,7 @@ import { parseFlags, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printMessage, printTable } from "../output.ts";
+import { verbOptions } from "./table.ts";
 
 export const QUEUE_COLUMNS = [
   "Identity",
@@ -89,7 +90,7 @@ export async function queueCommand(
   const command = `queue ${verb}`;
   switch (verb) {
     case "get": {
-      const flags = parseFlags(command, args, { identity: { type: "string" } });
+      const flags = parseFlags(command, args, verbOptions("queue", verb));
       out.json = flags.json === true;
       const queues = await currentQueues(ctx);
       const identity = str(flags, "identity");
@@ -98,7 +99,7 @@ export async function queueCommand(
       return 0;
     }
     case "retry": {
-      const flags = parseFlags(command, args, { identity: { type: "string" } });
+      const flags = parseFlags(command, args, verbOptions("queue", verb));
       out.json = flags.json === true;
       const identity = str(flags, "identity");
       if (identity !== undefined && identity.toLowerCase() !== POISON_QUEUE.toLowerCase())

@@ -7,6 +7,7 @@ import { list, parseCommand, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type Out, printTable } from "../output.ts";
+import { verbOptions } from "./table.ts";
 
 export type MxLookup =
   | "mx"
@@ -41,12 +42,7 @@ export async function resolveMxCommand(
   out: Out,
   args: string[],
 ): Promise<number> {
-  const { flags, positionals } = parseCommand(
-    "resolve-mx",
-    args,
-    { "dns-servers": { type: "string" } },
-    1,
-  );
+  const { flags, positionals } = parseCommand("resolve-mx", args, verbOptions("resolve-mx", ""), 1);
   out.json = flags.json === true;
   const domain = (positionals[0] ?? "").trim().replace(/\.$/, "").toLowerCase();
   if (!domain)

@@ -6,6 +6,7 @@ import { address, bytes, parseFlags, requireStr, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printTable } from "../output.ts";
+import { verbOptions } from "./table.ts";
 
 export async function routeCommand(
   ctx: CliContext,
@@ -15,12 +16,7 @@ export async function routeCommand(
 ): Promise<number> {
   if (verb !== "explain") throw new UsageError(`relay route: unknown verb "${verb}"; use explain`);
   const command = "route explain";
-  const flags = parseFlags(command, args, {
-    to: { type: "string" },
-    from: { type: "string" },
-    size: { type: "string" },
-    "receive-connector": { type: "string" },
-  });
+  const flags = parseFlags(command, args, verbOptions("route", "explain"));
   out.json = flags.json === true;
   const to = address("to", requireStr(command, flags, "to"));
   const from = address("from", str(flags, "from") ?? "", { nullSender: true });

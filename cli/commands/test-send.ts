@@ -11,6 +11,7 @@ import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type Out, printMessage } from "../output.ts";
 import { readPassword } from "../prompt.ts";
+import { verbOptions } from "./table.ts";
 
 function testMessage(from: string, to: string[], subject: string, helo: string): Uint8Array {
   const now = new Date();
@@ -42,17 +43,7 @@ export async function testCommand(
 ): Promise<number> {
   if (verb !== "send") throw new UsageError(`relay test: unknown verb "${verb}"; use send`);
   const command = "test send";
-  const flags = parseFlags(command, args, {
-    server: { type: "string" },
-    from: { type: "string" },
-    to: { type: "string" },
-    "auth-user": { type: "string" },
-    subject: { type: "string" },
-    helo: { type: "string" },
-    "require-tls": { type: "boolean" },
-    "tls-verify": { type: "boolean" },
-    timeout: { type: "string" },
-  });
+  const flags = parseFlags(command, args, verbOptions("test", "send"));
   out.json = flags.json === true;
   const serverText = requireStr(command, flags, "server");
   const server = parseHostPort(serverText);

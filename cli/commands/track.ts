@@ -5,6 +5,7 @@ import { parseFlags, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printTable } from "../output.ts";
+import { EVENT_IDS, verbOptions } from "./table.ts";
 
 export const TRACK_COLUMNS = [
   "Timestamp",
@@ -14,21 +15,6 @@ export const TRACK_COLUMNS = [
   "Recipients",
   "MessageSubject",
   "Detail",
-];
-
-const EVENT_IDS: TrackingEventType[] = [
-  "RECEIVE",
-  "ROUTE",
-  "DEFER",
-  "DELIVER",
-  "FAIL",
-  "EXPIRE",
-  "DSN",
-  "DLQ",
-  "SUSPEND",
-  "RESUME",
-  "RETRY",
-  "REMOVE",
 ];
 
 const trackRow = (l: TrackingLine) => ({
@@ -42,12 +28,7 @@ const trackRow = (l: TrackingLine) => ({
 });
 
 export async function trackCommand(ctx: CliContext, out: Out, args: string[]): Promise<number> {
-  const flags = parseFlags("track", args, {
-    "message-id": { type: "string" },
-    sender: { type: "string" },
-    recipient: { type: "string" },
-    "event-id": { type: "string" },
-  });
+  const flags = parseFlags("track", args, verbOptions("track", ""));
   out.json = flags.json === true;
   const messageId = str(flags, "message-id");
   const sender = str(flags, "sender");

@@ -1,6 +1,6 @@
 // Schema of the organisation-wide transport settings record: retry, expiry, notification timing and log retention.
 import { z } from "zod";
-import { recordMeta } from "./common.ts";
+import { isIpv4, isIpv6, recordMeta } from "./common.ts";
 
 /**
  * Defaults follow Exchange's transport service: quick retries first (1 min × 4, then 5 min × 6),
@@ -53,6 +53,20 @@ export const TransportSettingsSchema = z
     sendProtocolLogMaxAgeDays: z.number().positive().default(30),
     sendProtocolLogMaxDirectorySizeMb: z.number().positive().default(250),
     sendProtocolLogMaxFileSizeMb: z.number().positive().default(10),
+    /**
+     * Public addresses this relay's mail leaves from (local mode; in AWS the stack's EgressIp
+     * outputs). Nothing routes by them: `relay doctor` checks their PTR and the SPF records for them.
+     */
+    egressIps: z
+      .array(
+        z
+          .string()
+          .trim()
+          .refine((v) => isIpv4(v) || isIpv6(v), {
+            message: 'not an IP address; use "203.0.113.5" or "2001:db8::5"',
+          }),
+      )
+      .default([]),
     ...recordMeta,
   })
   .superRefine((s, ctx) => {

@@ -93,6 +93,18 @@ export interface QueueSpec {
   visibilityTimeoutSeconds?: number;
 }
 
+/** "http://127.0.0.1:port" of a client's endpoint, for the AWS_ENDPOINT_URL_* a child process reads. */
+export async function endpointOf(client: {
+  config: { endpoint?: () => Promise<unknown> };
+}): Promise<string> {
+  const ep = (await client.config.endpoint?.()) as {
+    protocol: string;
+    hostname: string;
+    port: number;
+  };
+  return `${ep.protocol}//${ep.hostname}:${ep.port}`;
+}
+
 export interface AwsEmulators {
   sqs: SQSClient;
   s3: S3Client;

@@ -8,6 +8,10 @@ export interface ZoneEntry {
   MX?: { exchange: string; priority: number }[];
   A?: string[];
   AAAA?: string[];
+  /** One string per TXT record (SPF, MTA-STS); a record longer than 255 octets is split. */
+  TXT?: string[];
+  /** For reverse names, e.g. "5.113.0.203.in-addr.arpa". */
+  PTR?: string[];
 }
 
 /**
@@ -32,7 +36,12 @@ const TYPE_NAME: Record<number, string> = {
   [Packet.TYPE.A]: "A",
   [Packet.TYPE.AAAA]: "AAAA",
   [Packet.TYPE.MX]: "MX",
+  [Packet.TYPE.TXT]: "TXT",
+  [Packet.TYPE.PTR]: "PTR",
 };
+
+/** RFC 1035 §3.3.14: a TXT record is character-strings of at most 255 octets each. */
+const chunks = (text: string) => text.match(/[\s\S]{1,255}/g) ?? [""];
 
 const norm = (name: string) => name.toLowerCase().replace(/\.$/, "");
 
@@ -52,6 +61,10 @@ function answerFor(
   if (type === Packet.TYPE.A) return (entry.A ?? []).map((address) => ({ ...base, type, address }));
   if (type === Packet.TYPE.AAAA)
     return (entry.AAAA ?? []).map((address) => ({ ...base, type, address }));
+  if (type === Packet.TYPE.TXT)
+    return (entry.TXT ?? []).map((text) => ({ ...base, type, data: chunks(text) }));
+  if (type === Packet.TYPE.PTR)
+    return (entry.PTR ?? []).map((domain) => ({ ...base, type, domain }));
   return [];
 }
 

@@ -169,14 +169,32 @@ export const RelayConfigSchema = z
 export type RelayConfig = z.infer<typeof RelayConfigSchema>;
 export type RelayConfigInput = z.input<typeof RelayConfigSchema>;
 
-/** Parses and checks settings; conflicting ones fail here, before any resource is made. */
-export function parseConfig(raw: unknown = {}): RelayConfig {
+/** A setting or context value the app cannot use; the message names the key and the fix. */
+export class RelayConfigError extends Error {
+  override name = "RelayConfigError";
+}
+
+/**
+ * Parses and checks settings; conflicting ones fail here, before any resource is made. Each problem
+ * names its key (`relay.listener.minTasks`) and, when `sourceOf` knows it, where the value came from.
+ */
+export function parseConfig(
+  raw: unknown = {},
+  sourceOf: (path: string) => string | undefined = () => undefined,
+): RelayConfig {
   const result = RelayConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (i) => `relay.${i.path.map(String).join(".") || "(root)"}: ${i.message}`,
-  );
-  throw new Error(`invalid "relay" context in cdk.json:\n  ${lines.join("\n  ")}`);
+  const lines = result.error.issues.map((i) => {
+    const path = i.path.map(String).join(".");
+    // An unknown key is reported on its parent object: look up where the key itself came from.
+    const keys =
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => [path, k].filter(Boolean).join("."))
+        : [path];
+    const source = keys.map((k) => (k ? sourceOf(k) : undefined)).find(Boolean);
+    return `relay.${path || "(root)"}: ${i.message}${source ? ` (from ${source})` : ""}`;
+  });
+  throw new RelayConfigError(`invalid settings (context "relay"):\n  ${lines.join("\n  ")}`);
 }
 
 export function stackEnv(config: RelayConfig): { account: string; region: string } {

@@ -361,6 +361,6 @@ describe("configuration", () => {
       .filter((s: Cfn) => [s.Action].flat().includes("secretsmanager:GetSecretValue"))
       .map((s: Cfn) => JSON.stringify(s.Resource));
     expect(secretResources).toHaveLength(1);
-    expect(secretResources[0]).toContain("secret:connectorrelay/tls-");
+    expect(secretResources[0]).toContain("secret:connectorrelay-prod/tls-");
   });
 });

@@ -84,10 +84,22 @@ export const RelayConfigSchema = z
       .default([465, 587, 2525]),
     /** Deliver through smart hosts only (587/465); MX send connectors are refused. @default false */
     smartHostOnly: z.boolean().default(false),
-    /** NAT gateways, one per AZ (2 keeps egress up when an AZ fails; 1 halves the fixed cost). @default 2 */
-    natGateways: z.number().int().min(1).max(2).default(2),
     /**
-     * Existing Elastic IP allocation ids for the NAT gateways, e.g. the retained ones of an earlier
+     * How the private subnets reach the Internet from static Elastic IPs: managed NAT gateways, or
+     * NAT instances (a small Graviton EC2 instance per AZ: a tenth of the hourly price and no per-GB
+     * charge, but one instance's throughput, and a failed instance stops its AZ's egress until EC2
+     * recovers it; docs/aws.md, cost model). @default "nat-gateway"
+     */
+    egress: z.enum(["nat-gateway", "nat-instance"]).default("nat-gateway"),
+    /** NAT gateways or NAT instances, one per AZ (2 keeps egress up when an AZ fails; 1 halves that cost). @default 2 */
+    natGateways: z.number().int().min(1).max(2).default(2),
+    /** EC2 instance type of the NAT instances (egress "nat-instance"). @default "t4g.nano" */
+    natInstanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "not an EC2 instance type, e.g. t4g.nano")
+      .default("t4g.nano"),
+    /**
+     * Existing Elastic IP allocation ids for the NAT gateways or instances, e.g. the retained ones of an earlier
      * deployment, so SPF, PTR, port-25 approval and smart-host allow lists stay valid. @default new EIPs
      */
     egressEipAllocationIds: z.array(z.string().regex(/^eipalloc-[0-9a-f]+$/)).optional(),
@@ -103,6 +115,8 @@ export const RelayConfigSchema = z
         maxTasks: positive.default(6),
         /** Scale out above this average CPU. @default 60 */
         targetCpuPercent: positive.max(100).default(60),
+        /** CloudWatch Container Insights (per-task CPU, memory, network metrics, billed as custom metrics). @default true */
+        containerInsights: z.boolean().default(true),
       })
       .prefault({}),
     route: z
@@ -153,7 +167,7 @@ export const RelayConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["egressEipAllocationIds"],
-        message: `give one allocation id per NAT gateway (${c.natGateways})`,
+        message: `give one allocation id per NAT gateway or instance (natGateways: ${c.natGateways})`,
       });
     if (c.retention.bodyDays < 3)
       ctx.addIssue({

@@ -72,6 +72,8 @@ export class RelayStorage extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
+      // Retained: CloudFormation cannot delete a bucket that still holds bodies, and emptying it at
+      // deletion would need a custom-resource function. Lifecycle empties it within bodyRetentionDays.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.bodyBucket).acknowledge({

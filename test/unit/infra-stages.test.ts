@@ -45,6 +45,26 @@ describe("stages from one app", () => {
   });
 });
 
+describe("what `cdk destroy` keeps", () => {
+  test("tables, the body bucket, EIPs and the listener's and functions' logs are retained; queues, flow logs and the alarm key go", () => {
+    const resources = Object.entries(
+      synthRelay({ stage: "prod" }).template.toJSON().Resources as Record<string, Cfn>,
+    );
+    const policies = (type: string, idPrefix = "") =>
+      resources
+        .filter(([id, r]) => r.Type === type && id.startsWith(idPrefix))
+        .map(([, r]) => r.DeletionPolicy ?? "Delete");
+    expect(policies("AWS::DynamoDB::Table")).toEqual(["Retain", "Retain"]);
+    expect(policies("AWS::S3::Bucket")).toEqual(["Retain"]);
+    expect(policies("AWS::EC2::EIP")).toEqual(["Retain", "Retain"]);
+    for (const prefix of ["Listener", "Route", "Deliver"])
+      expect(policies("AWS::Logs::LogGroup", prefix), prefix).toEqual(["Retain"]);
+    expect(policies("AWS::Logs::LogGroup", "Network")).toEqual(["Delete"]);
+    expect(new Set(policies("AWS::SQS::Queue"))).toEqual(new Set(["Delete"]));
+    expect(policies("AWS::KMS::Key")).toEqual(["Delete"]);
+  });
+});
+
 describe("command-line context (-c)", () => {
   const committed = committedContext();
   const resolve = (cli: Record<string, string>) => resolveSettings({ ...committed, ...cli });

@@ -8,7 +8,7 @@ const positive = z.number().int().positive();
 
 export const RelayConfigSchema = z
   .strictObject({
-    /** Stack name. @default "ConnectorRelay" */
+    /** Stack name; with stages, `<stackName>-<stage>` unless the stage names it (infra/context.ts). @default "ConnectorRelay" */
     stackName: z.string().min(1).default("ConnectorRelay"),
     /** @default CDK_DEFAULT_ACCOUNT, else the placeholder 111111111111 (synth only) */
     account: z

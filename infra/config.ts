@@ -4,12 +4,20 @@ import { z } from "zod";
 /** Account and region the committed cdk.context.json answers AZ lookups for, so `npm run synth` needs no AWS access. */
 export const PLACEHOLDER_ENV = { account: "111111111111", region: "us-east-1" } as const;
 
+export const DEFAULT_STACK_NAME = "ConnectorRelay";
+
 const positive = z.number().int().positive();
 
 export const RelayConfigSchema = z
   .strictObject({
     /** Stack name; with stages, `<stackName>-<stage>` unless the stage names it (infra/context.ts). @default "ConnectorRelay" */
-    stackName: z.string().min(1).default("ConnectorRelay"),
+    stackName: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+        "a CloudFormation stack name: a letter, then letters, digits and -",
+      )
+      .default(DEFAULT_STACK_NAME),
     /** @default CDK_DEFAULT_ACCOUNT, else the placeholder 111111111111 (synth only) */
     account: z
       .string()

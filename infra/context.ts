@@ -1,5 +1,5 @@
 // The deployment's settings from CDK context: cdk.json's "relay" object, then the chosen stage's overrides, then `-c relay.<setting>=<value>`.
-import { parseConfig, type RelayConfig, RelayConfigError } from "./config.ts";
+import { DEFAULT_STACK_NAME, parseConfig, type RelayConfig, RelayConfigError } from "./config.ts";
 
 /** Context keys the app reads. */
 export const CONTEXT = {
@@ -13,6 +13,7 @@ export const CONTEXT = {
 
 const OVERRIDE_PREFIX = `${CONTEXT.relay}.`;
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const SETTING_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 export interface ResolvedSettings {
   config: RelayConfig;
@@ -113,9 +114,10 @@ export function resolveSettings(all: Json): ResolvedSettings {
   for (const [key, raw] of Object.entries(all)) {
     if (!key.startsWith(OVERRIDE_PREFIX)) continue;
     const path = key.slice(OVERRIDE_PREFIX.length).split(".");
-    if (path.some((p) => p === ""))
+    // Setting names are identifiers; this also keeps "__proto__" and friends out of the merge.
+    if (!path.every((p) => SETTING_NAME.test(p) && p !== "__proto__"))
       throw new RelayConfigError(
-        `context "${key}": empty setting name (use -c relay.listener.minTasks=1)`,
+        `context "${key}": not a setting path (e.g. -c relay.listener.minTasks=1)`,
       );
     setPath(single, path, parseValue(raw));
     sources.push({ path: path.join("."), source: `-c ${key}=${String(raw)}` });
@@ -123,8 +125,10 @@ export function resolveSettings(all: Json): ResolvedSettings {
   settings = merge(settings, single);
 
   const named = "stackName" in stage.overrides || "stackName" in single;
-  if (stage.name && !named)
-    settings.stackName = `${typeof settings.stackName === "string" && settings.stackName ? settings.stackName : "ConnectorRelay"}-${stage.name}`;
+  if (stage.name && !named) {
+    const base = typeof settings.stackName === "string" ? settings.stackName : DEFAULT_STACK_NAME;
+    settings.stackName = `${base}-${stage.name}`;
+  }
 
   const config = parseConfig(settings, (path) => {
     // The most specific source wins; among equals the later one (-c over the stage).

@@ -120,7 +120,15 @@ describe("command-line context (-c)", () => {
       { stage: "dev", relay: "natGateways=1" },
       /context "relay" must be an object.*-c relay\.natGateways=1/,
     ],
-    [{ stage: "dev", "relay..x": "1" }, /context "relay\.\.x": empty setting name/],
+    [
+      { stage: "dev", "relay.stackName": "" },
+      /relay\.stackName: a CloudFormation stack name.*\(from -c relay\.stackName=\)/,
+    ],
+    [{ stage: "dev", "relay..x": "1" }, /context "relay\.\.x": not a setting path/],
+    [
+      { stage: "dev", "relay.__proto__.x": "1" },
+      /context "relay\.__proto__\.x": not a setting path/,
+    ],
   ])("bad context %o fails with a message naming the key", (cli, message) => {
     expect(() => resolve(cli as Record<string, string>)).toThrow(message);
   });

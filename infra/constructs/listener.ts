@@ -77,7 +77,7 @@ export class ListenerService extends Construct {
       }),
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: "listener",
-        // Retained on stack deletion (session and protocol logs are the audit trail); they still
+        // Retained on stack deletion (connection and protocol logs are the audit trail); they still
         // expire by retention.
         logGroup: new logs.LogGroup(this, "Logs", {
           retention: props.logRetentionDays,

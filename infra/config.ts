@@ -4,12 +4,20 @@ import { z } from "zod";
 /** Account and region the committed cdk.context.json answers AZ lookups for, so `npm run synth` needs no AWS access. */
 export const PLACEHOLDER_ENV = { account: "111111111111", region: "us-east-1" } as const;
 
+export const DEFAULT_STACK_NAME = "ConnectorRelay";
+
 const positive = z.number().int().positive();
 
 export const RelayConfigSchema = z
   .strictObject({
-    /** Stack name. @default "ConnectorRelay" */
-    stackName: z.string().min(1).default("ConnectorRelay"),
+    /** Stack name; with stages, `<stackName>-<stage>` unless the stage names it (infra/context.ts). @default "ConnectorRelay" */
+    stackName: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+        "a CloudFormation stack name: a letter, then letters, digits and -",
+      )
+      .default(DEFAULT_STACK_NAME),
     /** @default CDK_DEFAULT_ACCOUNT, else the placeholder 111111111111 (synth only) */
     account: z
       .string()
@@ -84,10 +92,22 @@ export const RelayConfigSchema = z
       .default([465, 587, 2525]),
     /** Deliver through smart hosts only (587/465); MX send connectors are refused. @default false */
     smartHostOnly: z.boolean().default(false),
-    /** NAT gateways, one per AZ (2 keeps egress up when an AZ fails; 1 halves the fixed cost). @default 2 */
-    natGateways: z.number().int().min(1).max(2).default(2),
     /**
-     * Existing Elastic IP allocation ids for the NAT gateways, e.g. the retained ones of an earlier
+     * How the private subnets reach the Internet from static Elastic IPs: managed NAT gateways, or
+     * NAT instances (a small Graviton EC2 instance per AZ: a tenth of the hourly price and no per-GB
+     * charge, but one instance's throughput, and a failed instance stops its AZ's egress until EC2
+     * recovers it; docs/aws.md, cost model). @default "nat-gateway"
+     */
+    egress: z.enum(["nat-gateway", "nat-instance"]).default("nat-gateway"),
+    /** NAT gateways or NAT instances, one per AZ (2 keeps egress up when an AZ fails; 1 halves that cost). @default 2 */
+    natGateways: z.number().int().min(1).max(2).default(2),
+    /** EC2 instance type of the NAT instances (egress "nat-instance"). @default "t4g.nano" */
+    natInstanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "not an EC2 instance type, e.g. t4g.nano")
+      .default("t4g.nano"),
+    /**
+     * Existing Elastic IP allocation ids for the NAT gateways or instances, e.g. the retained ones of an earlier
      * deployment, so SPF, PTR, port-25 approval and smart-host allow lists stay valid. @default new EIPs
      */
     egressEipAllocationIds: z.array(z.string().regex(/^eipalloc-[0-9a-f]+$/)).optional(),
@@ -103,6 +123,8 @@ export const RelayConfigSchema = z
         maxTasks: positive.default(6),
         /** Scale out above this average CPU. @default 60 */
         targetCpuPercent: positive.max(100).default(60),
+        /** CloudWatch Container Insights (per-task CPU, memory, network metrics, billed as custom metrics). @default true */
+        containerInsights: z.boolean().default(true),
       })
       .prefault({}),
     route: z
@@ -153,7 +175,7 @@ export const RelayConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["egressEipAllocationIds"],
-        message: `give one allocation id per NAT gateway (${c.natGateways})`,
+        message: `give one allocation id per NAT gateway or instance (natGateways: ${c.natGateways})`,
       });
     if (c.retention.bodyDays < 3)
       ctx.addIssue({
@@ -169,14 +191,32 @@ export const RelayConfigSchema = z
 export type RelayConfig = z.infer<typeof RelayConfigSchema>;
 export type RelayConfigInput = z.input<typeof RelayConfigSchema>;
 
-/** Parses and checks settings; conflicting ones fail here, before any resource is made. */
-export function parseConfig(raw: unknown = {}): RelayConfig {
+/** A setting or context value the app cannot use; the message names the key and the fix. */
+export class RelayConfigError extends Error {
+  override name = "RelayConfigError";
+}
+
+/**
+ * Parses and checks settings; conflicting ones fail here, before any resource is made. Each problem
+ * names its key (`relay.listener.minTasks`) and, when `sourceOf` knows it, where the value came from.
+ */
+export function parseConfig(
+  raw: unknown = {},
+  sourceOf: (path: string) => string | undefined = () => undefined,
+): RelayConfig {
   const result = RelayConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (i) => `relay.${i.path.map(String).join(".") || "(root)"}: ${i.message}`,
-  );
-  throw new Error(`invalid "relay" context in cdk.json:\n  ${lines.join("\n  ")}`);
+  const lines = result.error.issues.map((i) => {
+    const path = i.path.map(String).join(".");
+    // An unknown key is reported on its parent object: look up where the key itself came from.
+    const keys =
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => [path, k].filter(Boolean).join("."))
+        : [path];
+    const source = keys.map((k) => (k ? sourceOf(k) : undefined)).find(Boolean);
+    return `relay.${path || "(root)"}: ${i.message}${source ? ` (from ${source})` : ""}`;
+  });
+  throw new RelayConfigError(`invalid settings (context "relay"):\n  ${lines.join("\n  ")}`);
 }
 
 export function stackEnv(config: RelayConfig): { account: string; region: string } {

@@ -41,8 +41,13 @@ export class RelayStack extends Stack {
     const c = props.config;
     const secretPrefix = `${c.stackName.toLowerCase()}/`;
 
+    // SMTP ports deliver may reach; NAT instances forward these, HTTPS (AWS APIs, image pulls) and DNS.
+    const smtpPorts = [...(c.mxDeliveryEnabled ? [25] : []), ...c.smartHostPorts];
     this.network = new RelayNetwork(this, "Network", {
+      egress: c.egress,
       natGateways: c.natGateways,
+      natInstanceType: c.natInstanceType,
+      egressPorts: { tcp: [...smtpPorts, 443, 53], udp: [53] },
       eipAllocationIds: c.egressEipAllocationIds,
       flowLogRetentionDays: c.retention.logDays,
     });
@@ -98,7 +103,6 @@ export class RelayStack extends Stack {
       description: "Deliver function: SMTP to MX hosts and smart hosts, HTTPS to AWS APIs, DNS",
       allowAllOutbound: false,
     });
-    const smtpPorts = [...(c.mxDeliveryEnabled ? [25] : []), ...c.smartHostPorts];
     for (const port of smtpPorts)
       deliverSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `SMTP ${port}`);
     deliverSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "AWS APIs");
@@ -115,7 +119,7 @@ export class RelayStack extends Stack {
       batchSize: c.deliver.batchSize,
       maxConcurrency: c.deliver.maxConcurrency,
       logRetentionDays: c.retention.logDays,
-      // In private subnets: its traffic leaves through the NAT gateways' Elastic IPs.
+      // In private subnets: its traffic leaves through the NAT gateways' or instances' Elastic IPs.
       vpc: { vpc: this.network.vpc, securityGroup: deliverSecurityGroup },
     });
 
@@ -147,6 +151,7 @@ export class RelayStack extends Stack {
       minTasks: c.listener.minTasks,
       maxTasks: c.listener.maxTasks,
       targetCpuPercent: c.listener.targetCpuPercent,
+      containerInsights: c.listener.containerInsights,
       logRetentionDays: c.retention.logDays,
       environment: {
         ...environment,

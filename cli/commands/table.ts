@@ -137,7 +137,7 @@ export const COMMANDS: Record<string, NounDoc> = {
       get: {
         summary: "list the queues",
         flags: [identity],
-        example: "relay queue get --aws --stack ConnectorRelay",
+        example: "relay queue get --aws --stack ConnectorRelay-prod",
       },
       retry: {
         summary: "redrive the Poison queue; with a next hop: retry its messages now",
@@ -269,7 +269,7 @@ export const COMMANDS: Record<string, NounDoc> = {
           }),
           flag("timeout", "int", "seconds per network check", { default: "5" }),
         ],
-        example: "relay doctor --aws --stack ConnectorRelay --json",
+        example: "relay doctor --aws --stack ConnectorRelay-prod --json",
       },
     },
   },

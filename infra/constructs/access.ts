@@ -56,9 +56,10 @@ export function grantRelayAccess(
     );
   }
   if (access.secrets) {
-    add(["secretsmanager:GetSecretValue"], [storage.secretArnPattern()]);
+    const arn = storage.secretArnPattern();
+    add(["secretsmanager:GetSecretValue"], [arn]);
     Validations.of(owner).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${Stack.of(owner).region}:${Stack.of(owner).account}:secret:${storage.secretPrefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::${storage.nagSecretResource()}]`,
       reason:
         "Smart-host credentials are named by send connector records an admin adds at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only this relay's prefix.",
     });

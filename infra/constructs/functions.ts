@@ -1,7 +1,7 @@
 // The route and deliver Lambda functions (Node 24, arm64, ESM bundles) fed by their queues with partial batch responses.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Duration, Validations } from "aws-cdk-lib";
+import { type Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -51,7 +51,11 @@ export class RelayFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RelayFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetentionDays });
+    // Retained on stack deletion: delivery logs are the audit trail; they still expire by retention.
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.logRetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.fn = new nodejs.NodejsFunction(this, "Function", {
       description: props.description,
       entry: join(REPO_ROOT, props.entry),

@@ -1,5 +1,5 @@
 // The SMTP listener: Fargate service (image built from the repo's Dockerfile) behind a Network Load Balancer on 25, 587 and 465.
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -30,6 +30,8 @@ export interface ListenerServiceProps {
   minTasks: number;
   maxTasks: number;
   targetCpuPercent: number;
+  /** CloudWatch Container Insights on the cluster. @default true */
+  containerInsights?: boolean;
   environment: Record<string, string>;
   logRetentionDays: number;
 }
@@ -45,8 +47,18 @@ export class ListenerService extends Construct {
     const healthPort = props.healthPort ?? 8025;
     const cluster = new ecs.Cluster(this, "Cluster", {
       vpc: props.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      containerInsightsV2:
+        props.containerInsights === false
+          ? ecs.ContainerInsights.DISABLED
+          : ecs.ContainerInsights.ENABLED,
     });
+
+    if (props.containerInsights === false)
+      Validations.of(cluster).acknowledge({
+        id: "AwsSolutions-ECS4",
+        reason:
+          "Turned off by the containerInsights setting to save its custom-metric charges on a small deployment; the free AWS/ECS service metrics (CPU, memory) still drive scaling, and the NLB's target health is alarmed.",
+      });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, "Task", {
       cpu: props.cpu,
@@ -65,7 +77,12 @@ export class ListenerService extends Construct {
       }),
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: "listener",
-        logGroup: new logs.LogGroup(this, "Logs", { retention: props.logRetentionDays }),
+        // Retained on stack deletion (connection and protocol logs are the audit trail); they still
+        // expire by retention.
+        logGroup: new logs.LogGroup(this, "Logs", {
+          retention: props.logRetentionDays,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
       }),
       environment: {
         ...props.environment,
@@ -92,28 +109,39 @@ export class ListenerService extends Construct {
         "The execution role's ecr:GetAuthorizationToken supports no resource-level permission (AWS adds it for every ECR image).",
     });
 
-    const taskSecurityGroup = new ec2.SecurityGroup(this, "TaskSecurityGroup", {
+    // The NLB has a security group, so the tasks admit only traffic that came through it: AWS
+    // documents that a target's rule referencing the NLB's group admits its traffic with client IP
+    // preservation on, while the source the task sees stays the client's own address (relay
+    // decisions and RemoteIPRanges depend on it). Clients cannot reach a task directly.
+    const lbSecurityGroup = new ec2.SecurityGroup(this, "LoadBalancerSecurityGroup", {
       vpc: props.vpc,
       description:
-        "SMTP listener tasks: SMTP from any client (client IP preserved), health from the VPC",
-      allowAllOutbound: true,
+        "SMTP load balancer: 25, 587, 465 from the internet; out only to the listener tasks",
+      allowAllOutbound: false,
     });
     for (const p of props.ports)
-      taskSecurityGroup.addIngressRule(
-        ec2.Peer.anyIpv4(),
+      lbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(p.port), p.name);
+    Validations.of(lbSecurityGroup).acknowledge({
+      id: "AwsSolutions-EC23",
+      reason: "The load balancer is the relay's public SMTP endpoint on 25, 587 and 465.",
+    });
+    const taskSecurityGroup = new ec2.SecurityGroup(this, "TaskSecurityGroup", {
+      vpc: props.vpc,
+      description: "SMTP listener tasks: SMTP and health checks from the load balancer only",
+      allowAllOutbound: true,
+    });
+    // allowFrom adds both sides: the tasks' ingress and the load balancer's matching egress.
+    for (const p of props.ports)
+      taskSecurityGroup.connections.allowFrom(
+        lbSecurityGroup,
         ec2.Port.tcp(p.containerPort),
-        `${p.name}: clients reach tasks with their own address (NLB client IP preservation)`,
+        `${p.name} through the NLB (client IP preserved)`,
       );
-    taskSecurityGroup.addIngressRule(
-      ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
+    taskSecurityGroup.connections.allowFrom(
+      lbSecurityGroup,
       ec2.Port.tcp(healthPort),
       "NLB health checks",
     );
-    Validations.of(taskSecurityGroup).acknowledge({
-      id: "AwsSolutions-EC23",
-      reason:
-        "A public SMTP service: the NLB preserves client IPs, so tasks must accept SMTP from any address. Who may send and relay is decided per receive connector (RemoteIPRanges, AUTH, TLS).",
-    });
 
     this.service = new ecs.FargateService(this, "Service", {
       cluster,
@@ -137,17 +165,6 @@ export class ListenerService extends Construct {
       scaleOutCooldown: Duration.minutes(1),
     });
 
-    const lbSecurityGroup = new ec2.SecurityGroup(this, "LoadBalancerSecurityGroup", {
-      vpc: props.vpc,
-      description: "SMTP load balancer: 25, 587, 465 from the internet",
-      allowAllOutbound: true,
-    });
-    for (const p of props.ports)
-      lbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(p.port), p.name);
-    Validations.of(lbSecurityGroup).acknowledge({
-      id: "AwsSolutions-EC23",
-      reason: "The load balancer is the relay's public SMTP endpoint on 25, 587 and 465.",
-    });
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, "LoadBalancer", {
       vpc: props.vpc,
       internetFacing: true,

@@ -1,5 +1,5 @@
 // Alarms (DLQ depth, oldest message age, function errors, unhealthy listener, deferral and bounce spikes) and the relay's dashboard.
-import { Duration } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
@@ -38,6 +38,10 @@ export class RelayMonitoring extends Construct {
     const key = new kms.Key(this, "AlarmTopicKey", {
       description: "Encrypts the relay's alarm notifications",
       enableKeyRotation: true,
+      // It encrypts notifications in flight, nothing stored: deleted with the stack (after AWS's
+      // waiting period), rather than retained at $1 a month.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     // CloudWatch must be able to use the key to publish to an encrypted topic.
     key.addToResourcePolicy(

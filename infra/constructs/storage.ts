@@ -1,5 +1,5 @@
 // Durable state: record and tracking tables (on-demand, PITR, SSE), the claim-check bucket and the secrets.
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
@@ -73,6 +73,8 @@ export class RelayStorage extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
+      // Retained: CloudFormation cannot delete a bucket that still holds bodies, and emptying it at
+      // deletion would need a custom-resource function. Lifecycle empties it within bodyRetentionDays.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.bodyBucket).acknowledge({
@@ -99,10 +101,21 @@ export class RelayStorage extends Construct {
       }),
     );
     Validations.of(owner).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${Stack.of(owner).region}:${Stack.of(owner).account}:secret:${this.secretPrefix}tls/*]`,
+      id: `AwsSolutions-IAM5[Resource::${this.nagSecretResource("tls/")}]`,
       reason:
         "Client CA bundles are named by receive connector records an admin adds at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's tls/ secrets.",
     });
+  }
+
+  /**
+   * A secret ARN pattern as cdk-nag names it: literal when the stack's region (and so its partition,
+   * feature flag enablePartitionLiterals) is known, else with the partition token.
+   */
+  nagSecretResource(under = ""): string {
+    const arn = this.secretArnPattern(under);
+    if (!Token.isUnresolved(arn)) return arn;
+    const stack = Stack.of(this);
+    return `arn:<AWS::Partition>:secretsmanager:${stack.region}:${stack.account}:secret:${this.secretPrefix}${under}*`;
   }
 
   /** ARN pattern of every secret under the prefix, or under `<prefix><under>` (Secrets Manager appends a random 6-character suffix). */

@@ -18,10 +18,25 @@ export function committedContext(): Record<string, unknown> {
 }
 
 export interface SynthOptions {
-  /** Overrides merged over the committed "relay" context. */
+  /** Stage of the committed cdk.json to build. @default "prod" (the production defaults) */
+  stage?: string;
+  /** Single settings given as `-c relay.<path>=<value>` would be, over the stage's. */
   relay?: RelayConfigInput;
+  /** Further context, as `-c key=value` gives it (strings). */
+  context?: Record<string, unknown>;
   /** Run esbuild for the functions (slower); off, the assets are placeholders. @default false */
   bundle?: boolean;
+}
+
+/** `{listener: {minTasks: 1}}` → `{"relay.listener.minTasks": 1}`: the keys `-c relay.<path>=...` sets. */
+function settingKeys(settings: object, prefix = "relay"): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (typeof v === "object" && v !== null && !Array.isArray(v))
+      Object.assign(out, settingKeys(v, `${prefix}.${k}`));
+    else out[`${prefix}.${k}`] = v;
+  }
+  return out;
 }
 
 export function synthRelay(options: SynthOptions = {}): {
@@ -30,13 +45,14 @@ export function synthRelay(options: SynthOptions = {}): {
   template: Template;
   outdir: string;
 } {
-  const context = committedContext();
   const outdir = mkdtempSync(join(tmpdir(), "relay-cdk-"));
   const app = new App({
     outdir,
     context: {
-      ...context,
-      relay: { ...(context.relay as object), ...options.relay },
+      ...committedContext(),
+      stage: options.stage ?? "prod",
+      ...settingKeys(options.relay ?? {}),
+      ...options.context,
       ...(options.bundle ? {} : { "aws:cdk:bundling-stacks": [] }),
     },
   });

@@ -24,7 +24,8 @@ describe("function bundles", () => {
           "index.mjs",
         ),
       }));
-  });
+    // Two esbuild runs plus a full synth: ~40 s on a busy shared machine, beyond the default hook timeout.
+  }, 120_000);
 
   test("synth bundled both functions as ESM files of less than 1 MB each", () => {
     expect(bundles.map((b) => b.name).sort()).toEqual(["deliver", "route"]);

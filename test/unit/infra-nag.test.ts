@@ -2,6 +2,7 @@
 import { Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, test } from "vitest";
+import type { RelayConfigInput } from "#infra/config.ts";
 import { synthRelay } from "./infra-app.ts";
 
 const ACK_PREFIX = "Annotation::";
@@ -18,7 +19,7 @@ function acknowledgements(app: ReturnType<typeof synthRelay>["app"]) {
   return out;
 }
 
-describe.each([
+describe.each<[string, RelayConfigInput]>([
   ["defaults", {}],
   [
     "smart-host-only with TLS and given EIPs",
@@ -28,6 +29,10 @@ describe.each([
       tlsCertificate: true,
       egressEipAllocationIds: ["eipalloc-0a1b2c3d", "eipalloc-0e4f5a6b"],
     },
+  ],
+  [
+    "NAT instances, no Container Insights",
+    { egress: "nat-instance", listener: { containerInsights: false } },
   ],
 ])("cdk-nag AwsSolutions (%s)", (_name, relay) => {
   const { app } = synthRelay({ relay });

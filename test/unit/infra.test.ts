@@ -429,8 +429,8 @@ describe("configuration", () => {
       .filter((s: Cfn) => [s.Action].flat().includes("secretsmanager:GetSecretValue"))
       .map((s: Cfn) => JSON.stringify(s.Resource));
     expect(secretResources).toHaveLength(2);
-    expect(secretResources[0]).toContain("secret:connectorrelay/tls-");
-    expect(secretResources[1]).toContain("secret:connectorrelay/tls/*");
-    expect(secretResources.join()).not.toMatch(/connectorrelay\/\*/);
+    expect(secretResources[0]).toContain("secret:connectorrelay-prod/tls-");
+    expect(secretResources[1]).toContain("secret:connectorrelay-prod/tls/*");
+    expect(secretResources.join()).not.toMatch(/connectorrelay-prod\/\*/);
   });
 });

@@ -13,10 +13,11 @@ import { REPLIES, SmtpReplyError } from "#core/replies.ts";
 import { type RelayConnection, replyText } from "./connection.ts";
 import { MessageDataReader } from "./data.ts";
 import type { Logger } from "./logger.ts";
+import { authFailed, authLock, type LimitDeps, messageRate } from "./submission-limits.ts";
 import { type SubmitPorts, submitMessage } from "./submit.ts";
 import { buildSubmission } from "./transaction.ts";
 
-export interface CommandDeps {
+export interface CommandDeps extends LimitDeps {
   records: RecordCache;
   submit: SubmitPorts;
   logger: Logger;
@@ -36,8 +37,19 @@ export async function authenticate(
   auth: SMTPServerAuthentication,
 ): Promise<string> {
   if (!conn?.authOffered) throw new SmtpReplyError(REPLIES.authNotEnabled);
-  const { smtpUsers } = await records(deps);
-  const user = await authenticateUser(smtpUsers, auth.username ?? "", auth.password ?? "");
+  const set = await records(deps);
+  const username = auth.username ?? "";
+  // A locked address or name is refused before the password is looked at: no guess is checked.
+  const lock = await authLock(deps, conn, username);
+  if (lock) {
+    conn.plan.log?.(
+      "*",
+      `AUTH refused: ${lock.scope === "ip" ? "address" : "user name"} locked out`,
+    );
+    await tarpit(conn);
+    throw new SmtpReplyError(REPLIES.authLockedOut);
+  }
+  const user = await authenticateUser(set.smtpUsers, username, auth.password ?? "");
   if (user) {
     conn.authUser = user;
     conn.plan.log?.("*", `authenticated as ${user.name} (${auth.method})`);
@@ -45,6 +57,7 @@ export async function authenticate(
   }
   // The attempted name is not logged: users type passwords into it.
   conn.plan.log?.("*", `${auth.method} authentication failed`);
+  await authFailed(deps, conn, username, set);
   await tarpit(conn);
   throw new SmtpReplyError(REPLIES.authFailed);
 }
@@ -115,6 +128,9 @@ async function queueMessage(
     conn.plan.log?.("*", outcome.reason);
     throw new SmtpReplyError(outcome.reply);
   }
+  const user = session.user ? conn.authUser : undefined;
+  const overRate = await messageRate(deps, conn, user, true);
+  if (overRate) throw new SmtpReplyError(overRate);
   const receivedAt = new Date();
   const id = newMessageId(receivedAt);
   const cipher = session.tlsOptions;

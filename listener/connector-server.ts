@@ -21,6 +21,7 @@ import { authenticate, type CommandDeps, decide, receiveData } from "./commands.
 import type { ListenerConfig } from "./config.ts";
 import { RelayConnection, type SessionPlan } from "./connection.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
+import { messageRate, recipientRate } from "./submission-limits.ts";
 
 export interface ConnectorServerDeps extends CommandDeps {
   config: ListenerConfig;
@@ -225,7 +226,10 @@ export class ConnectorServer extends SMTPServer {
     callback: (err?: Error | null) => void,
   ): void {
     const check = (ctx: PolicyContext) => checkMailFrom(ctx, address.address);
-    void decide(this.#deps, this.#session(session), session, check).then(callback);
+    const conn = this.#session(session);
+    void decide(this.#deps, conn, session, check)
+      .then((error) => error ?? this.#overLimit(conn, session, messageRate, false))
+      .then(callback);
   }
 
   override onRcptTo(
@@ -235,7 +239,27 @@ export class ConnectorServer extends SMTPServer {
   ): void {
     const check = (ctx: PolicyContext) =>
       checkRcptTo(ctx, address.address, session.envelope.rcptTo.length);
-    void decide(this.#deps, this.#session(session), session, check).then(callback);
+    const conn = this.#session(session);
+    void decide(this.#deps, conn, session, check)
+      .then((error) => error ?? this.#overLimit(conn, session, recipientRate))
+      .then(callback);
+  }
+
+  /** A rate limit's refusal for an accepted MAIL or RCPT (421 closes the connection), or null. */
+  async #overLimit<A extends unknown[]>(
+    conn: RelayConnection | undefined,
+    session: SMTPServerSession,
+    limit: (
+      deps: ConnectorServerDeps,
+      conn: RelayConnection,
+      user: RelayConnection["authUser"],
+      ...rest: A
+    ) => Promise<SmtpReply | undefined>,
+    ...rest: A
+  ): Promise<Error | null> {
+    if (!conn) return null;
+    const reply = await limit(this.#deps, conn, session.user ? conn.authUser : undefined, ...rest);
+    return reply ? new SmtpReplyError(reply) : null;
   }
 
   override onData(

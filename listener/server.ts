@@ -1,6 +1,9 @@
 // The listener: binds what the enabled receive connectors declare, routes each connection to its connector, reloads, drains.
+
+import { MemoryRateCounterStore } from "#adapters/memory/rate-counter-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
-import type { MessageStore, QueueProducer } from "#core/ports.ts";
+import { type Metrics, NO_METRICS } from "#core/metrics.ts";
+import type { MessageStore, QueueProducer, RateCounterStore } from "#core/ports.ts";
 import { listenerBindings, selectReceiveConnector } from "#core/receive/select.ts";
 import type { RecordCache } from "#core/records/cache.ts";
 import { formatProblem } from "#core/records/index.ts";
@@ -27,6 +30,12 @@ export interface ListenerDeps {
   config: ListenerConfigInput;
   logger?: Logger;
   protocolLog?: ProtocolLogSink;
+  /**
+   * Message and recipient rates and AUTH lockouts, shared by every listener task (DynamoDB in AWS,
+   * SQLite locally). Default: counters in this process's memory.
+   */
+  counters?: RateCounterStore;
+  metrics?: Metrics;
 }
 
 export type ListenerState = "new" | "running" | "draining" | "stopped";
@@ -73,6 +82,8 @@ export function createListener(deps: ListenerDeps): Listener {
     },
     config,
     logger,
+    counters: deps.counters ?? new MemoryRateCounterStore(),
+    metrics: deps.metrics ?? NO_METRICS,
     ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
     draining: () => state !== "running",
     sessions,

@@ -1,4 +1,5 @@
 // Process entry of the listener container (Fargate): settings from the environment, AWS adapters, health endpoint, SIGTERM drain.
+import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { awsAdaptersFromEnv, defaultClients, RELAY_ENV } from "#adapters/aws/from-env.ts";
 import type { ListenerConfigInput } from "./config.ts";
 import { jsonLogger } from "./logger.ts";
@@ -44,7 +45,8 @@ export function listenerConfigFromEnv(
 /** The container's entry: AWS adapters from the task's environment, TLS from Secrets Manager. */
 async function main(): Promise<void> {
   const logger = jsonLogger();
-  const adapters = awsAdaptersFromEnv(process.env, defaultClients(), {
+  const clients = defaultClients();
+  const adapters = awsAdaptersFromEnv(process.env, clients, {
     onProblem: (p, text) =>
       logger.warn("record skipped", { record: p.record, field: p.field, problem: text }),
     onError: (error) =>
@@ -58,6 +60,12 @@ async function main(): Promise<void> {
     if (!parsed?.cert || !parsed.key) throw new Error(`secret ${tlsSecret} needs "cert" and "key"`);
     tls = { cert: parsed.cert, key: parsed.key };
   }
+  // Without the table (an older stack) counts stay per task: the limits still hold, per task.
+  const limitsTable = process.env[RELAY_ENV.limitsTable];
+  if (!limitsTable)
+    logger.warn(
+      `${RELAY_ENV.limitsTable} is not set; rate limits and AUTH lockouts count per task`,
+    );
   await runListener(
     {
       records: adapters.recordCache,
@@ -66,6 +74,14 @@ async function main(): Promise<void> {
       config: listenerConfigFromEnv(process.env, tls),
       logger,
       protocolLog: new JsonLinesProtocolLog(process.stdout),
+      ...(limitsTable
+        ? {
+            counters: new DynamoRateCounterStore({
+              client: clients.dynamo,
+              tableName: limitsTable,
+            }),
+          }
+        : {}),
     },
     { handleSignals: true },
   );

@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import { DirectorySync } from "#adapters/local/durable-file.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
+import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
@@ -129,7 +130,9 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
     };
     const tls = await loadOrCreateTls(home.tls, hostName);
     const receiveLog = new DailyJsonLog(home.protocolLogs, "receive");
+    const counters = new LocalRateCounterStore(home.limits);
     const listener = createListener({
+      counters,
       records,
       queue: submission,
       messageStore: await LocalMessageStore.open(home.bodies),
@@ -163,6 +166,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
         await stopPipeline(running);
         await receiveLog.close();
         tracking.close();
+        counters.close();
         await lock.release();
       },
     };

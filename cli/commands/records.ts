@@ -14,8 +14,9 @@ import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printMessage, printRecord, printTable } from "../output.ts";
 import { readPassword } from "../prompt.ts";
+import { unlock, withLockout } from "./lockout.ts";
 
-type FlagType = "string" | "list" | "bool" | "int" | "num" | "bytes" | "addressSpaces";
+type FlagType = "string" | "list" | "bool" | "int" | "limit" | "num" | "bytes" | "addressSpaces";
 
 interface FieldFlag {
   flag: string;
@@ -33,6 +34,8 @@ interface KindSpec {
   /** Table columns for `get` without an id. */
   columns: string[];
   row: (r: Record<string, unknown>) => Record<string, unknown>;
+  /** What `get` with an id prints: the record, with any state kept beside it. */
+  show?: (ctx: CliContext, record: Record<string, unknown>) => Promise<Record<string, unknown>>;
   apply?: (
     ctx: CliContext,
     flags: Flags,
@@ -152,6 +155,8 @@ const SPECS: Record<string, KindSpec> = {
       f("greeting-delay", "greetingDelay", "num"),
       f("connection-timeout", "connectionTimeout", "num"),
       f("connection-inactivity-timeout", "connectionInactivityTimeout", "num"),
+      f("message-rate-limit", "messageRateLimit", "limit"),
+      f("message-rate-source", "messageRateSource"),
       f("protocol-logging", "protocolLogging"),
       f("comment", "comment"),
     ],
@@ -194,16 +199,19 @@ const SPECS: Record<string, KindSpec> = {
       f("name", "name"),
       f("enabled", "enabled", "bool"),
       f("allowed-senders", "allowedSenders", "list"),
+      f("recipient-rate-limit", "recipientRateLimit", "limit"),
       f("comment", "comment"),
     ],
-    extra: { "reset-password": { type: "boolean" } },
+    extra: { "reset-password": { type: "boolean" }, unlock: { type: "boolean" } },
+    show: withLockout,
     columns: ["Name", "Enabled", "AllowedSenders"],
     row: (r) => ({
       Name: r.name,
       Enabled: r.enabled ?? true,
       AllowedSenders: r.allowedSenders ?? "(accepted domains)",
     }),
-    apply: async (_ctx, flags, record, isNew) => {
+    apply: async (ctx, flags, record, isNew) => {
+      if (flags.unlock) await unlock(ctx, String(record.name));
       if (isNew || flags["reset-password"])
         record.passwordHash = await hashPassword(
           await readPassword(`Password for ${String(record.name)}: `),
@@ -226,6 +234,8 @@ function convert(ff: FieldFlag, value: string | boolean): unknown {
       return list(v);
     case "int":
       return int(ff.flag, v);
+    case "limit": // Exchange's "Unlimited" clears the limit
+      return /^unlimited$/i.test(v) ? undefined : int(ff.flag, v);
     case "num":
       return num(ff.flag, v);
     case "bytes":
@@ -294,7 +304,8 @@ export async function recordCommand(
     case "get": {
       const id = str(flags, spec.idFlag);
       if (id !== undefined) {
-        printRecord(out, await load(ctx, spec, id));
+        const record = await load(ctx, spec, id);
+        printRecord(out, (await spec.show?.(ctx, record)) ?? record);
         return;
       }
       const all = (await ctx.records.list()).filter(

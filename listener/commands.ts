@@ -13,7 +13,13 @@ import { REPLIES, SmtpReplyError } from "#core/replies.ts";
 import { type RelayConnection, replyText } from "./connection.ts";
 import { MessageDataReader } from "./data.ts";
 import type { Logger } from "./logger.ts";
-import { authFailed, authLock, type LimitDeps, messageRate } from "./submission-limits.ts";
+import {
+  authFailed,
+  authSucceeded,
+  beginAuth,
+  type LimitDeps,
+  messageRate,
+} from "./submission-limits.ts";
 import { type SubmitPorts, submitMessage } from "./submit.ts";
 import { buildSubmission } from "./transaction.ts";
 
@@ -40,24 +46,23 @@ export async function authenticate(
   const set = await records(deps);
   const username = auth.username ?? "";
   // A locked address or name is refused before the password is looked at: no guess is checked.
-  const lock = await authLock(deps, conn, username);
-  if (lock) {
-    conn.plan.log?.(
-      "*",
-      `AUTH refused: ${lock.scope === "ip" ? "address" : "user name"} locked out`,
-    );
+  const attempt = await beginAuth(deps, conn, username, set);
+  if (!attempt.allowed) {
+    const scope = attempt.lock?.scope ?? attempt.exhausted;
+    conn.plan.log?.("*", `AUTH refused: ${scope === "ip" ? "address" : "user name"} locked out`);
     await tarpit(conn);
     throw new SmtpReplyError(REPLIES.authLockedOut);
   }
   const user = await authenticateUser(set.smtpUsers, username, auth.password ?? "");
   if (user) {
+    await authSucceeded(deps, attempt);
     conn.authUser = user;
     conn.plan.log?.("*", `authenticated as ${user.name} (${auth.method})`);
     return user.name;
   }
   // The attempted name is not logged: users type passwords into it.
   conn.plan.log?.("*", `${auth.method} authentication failed`);
-  await authFailed(deps, conn, username, set);
+  await authFailed(deps, conn, username, set, attempt);
   await tarpit(conn);
   throw new SmtpReplyError(REPLIES.authFailed);
 }

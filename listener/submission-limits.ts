@@ -1,7 +1,12 @@
 // Rate limits and AUTH lockout in a session: asks core's rules and the shared counters, logs and counts what they decide.
 import type { Metrics } from "#core/metrics.ts";
 import type { RateCounterStore } from "#core/ports.ts";
-import { activeLock, type Lock, recordAuthFailure } from "#core/receive/auth-lockout.ts";
+import {
+  type AuthAttempt,
+  authAttemptFailed,
+  authAttemptSucceeded,
+  beginAuthAttempt,
+} from "#core/receive/auth-lockout.ts";
 import {
   MESSAGE_RATE_WINDOW_SECONDS,
   messageRateKeys,
@@ -34,16 +39,29 @@ async function failOpen<T>(deps: LimitDeps, what: string, work: () => Promise<T>
   }
 }
 
-/** The lockout this AUTH runs into, if its address or the name it gives is locked. */
-export function authLock(
+/**
+ * Before an AUTH's password is checked: refused (454 4.7.0 by the caller) when its address or name
+ * is locked out or the window's allowance is used up by attempts in flight.
+ */
+export function beginAuth(
   deps: LimitDeps,
   conn: RelayConnection,
   username: string,
-): Promise<Lock | undefined> {
+  records: RecordSet,
+): Promise<AuthAttempt> {
   return failOpen(
     deps,
     "auth lockout",
-    () => activeLock(deps.counters, conn.remoteAddress, username),
+    () => beginAuthAttempt(deps.counters, records.settings, conn.remoteAddress, username),
+    { allowed: true, reservations: [] },
+  );
+}
+
+export function authSucceeded(deps: LimitDeps, attempt: AuthAttempt): Promise<void> {
+  return failOpen(
+    deps,
+    "auth lockout",
+    () => authAttemptSucceeded(deps.counters, attempt),
     undefined,
   );
 }
@@ -57,11 +75,12 @@ export async function authFailed(
   conn: RelayConnection,
   username: string,
   records: RecordSet,
+  attempt: AuthAttempt,
 ): Promise<void> {
   const started = await failOpen(
     deps,
     "auth lockout",
-    () => recordAuthFailure(deps.counters, records.settings, conn.remoteAddress, username),
+    () => authAttemptFailed(deps.counters, attempt),
     [],
   );
   const known = records.smtpUsers.find((u) => u.name.toLowerCase() === username.toLowerCase());
@@ -76,10 +95,8 @@ export async function authFailed(
       connector: conn.plan.connector?.name,
     });
     deps.metrics.count("AuthLockout", { scope: lock.scope });
-    conn.plan.log?.(
-      "*",
-      `AUTH lockout of the ${lock.scope === "ip" ? "address" : "user name"} until ${lock.until.toISOString()}`,
-    );
+    const what = lock.scope === "ip" ? "address" : "user name";
+    conn.plan.log?.("*", `AUTH lockout of the ${what} until ${lock.until.toISOString()}`);
   }
 }
 

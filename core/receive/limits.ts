@@ -86,6 +86,21 @@ export function lockoutPolicy(s: TransportSettings, scope: LockoutScope): Lockou
 }
 
 /**
+ * Whether an AUTH may have its password checked, when it is the `count`-th attempt of the window
+ * (itself included; attempts are counted before the check, so parallel connections cannot all
+ * slip in before the first failure is recorded). After a lockout, within the repeat window, only
+ * one attempt is allowed. A threshold of 0 turns the lockout off.
+ */
+export function attemptAllowed(
+  policy: Pick<LockoutPolicy, "threshold">,
+  count: number,
+  lockedBefore: boolean,
+): boolean {
+  if (policy.threshold <= 0) return true;
+  return count <= (lockedBefore ? 1 : policy.threshold);
+}
+
+/**
  * Whether a failed AUTH locks its address or name: at the threshold within the window, or at once
  * when a lockout ended within the repeat window (so a guesser waiting out each lockout gets one
  * try per lockout, not a fresh threshold). A threshold of 0 never locks.

@@ -9,7 +9,7 @@ import { RecordCache } from "#core/records/cache.ts";
 import type { ListenerConfigInput } from "#listener/config.ts";
 import type { Logger } from "#listener/logger.ts";
 import type { ProtocolLogEntry } from "#listener/protocol-log.ts";
-import { createListener, type Listener } from "#listener/server.ts";
+import { createListener, type Listener, type ListenerDeps } from "#listener/server.ts";
 import { RawSmtpClient, type SmtpReplyLines } from "./smtp-client.ts";
 import { createServerCertificate, createTestCa, type TestCa } from "./tls.ts";
 
@@ -68,9 +68,13 @@ export interface TestListener {
   stop(): Promise<void>;
 }
 
+/** Deps a test may give beyond the in-memory defaults (shared counters, metrics). */
+export type ExtraListenerDeps = Pick<ListenerDeps, "counters" | "metrics">;
+
 export async function startTestListener(
   records: Record<string, unknown>[],
   config: Partial<ListenerConfigInput> = {},
+  extra: ExtraListenerDeps = {},
 ): Promise<TestListener> {
   const { ca, cert } = await testPki();
   const store = new MemoryRecordStore(records);
@@ -88,6 +92,7 @@ export async function startTestListener(
     messageStore,
     logger,
     protocolLog: { write: (e) => protocol.push(e) },
+    ...extra,
     config: {
       hostName: "relay.test",
       tls: { cert: cert.cert, key: cert.key },
@@ -139,6 +144,7 @@ export interface ListenerHarness {
   start(
     records: Record<string, unknown>[],
     config?: Partial<ListenerConfigInput>,
+    extra?: ExtraListenerDeps,
   ): Promise<TestListener>;
   /** The listener of the running test. */
   readonly t: TestListener;
@@ -158,8 +164,8 @@ export function useTestListener(): ListenerHarness {
     current = undefined;
   });
   const h: ListenerHarness = {
-    async start(records, config = {}) {
-      current = await startTestListener(records, config);
+    async start(records, config = {}, extra = {}) {
+      current = await startTestListener(records, config, extra);
       return current;
     },
     get t() {

@@ -181,6 +181,8 @@ export interface RateCount {
  * (or the first after its window ended) and lasts `windowSeconds`; increments within it keep that
  * end. `increment` is atomic across processes: two tasks adding 1 to 4 see 5 and 6, never 5 twice.
  * Expired counters read as absent (DynamoDB's TTL deletes items only eventually; dynalite never).
+ * A negative amount (giving back a reservation) changes a live counter only: on an absent or
+ * expired one it does nothing and resolves a count of 0, so it never opens a window below zero.
  * Rejects when the store cannot be reached; callers decide whether to fail open.
  */
 export interface RateCounterStore {

@@ -49,7 +49,8 @@ export class DynamoRateCounterStore implements RateCounterStore {
             TableName: this.#table,
             Key: { [K.partitionKey]: key },
             UpdateExpression: "ADD #c :n SET #e = if_not_exists(#e, :end)",
-            ConditionExpression: "attribute_not_exists(#e) OR #e > :now",
+            // A give-back (negative amount) only ever changes a live window.
+            ConditionExpression: amount < 0 ? "#e > :now" : "attribute_not_exists(#e) OR #e > :now",
             ExpressionAttributeNames: { "#c": "count", "#e": K.ttlAttribute },
             ExpressionAttributeValues: { ":n": amount, ":end": end, ":now": now },
             ReturnValues: "ALL_NEW",
@@ -58,6 +59,7 @@ export class DynamoRateCounterStore implements RateCounterStore {
         return toCount(r.Attributes);
       } catch (error) {
         if (!conditionFailed(error) || attempt >= 3) throw error;
+        if (amount < 0) return { count: 0, expiresAt: new Date(nowMs) };
       }
       try {
         await this.#doc.send(

@@ -11,6 +11,7 @@ export class LocalRateCounterStore implements RateCounterStore {
   readonly #db: DatabaseSync;
   readonly #clock: Clock;
   readonly #increment: StatementSync;
+  readonly #giveBack: StatementSync;
   readonly #get: StatementSync;
   readonly #delete: StatementSync;
   readonly #sweep: StatementSync;
@@ -32,6 +33,9 @@ export class LocalRateCounterStore implements RateCounterStore {
         count = CASE WHEN expires_at > :now THEN count + excluded.count ELSE excluded.count END,
         expires_at = CASE WHEN expires_at > :now THEN expires_at ELSE excluded.expires_at END
       RETURNING count, expires_at`);
+    this.#giveBack = this.#db.prepare(`
+      UPDATE counters SET count = count + :n WHERE key = :key AND expires_at > :now
+      RETURNING count, expires_at`);
     this.#get = this.#db.prepare(
       "SELECT count, expires_at FROM counters WHERE key = ? AND expires_at > ?",
     );
@@ -43,12 +47,12 @@ export class LocalRateCounterStore implements RateCounterStore {
     const now = this.#clock.now().getTime();
     // A guessing attacker leaves many short-lived keys behind: clear the expired ones now and then.
     if (++this.#writes % 1000 === 0) this.#sweep.run(now);
-    const row = this.#increment.get({
-      key,
-      n: amount,
-      end: now + windowSeconds * 1000,
-      now,
-    }) as { count: number; expires_at: number };
+    const row = (
+      amount < 0
+        ? this.#giveBack.get({ key, n: amount, now })
+        : this.#increment.get({ key, n: amount, end: now + windowSeconds * 1000, now })
+    ) as { count: number; expires_at: number } | undefined;
+    if (!row) return { count: 0, expiresAt: new Date(now) };
     return { count: Number(row.count), expiresAt: new Date(Number(row.expires_at)) };
   }
 

@@ -12,6 +12,7 @@ export class MemoryRateCounterStore implements RateCounterStore {
   async increment(key: string, windowSeconds: number, amount = 1): Promise<RateCount> {
     const now = this.#clock.now().getTime();
     const live = this.#live(key, now);
+    if (!live && amount < 0) return { count: 0, expiresAt: new Date(now) };
     const next = live
       ? { count: live.count + amount, expiresAt: live.expiresAt }
       : { count: amount, expiresAt: new Date(now + windowSeconds * 1000) };

@@ -33,6 +33,16 @@ export function rateCounterStoreContract(name: string, make: () => Promise<Count
       expect((await store.increment("rcpt:user:scanner", 60)).count).toBe(1);
     });
 
+    test("a negative amount gives back on a live counter and never opens a window below zero", async () => {
+      const { store, advance } = await make();
+      await store.increment("authfail:user:scanner", 60, 2);
+      expect((await store.increment("authfail:user:scanner", 60, -1)).count).toBe(1);
+      await advance(62_000);
+      expect((await store.increment("authfail:user:scanner", 60, -1)).count).toBe(0);
+      expect(await store.get("authfail:user:scanner")).toBeUndefined();
+      expect((await store.increment("authfail:user:scanner", 60)).count).toBe(1);
+    });
+
     test("delete removes a counter; deleting a missing one is fine", async () => {
       const { store } = await make();
       await store.increment("lock:user:scanner", 900);

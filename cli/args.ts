@@ -13,6 +13,7 @@ export const AWS_FLAGS = {
   region: "AWS_REGION",
   "record-table": "RELAY_RECORD_TABLE",
   "tracking-table": "RELAY_TRACKING_TABLE",
+  "limits-table": "RELAY_LIMITS_TABLE",
   "submission-queue-url": "RELAY_SUBMISSION_QUEUE_URL",
   "delivery-queue-url": "RELAY_DELIVERY_QUEUE_URL",
   "submission-dlq-url": "RELAY_SUBMISSION_DLQ_URL",

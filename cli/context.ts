@@ -1,8 +1,9 @@
 // Where the CLI reads and writes: the local relay's RELAY_HOME, or (with --aws) the deployed stack.
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
-import type { RecordStore, SecretStore } from "#core/ports.ts";
+import type { RateCounterStore, RecordStore, SecretStore } from "#core/ports.ts";
 import { type RelayHome, relayHome } from "#local/home.ts";
 import { type Flags, str } from "./args.ts";
 import type { QueueBackend } from "./backends/backend.ts";
@@ -17,6 +18,8 @@ export interface CliContext {
   stackOutputs?: Record<string, string>;
   /** Tracking, bodies and queues, opened on first use: the record verbs never need them. */
   queues(): Promise<QueueBackend>;
+  /** The relay's rate and AUTH-failure counters (lockouts), opened on first use. */
+  counters(): Promise<RateCounterStore>;
   close(): void;
 }
 
@@ -67,7 +70,7 @@ export async function openContext(
   const stack = str(flags, "stack");
   if (flags.aws || stack !== undefined) {
     // The SDK clients take a quarter second to load: only --aws pays for them.
-    const { awsBackend, awsClients, awsRecordStore, awsSecretStore } = await import(
+    const { awsBackend, awsClients, awsCounters, awsRecordStore, awsSecretStore } = await import(
       "./backends/aws.ts"
     );
     let stackOutputs: Record<string, string> | undefined;
@@ -85,6 +88,7 @@ export async function openContext(
       secrets: awsSecretStore(flags, clients),
       queues,
       ...(stackOutputs ? { stackOutputs } : {}),
+      counters: once(async () => awsCounters(flags, clients)),
       close: () => {
         for (const c of Object.values(clients)) c.destroy();
       },
@@ -99,6 +103,7 @@ export async function openContext(
     );
   });
   let opened: QueueBackend | undefined;
+  let counters: { close(): void } | undefined;
   // Opened on use: it creates the key file, which only verbs that touch secrets should do.
   const secretStore = once(() => {
     requireHome();
@@ -118,6 +123,16 @@ export async function openContext(
       opened = await localBackend(home, records);
       return opened;
     }),
-    close: () => opened?.close(),
+    counters: once(async () => {
+      const { LocalRateCounterStore } = await import("#adapters/local/rate-counter-store.ts");
+      await mkdir(home.root, { recursive: true, mode: 0o700 });
+      const store = new LocalRateCounterStore(home.limits);
+      counters = store;
+      return store;
+    }),
+    close: () => {
+      opened?.close();
+      counters?.close();
+    },
   };
 }

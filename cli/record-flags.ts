@@ -245,13 +245,18 @@ export function deriveFlags(schema: z.ZodObject, options: DeriveOptions = {}): F
       continue;
     }
     const one = scalar(field, core);
+    // An optional limit is cleared with Exchange's "Unlimited" (e.g. -MessageRateLimit Unlimited).
+    const limit = optional && ["int", "number", "size"].includes(one.type);
     flags.push({
       ...base,
       ...withDefault,
       type: one.type,
-      hint: one.hint,
+      hint: limit ? `${one.hint}|Unlimited` : one.hint,
       ...(one.choices ? { choices: one.choices } : {}),
-      parse: (v) => namingField(flag, field, () => one.parse(flag, String(v))),
+      parse: (v) =>
+        limit && /^unlimited$/i.test(String(v).trim())
+          ? undefined
+          : namingField(flag, field, () => one.parse(flag, String(v))),
     });
   }
   return flags;

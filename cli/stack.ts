@@ -7,6 +7,7 @@ import { UsageError } from "./errors.ts";
 export const STACK_OUTPUTS: Record<string, AwsFlag> = {
   RecordTable: "record-table",
   TrackingTable: "tracking-table",
+  LimitsTable: "limits-table",
   SubmissionQueueUrl: "submission-queue-url",
   DeliveryQueueUrl: "delivery-queue-url",
   SubmissionDlqUrl: "submission-dlq-url",

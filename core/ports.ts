@@ -168,3 +168,25 @@ export interface CourierRequest {
 export interface SmtpCourier {
   send(request: CourierRequest): Promise<RecipientOutcome[]>;
 }
+
+/** A counter's value and the end of its window. */
+export interface RateCount {
+  count: number;
+  expiresAt: Date;
+}
+
+/**
+ * Counters in fixed windows for rate limits and AUTH lockouts, shared by every listener task (a
+ * DynamoDB table in AWS, SQLite in local mode). A window starts with the first increment of a key
+ * (or the first after its window ended) and lasts `windowSeconds`; increments within it keep that
+ * end. `increment` is atomic across processes: two tasks adding 1 to 4 see 5 and 6, never 5 twice.
+ * Expired counters read as absent (DynamoDB's TTL deletes items only eventually; dynalite never).
+ * A negative amount (giving back a reservation) changes a live counter only: on an absent or
+ * expired one it does nothing and resolves a count of 0, so it never opens a window below zero.
+ * Rejects when the store cannot be reached; callers decide whether to fail open.
+ */
+export interface RateCounterStore {
+  increment(key: string, windowSeconds: number, amount?: number): Promise<RateCount>;
+  get(key: string): Promise<RateCount | undefined>;
+  delete(key: string): Promise<void>;
+}

@@ -52,6 +52,27 @@ export const REPLIES = {
     "4.7.0",
     "Too many errors on this connection, closing transmission channel",
   ),
+  /** Exchange's reply to a client over the receive connector's MessageRateLimit. */
+  messageRateExceeded: reply(
+    421,
+    "4.4.2",
+    "Message submission rate for this client has exceeded the configured limit",
+  ),
+  /**
+   * Over SmtpUser.recipientRateLimit. 452 at RCPT is RFC 5321 §4.5.3.1.10's answer to too many
+   * recipients: the client sends to those accepted and retries the rest later, which is what a
+   * rate limit wants; 4.5.3 is RFC 3463's "too many recipients".
+   */
+  recipientRateExceeded: reply(
+    452,
+    "4.5.3",
+    "Recipient submission rate for this user has exceeded the configured limit",
+  ),
+  /**
+   * RFC 4954 §6's temporary AUTH failure, for every AUTH from a locked-out address or for a locked
+   * name. The text does not say "locked": a guesser learns nothing about which it hit.
+   */
+  authLockedOut: reply(454, "4.7.0", "Temporary authentication failure"),
   shuttingDown: reply(421, "4.3.2", "Service shutting down, closing transmission channel"),
   bareLineEnding: reply(
     554,

@@ -158,6 +158,7 @@ export class RelayStack extends Stack {
         // Relative to the secret prefix, as the listener's secret store reads it.
         ...(c.tlsCertificate ? { [RELAY_ENV.tlsSecret]: TLS_SECRET } : {}),
         [RELAY_ENV.maxMessageSizeBytes]: String(c.maxMessageSizeMb * 1024 * 1024),
+        [RELAY_ENV.limitsTable]: this.storage.limitsTable.tableName,
       },
     });
     grantRelayAccess(
@@ -172,6 +173,13 @@ export class RelayStack extends Stack {
         tracking: false,
         secrets: false,
       },
+    );
+    // Counters only: read, add, and reset an expired window. Unlocking (DeleteItem) is the admin's.
+    this.storage.limitsTable.grant(
+      this.listener.taskDefinition.taskRole,
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:PutItem",
     );
     // The listener reads only its TLS secrets, not the smart-host credentials under the prefix.
     this.storage.grantTlsRead(this.listener.taskDefinition, this.listener.taskDefinition.taskRole);
@@ -207,6 +215,7 @@ export class RelayStack extends Stack {
       description: "Point the relay's host name (A/CNAME) here; clients connect on 25, 587, 465",
     });
     new CfnOutput(this, "RecordTable", { value: this.storage.recordTable.tableName });
+    new CfnOutput(this, "LimitsTable", { value: this.storage.limitsTable.tableName });
     new CfnOutput(this, "SecretPrefix", { value: secretPrefix });
     new CfnOutput(this, "AlarmTopic", { value: this.monitoring.alarmTopic.topicArn });
     // The rest of what `relay ... --stack NAME` reads (cli/stack.ts, STACK_OUTPUTS).

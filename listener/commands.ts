@@ -14,10 +14,17 @@ import { REPLIES, SmtpReplyError } from "#core/replies.ts";
 import { type RelayConnection, replyText } from "./connection.ts";
 import { MessageDataReader } from "./data.ts";
 import type { Logger } from "./logger.ts";
+import {
+  authFailed,
+  authSucceeded,
+  beginAuth,
+  type LimitDeps,
+  messageRate,
+} from "./submission-limits.ts";
 import { type SubmitPorts, submitMessage } from "./submit.ts";
 import { buildSubmission } from "./transaction.ts";
 
-export interface CommandDeps {
+export interface CommandDeps extends LimitDeps {
   records: RecordCache;
   submit: SubmitPorts;
   logger: Logger;
@@ -38,15 +45,26 @@ export async function authenticate(
   auth: SMTPServerAuthentication,
 ): Promise<string> {
   if (!conn?.authOffered) throw new SmtpReplyError(REPLIES.authNotEnabled);
-  const { smtpUsers } = await records(deps);
-  const user = await authenticateUser(smtpUsers, auth.username ?? "", auth.password ?? "");
+  const set = await records(deps);
+  const username = auth.username ?? "";
+  // A locked address or name is refused before the password is looked at: no guess is checked.
+  const attempt = await beginAuth(deps, conn, username, set);
+  if (!attempt.allowed) {
+    const scope = attempt.lock?.scope ?? attempt.exhausted;
+    conn.plan.log?.("*", `AUTH refused: ${scope === "ip" ? "address" : "user name"} locked out`);
+    await tarpit(conn);
+    throw new SmtpReplyError(REPLIES.authLockedOut);
+  }
+  const user = await authenticateUser(set.smtpUsers, username, auth.password ?? "");
   if (user) {
+    await authSucceeded(deps, attempt);
     conn.authUser = user;
     conn.plan.log?.("*", `authenticated as ${user.name} (${auth.method})`);
     return user.name;
   }
   // The attempted name is not logged: users type passwords into it.
   conn.plan.log?.("*", `${auth.method} authentication failed`);
+  await authFailed(deps, conn, username, set, attempt);
   await tarpit(conn);
   throw new SmtpReplyError(REPLIES.authFailed);
 }
@@ -122,6 +140,9 @@ async function queueMessage(
     conn.plan.log?.("*", outcome.reason);
     throw new SmtpReplyError(outcome.reply);
   }
+  const user = session.user ? conn.authUser : undefined;
+  const overRate = await messageRate(deps, conn, user, true);
+  if (overRate) throw new SmtpReplyError(overRate);
   const receivedAt = new Date();
   const id = newMessageId(receivedAt);
   const cipher = session.tlsOptions;

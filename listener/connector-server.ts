@@ -24,6 +24,7 @@ import type { ListenerConfig } from "./config.ts";
 import { RelayConnection, type SessionPlan } from "./connection.ts";
 import { judgePartner } from "./partners.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
+import { messageRate, recipientRate } from "./submission-limits.ts";
 import type { ListenerTls } from "./tls.ts";
 
 export interface ConnectorServerDeps extends CommandDeps {
@@ -261,7 +262,10 @@ export class ConnectorServer extends SMTPServer {
     callback: (err?: Error | null) => void,
   ): void {
     const check = (ctx: PolicyContext) => checkMailFrom(ctx, address.address);
-    void decide(this.#deps, this.#session(session), session, check).then(callback);
+    const conn = this.#session(session);
+    void decide(this.#deps, conn, session, check)
+      .then((error) => error ?? this.#overLimit(conn, session, messageRate, false))
+      .then(callback);
   }
 
   override onRcptTo(
@@ -271,7 +275,27 @@ export class ConnectorServer extends SMTPServer {
   ): void {
     const check = (ctx: PolicyContext) =>
       checkRcptTo(ctx, address.address, session.envelope.rcptTo.length);
-    void decide(this.#deps, this.#session(session), session, check).then(callback);
+    const conn = this.#session(session);
+    void decide(this.#deps, conn, session, check)
+      .then((error) => error ?? this.#overLimit(conn, session, recipientRate))
+      .then(callback);
+  }
+
+  /** A rate limit's refusal for an accepted MAIL or RCPT (421 closes the connection), or null. */
+  async #overLimit<A extends unknown[]>(
+    conn: RelayConnection | undefined,
+    session: SMTPServerSession,
+    limit: (
+      deps: ConnectorServerDeps,
+      conn: RelayConnection,
+      user: RelayConnection["authUser"],
+      ...rest: A
+    ) => Promise<SmtpReply | undefined>,
+    ...rest: A
+  ): Promise<Error | null> {
+    if (!conn) return null;
+    const reply = await limit(this.#deps, conn, session.user ? conn.authUser : undefined, ...rest);
+    return reply ? new SmtpReplyError(reply) : null;
   }
 
   override onData(

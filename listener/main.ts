@@ -1,4 +1,5 @@
 // Process entry of the listener container (Fargate): settings from the environment, AWS adapters, health endpoint, SIGTERM drain.
+import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { awsAdaptersFromEnv, defaultClients, RELAY_ENV } from "#adapters/aws/from-env.ts";
 import { metricsFromEnv } from "#adapters/aws/metrics.ts";
 import { PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
@@ -47,7 +48,8 @@ export function listenerConfigFromEnv(env: Env): ListenerConfigInput {
 /** The container's entry: AWS adapters from the task's environment, TLS from Secrets Manager. */
 async function main(): Promise<void> {
   const logger = listenerLog();
-  const adapters = awsAdaptersFromEnv(process.env, defaultClients(), {
+  const clients = defaultClients();
+  const adapters = awsAdaptersFromEnv(process.env, clients, {
     onProblem: (p, text) =>
       logger.warn("record skipped", { record: p.record, field: p.field, problem: text }),
     onError: (error) =>
@@ -56,6 +58,12 @@ async function main(): Promise<void> {
   // The secret holds {"cert": "<PEM chain>", "key": "<PEM>"} (infra/constructs/storage.ts); the
   // listener refuses to start when it is unusable, and later keeps the last good one.
   const tlsSecret = process.env[RELAY_ENV.tlsSecret];
+  // Without the table (an older stack) counts stay per task: the limits still hold, per task.
+  const limitsTable = process.env[RELAY_ENV.limitsTable];
+  if (!limitsTable)
+    logger.warn(
+      `${RELAY_ENV.limitsTable} is not set; rate limits and AUTH lockouts count per task`,
+    );
   await runListener(
     {
       records: adapters.recordCache,
@@ -66,6 +74,14 @@ async function main(): Promise<void> {
       ...(tlsSecret ? { tlsSource: secretTlsSource(adapters.secretStore, tlsSecret) } : {}),
       metrics: metricsFromEnv(process.env, logger, { flushEveryMs: PERIODIC_FLUSH_MS }),
       protocolLog: new LogProtocolLog(logger),
+      ...(limitsTable
+        ? {
+            counters: new DynamoRateCounterStore({
+              client: clients.dynamo,
+              tableName: limitsTable,
+            }),
+          }
+        : {}),
     },
     { handleSignals: true },
   );

@@ -1,7 +1,9 @@
 // The listener: binds what the enabled receive connectors declare, routes each connection to its connector, reloads, drains.
+
+import { MemoryRateCounterStore } from "#adapters/memory/rate-counter-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { type Metrics, NO_METRICS } from "#core/metrics.ts";
-import type { MessageStore, QueueProducer } from "#core/ports.ts";
+import type { MessageStore, QueueProducer, RateCounterStore } from "#core/ports.ts";
 import { listenerBindings, selectReceiveConnector } from "#core/receive/select.ts";
 import type { RecordCache } from "#core/records/cache.ts";
 import { formatProblem } from "#core/records/index.ts";
@@ -36,6 +38,11 @@ export interface ListenerDeps {
    * without it `config.tls` is used as given.
    */
   tlsSource?: TlsSource;
+  /**
+   * Message and recipient rates and AUTH lockouts, shared by every listener task (DynamoDB in AWS,
+   * SQLite locally). Default: counters in this process's memory.
+   */
+  counters?: RateCounterStore;
 }
 
 export type ListenerState = "new" | "running" | "draining" | "stopped";
@@ -89,6 +96,7 @@ export function createListener(deps: ListenerDeps): Listener {
     config,
     tls,
     logger,
+    counters: deps.counters ?? new MemoryRateCounterStore(),
     metrics: deps.metrics ?? NO_METRICS,
     ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
     draining: () => state !== "running",

@@ -12,6 +12,8 @@ export interface RelayHome {
   bodies: string;
   secrets: string;
   tracking: string;
+  /** Rate and AUTH-failure counters (SQLite), shared with the CLI's `user get` / `--unlock`. */
+  limits: string;
   protocolLogs: string;
   tls: string;
   lock: string;
@@ -29,6 +31,7 @@ export function relayHome(root = process.env.RELAY_HOME ?? ".relay"): RelayHome 
     bodies: join(r, "bodies"),
     secrets: join(r, "secrets"),
     tracking: join(r, "tracking.db"),
+    limits: join(r, "limits.db"),
     protocolLogs: join(r, "logs", "protocol"),
     tls: join(r, "tls"),
     lock: join(r, "relay.lock"),

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { Worker } from "node:worker_threads";
 import { DirectorySync } from "#adapters/local/durable-file.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
+import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
@@ -148,7 +149,9 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       () =>
         logLimits(records.current?.settings ?? DEFAULT_TRANSPORT_SETTINGS, "receive").maxFileBytes,
     );
+    const counters = new LocalRateCounterStore(home.limits);
     const listener = createListener({
+      counters,
       records,
       queue: submission,
       messageStore: await LocalMessageStore.open(home.bodies),
@@ -185,6 +188,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
         await receiveLog.close();
         metrics.close?.();
         tracking.close();
+        counters.close();
         await lock.release();
       },
     };

@@ -7,6 +7,8 @@ export const RELAY_ENV = {
   bodyBucket: "RELAY_BODY_BUCKET",
   recordTable: "RELAY_RECORD_TABLE",
   trackingTable: "RELAY_TRACKING_TABLE",
+  /** Listener only: the table of rate and AUTH-failure counters shared by its tasks. */
+  limitsTable: "RELAY_LIMITS_TABLE",
   /** Secrets are named `<prefix><name>`, e.g. "connector-relay/smarthost/relay1". */
   secretPrefix: "RELAY_SECRET_PREFIX",
   /** Name (without prefix) of the secret holding the listener's TLS certificate and key. */

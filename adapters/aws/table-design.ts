@@ -30,3 +30,11 @@ export const TRACKING_TABLE = {
 } as const;
 
 export const ACTIVE_SHARDS = 8;
+
+/**
+ * Limits: one item per counter (message and recipient rates, AUTH failures and lockouts), shared
+ * by every listener task. `pk` is the counter's key (e.g. `lock:ip:192.0.2.7`), `count` a number
+ * changed only by atomic `ADD`, `expiresAt` the window's end in epoch seconds, which DynamoDB TTL
+ * deletes eventually (readers ignore expired items; dynalite has no TTL at all).
+ */
+export const LIMITS_TABLE = { partitionKey: "pk", ttlAttribute: "expiresAt" } as const;

@@ -3,6 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
@@ -47,6 +48,11 @@ export function awsClients(flags: Flags): AwsClients {
 export function awsRecordStore(flags: Flags, clients: AwsClients): RecordStore {
   const tableName = awsSetting(flags, "record-table", "the record verbs (the RecordTable output)");
   return new DynamoRecordStore({ client: clients.dynamo, tableName });
+}
+
+export function awsCounters(flags: Flags, clients: AwsClients): DynamoRateCounterStore {
+  const tableName = awsSetting(flags, "limits-table", "lockouts (the LimitsTable output)");
+  return new DynamoRateCounterStore({ client: clients.dynamo, tableName });
 }
 
 export function awsSecretStore(flags: Flags, clients: AwsClients) {

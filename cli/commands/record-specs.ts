@@ -11,6 +11,7 @@ import {
   deriveFlags,
   type FieldFlag,
 } from "../record-flags.ts";
+import { unlock, withLockout } from "./lockout.ts";
 
 /** A flag that is not a field: handled by the spec's `apply`. */
 export interface ExtraFlag {
@@ -30,6 +31,8 @@ export interface KindSpec {
   /** Table columns for `get` without an id. */
   columns: string[];
   row: (r: Record<string, unknown>) => Record<string, unknown>;
+  /** What `get` with an id prints: the record, with any state kept beside it. */
+  show?: (ctx: CliContext, record: Record<string, unknown>) => Promise<Record<string, unknown>>;
   apply?: (
     ctx: CliContext,
     flags: Flags,
@@ -188,7 +191,14 @@ export const RECORD_SPECS: Record<string, KindSpec> = {
         hint: "bool",
         description: "set a new password (from RELAY_PASSWORD or a prompt)",
       },
+      {
+        flag: "unlock",
+        boolean: true,
+        hint: "bool",
+        description: "end the user's AUTH lockout now (relay user get shows it)",
+      },
     ],
+    show: withLockout,
     examples: {
       new: "RELAY_PASSWORD=... relay user new --name scanner@contoso.com --allowed-senders scanner@contoso.com",
       set: "relay user set --name scanner@contoso.com --reset-password",
@@ -199,7 +209,8 @@ export const RECORD_SPECS: Record<string, KindSpec> = {
       Enabled: r.enabled ?? true,
       AllowedSenders: r.allowedSenders ?? "(accepted domains)",
     }),
-    apply: async (_ctx, flags, record, isNew) => {
+    apply: async (ctx, flags, record, isNew) => {
+      if (flags.unlock) await unlock(ctx, String(record.name));
       if (isNew || flags["reset-password"])
         record.passwordHash = await hashPassword(
           await readPassword(`Password for ${String(record.name)}: `),

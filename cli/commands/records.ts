@@ -84,7 +84,8 @@ export async function recordCommand(
     case "get": {
       const id = str(flags, spec.idFlag);
       if (id !== undefined) {
-        printRecord(out, await load(ctx, spec, id));
+        const record = await load(ctx, spec, id);
+        printRecord(out, (await spec.show?.(ctx, record)) ?? record);
         return;
       }
       const all = (await ctx.records.list()).filter(
@@ -109,7 +110,10 @@ export async function recordCommand(
       }
       for (const ff of fieldFlags(spec)) {
         const v = flags[ff.flag];
-        if (v !== undefined && !(ff.flag === spec.idFlag && !isNew)) record[ff.field] = ff.parse(v);
+        if (v === undefined || (ff.flag === spec.idFlag && !isNew)) continue;
+        const value = ff.parse(v);
+        if (value === undefined) delete record[ff.field];
+        else record[ff.field] = value;
       }
       await spec.apply?.(ctx, flags, record, isNew);
       record.updatedAt = new Date().toISOString();

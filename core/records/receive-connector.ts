@@ -15,6 +15,10 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** Exchange's MessageRateSource: whose messages MessageRateLimit counts. */
+export const MESSAGE_RATE_SOURCES = ["IPAddress", "User", "All"] as const;
+export type MessageRateSource = (typeof MESSAGE_RATE_SOURCES)[number];
+
 export const AUTH_MECHANISMS = ["None", "Tls", "BasicAuth", "BasicAuthRequireTls"] as const;
 export type AuthMechanism = (typeof AUTH_MECHANISMS)[number];
 
@@ -99,6 +103,13 @@ export const ReceiveConnectorSchema = z.strictObject({
   maxInboundConnection: z.number().int().positive().default(5000),
   maxInboundConnectionPerSource: z.number().int().positive().default(20),
   maxHopCount: z.number().int().positive().default(60),
+  /**
+   * Exchange's MessageRateLimit: messages per minute one client may submit through this connector;
+   * absent is Exchange's Unlimited. Over it: 421 4.4.2 and the connection closes.
+   */
+  messageRateLimit: z.number().int().positive().optional(),
+  /** Who is counted: the client's IP address, the authenticated user, or both ("All"). */
+  messageRateSource: z.enum(MESSAGE_RATE_SOURCES).default("IPAddress"),
   /** Seconds to wait before answering a failed AUTH or a rejected command. */
   tarpitInterval: z.number().min(0).max(600).default(5),
   /** Seconds before the 220 greeting; a client that talks first is dropped. 0 for submission. */

@@ -17,6 +17,11 @@ export const SmtpUserSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Senders this user may use in MAIL FROM; empty: any address in an accepted domain. `*`: any. */
   allowedSenders: z.array(senderPattern).default([]),
+  /**
+   * Recipients per hour this user may submit to, over all its messages and connections (one
+   * message can carry 200); absent: unlimited. Over it RCPT gets 452 4.5.3 and the client retries.
+   */
+  recipientRateLimit: z.number().int().positive().optional(),
   comment: z.string().optional(),
   ...recordMeta,
 });

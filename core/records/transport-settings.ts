@@ -67,6 +67,28 @@ export const TransportSettingsSchema = z
           }),
       )
       .default([]),
+    /*
+     * AUTH lockout, named after Active Directory's account lockout policy (LockoutThreshold,
+     * LockoutObservationWindow, LockoutDuration), applied per client address and per user name.
+     * A threshold of 0 turns that lockout off.
+     */
+    /** Failed AUTH from one address (IPv6: one /64) within the window that lock the address out. */
+    lockoutThresholdPerIp: z.number().int().min(0).default(10),
+    lockoutObservationWindowPerIpSeconds: z.number().int().positive().default(600),
+    /** Failed AUTH for one user name, from any address, within the window that lock the name out. */
+    lockoutThresholdPerUser: z.number().int().min(0).default(20),
+    lockoutObservationWindowPerUserSeconds: z.number().int().positive().default(3600),
+    /** How long every AUTH of a locked address or name gets 454 4.7.0, whatever the password. */
+    lockoutDurationSeconds: z.number().int().positive().default(900),
+    /**
+     * After a lockout, for this long one more failure locks again at once (fail2ban's "recidive"):
+     * a guesser gets one try per lockout instead of a fresh threshold. 0: off.
+     */
+    lockoutRepeatWindowSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(24 * 3600),
     ...recordMeta,
   })
   .superRefine((s, ctx) => {

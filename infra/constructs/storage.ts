@@ -5,7 +5,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as secrets from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { RECORD_TABLE, TRACKING_TABLE } from "#adapters/aws/table-design.ts";
+import { LIMITS_TABLE, RECORD_TABLE, TRACKING_TABLE } from "#adapters/aws/table-design.ts";
 
 export interface RelayStorageProps {
   /** Expiry of claim-check bodies; they are deleted after delivery, this catches the rest. @default 7 */
@@ -26,6 +26,8 @@ const S = dynamodb.AttributeType.STRING;
 export class RelayStorage extends Construct {
   readonly recordTable: dynamodb.Table;
   readonly trackingTable: dynamodb.Table;
+  /** Rate and AUTH-failure counters shared by the listener tasks (see LIMITS_TABLE). */
+  readonly limitsTable: dynamodb.Table;
   readonly bodyBucket: s3.Bucket;
   /** The listener's certificate and key, JSON `{"cert": PEM, "key": PEM}`, when configured. */
   readonly tlsSecret: secrets.ISecret | undefined;
@@ -60,6 +62,15 @@ export class RelayStorage extends Construct {
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+    // Its own table rather than a key prefix in tracking: the listener gets write access to counters
+    // only, never to the audit trail; and TTL plus on-demand keeps it empty and cheap when idle.
+    this.limitsTable = new dynamodb.Table(this, "Limits", {
+      ...tableDefaults,
+      partitionKey: { name: LIMITS_TABLE.partitionKey, type: S },
+      timeToLiveAttribute: LIMITS_TABLE.ttlAttribute,
+      // Counters live minutes to a day: nothing worth keeping when the stack goes.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     this.bodyBucket = new s3.Bucket(this, "Bodies", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

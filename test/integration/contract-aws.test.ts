@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, test } from "vitest";
+import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { awsAdaptersFromEnv, MissingEnvironmentError, RELAY_ENV } from "#adapters/aws/from-env.ts";
@@ -12,6 +13,7 @@ import { clampDelaySeconds, SqsQueue } from "#adapters/aws/sqs.ts";
 import { NotFoundError, QueueUnavailableError } from "#core/errors.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { queueContract } from "#test/contract/queue.ts";
+import { rateCounterStoreContract } from "#test/contract/rate-counter-store.ts";
 import {
   messageStoreContract,
   recordStoreContract,
@@ -70,6 +72,14 @@ messageStoreContract("S3 on fauxqs", async () => {
 });
 recordStoreContract("DynamoDB on dynalite", async () => (await newRecordStore()).store);
 trackingStoreContract("DynamoDB on dynalite", async () => (await newTrackingStore()).store);
+rateCounterStoreContract("DynamoDB on dynalite", async () => {
+  const emu = await emulators();
+  const tableName = unique("limits");
+  await emu.createLimitsTable(tableName);
+  const clock = new ManualClock();
+  const store = (client = emu.dynamo) => new DynamoRateCounterStore({ client, tableName, clock });
+  return { store: store(), other: store(), advance: async (ms) => clock.advance(ms) };
+});
 secretStoreContract("Secrets Manager stand-in", async (secrets) => {
   const emu = await emulators();
   const prefix = `${unique("relay")}/`;

@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
+import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { queueContract } from "#test/contract/queue.ts";
+import { rateCounterStoreContract } from "#test/contract/rate-counter-store.ts";
 import {
   messageStoreContract,
   recordStoreContract,
@@ -29,6 +31,15 @@ secretStoreContract("local encrypted files", async (secrets) => {
   const s = await LocalSecretStore.open(await tmp());
   for (const [k, v] of Object.entries(secrets)) await s.set(k, v);
   return s;
+});
+rateCounterStoreContract("local SQLite", async () => {
+  const clock = new ManualClock();
+  const path = join(await tmp(), "limits.db");
+  return {
+    store: new LocalRateCounterStore(path, clock),
+    other: new LocalRateCounterStore(path, clock),
+    advance: async (ms) => clock.advance(ms),
+  };
 });
 queueContract("local spool", async () => {
   const clock = new ManualClock();
@@ -84,4 +95,12 @@ test("local tracking commits each event-loop turn's writes together, visible to 
   expect((await relay.events({ messageId: "m1" })).map((e) => e.event)).toEqual(["ROUTE"]);
   relay.close();
   cli.close();
+});
+
+test("local counters survive reopening the file (a relay restart keeps its lockouts)", async () => {
+  const path = join(await tmp(), "limits.db");
+  const before = new LocalRateCounterStore(path);
+  await before.increment("lock:ip:192.0.2.7", 900);
+  before.close();
+  expect((await new LocalRateCounterStore(path).get("lock:ip:192.0.2.7"))?.count).toBe(1);
 });

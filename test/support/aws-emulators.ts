@@ -14,7 +14,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { buildApp } from "fauxqs";
 import { queueDepth } from "#adapters/aws/sqs.ts";
-import { RECORD_TABLE, TRACKING_TABLE } from "#adapters/aws/table-design.ts";
+import { LIMITS_TABLE, RECORD_TABLE, TRACKING_TABLE } from "#adapters/aws/table-design.ts";
 
 const REGION = "us-east-1";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -118,6 +118,7 @@ export interface AwsEmulators {
   createBucket(name: string): Promise<void>;
   createRecordTable(name: string): Promise<void>;
   createTrackingTable(name: string): Promise<void>;
+  createLimitsTable(name: string): Promise<void>;
   /** ApproximateNumberOfMessages (+ not visible + delayed) of a queue. */
   queueDepth(url: string): Promise<number>;
   stop(): Promise<void>;
@@ -231,6 +232,17 @@ export async function startAwsEmulators(): Promise<AwsEmulators> {
             { AttributeName: TRACKING_TABLE.sortKey, KeyType: "RANGE" },
           ],
           GlobalSecondaryIndexes: gsis,
+        }),
+      );
+      await waitActive(name);
+    },
+    async createLimitsTable(name) {
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: name,
+          BillingMode: "PAY_PER_REQUEST",
+          AttributeDefinitions: [{ AttributeName: LIMITS_TABLE.partitionKey, AttributeType: "S" }],
+          KeySchema: [{ AttributeName: LIMITS_TABLE.partitionKey, KeyType: "HASH" }],
         }),
       );
       await waitActive(name);

@@ -68,10 +68,13 @@ export interface TestListener {
   stop(): Promise<void>;
 }
 
+/** Deps a test may give beyond the in-memory defaults (shared counters, metrics). */
+export type ExtraListenerDeps = Pick<ListenerDeps, "tlsSource" | "counters" | "metrics">;
+
 export async function startTestListener(
   records: Record<string, unknown>[],
   config: Partial<ListenerConfigInput> = {},
-  deps: Pick<ListenerDeps, "tlsSource"> = {},
+  extra: ExtraListenerDeps = {},
 ): Promise<TestListener> {
   const { ca, cert } = await testPki();
   const store = new MemoryRecordStore(records);
@@ -89,6 +92,7 @@ export async function startTestListener(
     messageStore,
     logger,
     protocolLog: { write: (e) => protocol.push(e) },
+    ...extra,
     config: {
       hostName: "relay.test",
       tls: { cert: cert.cert, key: cert.key },
@@ -97,7 +101,6 @@ export async function startTestListener(
       reloadIntervalMs: 60_000,
       ...config,
     },
-    ...deps,
   });
   await listener.start();
   return {
@@ -141,7 +144,7 @@ export interface ListenerHarness {
   start(
     records: Record<string, unknown>[],
     config?: Partial<ListenerConfigInput>,
-    deps?: Pick<ListenerDeps, "tlsSource">,
+    extra?: ExtraListenerDeps,
   ): Promise<TestListener>;
   /** The listener of the running test. */
   readonly t: TestListener;
@@ -161,8 +164,8 @@ export function useTestListener(): ListenerHarness {
     current = undefined;
   });
   const h: ListenerHarness = {
-    async start(records, config = {}, deps = {}) {
-      current = await startTestListener(records, config, deps);
+    async start(records, config = {}, extra = {}) {
+      current = await startTestListener(records, config, extra);
       return current;
     },
     get t() {

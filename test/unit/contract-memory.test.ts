@@ -1,10 +1,12 @@
 // The in-memory adapters pass the shared port contracts.
 import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
+import { MemoryRateCounterStore } from "#adapters/memory/rate-counter-store.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
 import { MemoryTrackingStore } from "#adapters/memory/tracking-store.ts";
 import { queueContract } from "#test/contract/queue.ts";
+import { rateCounterStoreContract } from "#test/contract/rate-counter-store.ts";
 import {
   messageStoreContract,
   recordStoreContract,
@@ -23,4 +25,8 @@ queueContract("memory", async () => {
     queue: new MemoryQueue<{ n: number }>({ clock }),
     advance: async (ms) => clock.advance(ms),
   };
+});
+rateCounterStoreContract("memory", async () => {
+  const clock = new ManualClock();
+  return { store: new MemoryRateCounterStore(clock), advance: async (ms) => clock.advance(ms) };
 });

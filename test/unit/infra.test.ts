@@ -218,7 +218,7 @@ describe("listener", () => {
 describe("storage", () => {
   test("tables are on-demand, point-in-time recoverable and encrypted", () => {
     const tables = ofType("AWS::DynamoDB::Table");
-    expect(tables).toHaveLength(2);
+    expect(tables).toHaveLength(3);
     for (const [, t] of tables) {
       expect(t.Properties.BillingMode).toBe("PAY_PER_REQUEST");
       expect(t.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
@@ -228,6 +228,33 @@ describe("storage", () => {
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
       GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: "active" })]),
     });
+  });
+
+  test("the limits table expires counters by TTL; only the listener's task role may count in it", () => {
+    const [[id, table]] = ofType("AWS::DynamoDB::Table").filter(([k]) => k.includes("Limits")) as [
+      [string, { Properties: Cfn }],
+    ];
+    expect(table.Properties.KeySchema).toEqual([{ AttributeName: "pk", KeyType: "HASH" }]);
+    expect(table.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: "expiresAt",
+      Enabled: true,
+    });
+    const task = only("AWS::ECS::TaskDefinition");
+    const env = task.Properties.ContainerDefinitions[0].Environment;
+    expect(env).toContainEqual({ Name: "RELAY_LIMITS_TABLE", Value: { Ref: id } });
+    const grants = Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::IAM::Policy")
+      .flatMap(([pid, p]) =>
+        (p.Properties.PolicyDocument.Statement as Cfn[])
+          .filter((st) => JSON.stringify(st.Resource).includes(id))
+          .map((st) => ({ policy: pid, actions: [st.Action].flat().sort() })),
+      );
+    expect(grants).toEqual([
+      {
+        policy: expect.stringMatching(/^ListenerTaskTaskRole/),
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      },
+    ]);
   });
 
   test("the body bucket blocks public access, is encrypted, expires bodies and denies non-TLS requests", () => {

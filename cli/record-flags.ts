@@ -245,8 +245,10 @@ export function deriveFlags(schema: z.ZodObject, options: DeriveOptions = {}): F
       continue;
     }
     const one = scalar(field, core);
-    // An optional limit is cleared with Exchange's "Unlimited" (e.g. -MessageRateLimit Unlimited).
-    const limit = optional && ["int", "number", "size"].includes(one.type);
+    // An optional limit without a default is cleared with Exchange's "Unlimited"
+    // (Set-ReceiveConnector -MessageRateLimit Unlimited).
+    const limit =
+      optional && defaultValue === undefined && ["int", "number", "size"].includes(one.type);
     flags.push({
       ...base,
       ...withDefault,

@@ -75,8 +75,10 @@ describe("flag names and values", () => {
         ),
       ),
     );
-    expect(names("accepted-domain")).toEqual(["domain", "type", "comment"]);
-    expect(names("user")).toEqual(["name", "enabled", "allowed-senders", "comment"]);
+    expect(names("accepted-domain")).toEqual(expect.arrayContaining(["domain", "type", "comment"]));
+    expect(names("user")).toEqual(
+      expect.arrayContaining(["name", "enabled", "allowed-senders", "comment"]),
+    );
   });
 
   test("types and defaults come from the schema: sizes, lists, booleans, enums, durations", () => {

@@ -1,5 +1,6 @@
 // Counts tracking events as CloudWatch metrics (Embedded Metric Format on stdout), for the dashboard's delivery, deferral and bounce rates.
 import type {
+  JobClaim,
   RecipientRow,
   RecipientStatus,
   TrackingEvent,
@@ -49,6 +50,12 @@ export class MetricsTrackingStore implements TrackingStore {
 
   put(row: RecipientRow): Promise<void> {
     return this.#inner.put(row);
+  }
+  claim(key: string, holder: string, until: Date, now: Date): Promise<JobClaim> {
+    return this.#inner.claim(key, holder, until, now);
+  }
+  release(key: string, holder: string): Promise<void> {
+    return this.#inner.release(key, holder);
   }
   create(row: RecipientRow): Promise<boolean> {
     return this.#inner.create(row);

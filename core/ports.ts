@@ -170,12 +170,12 @@ export interface CourierRequest {
   recipients: string[];
   raw: Uint8Array;
   /**
-   * When the attempt must be over (the function's time left, less a margin to record outcomes).
-   * Connection, greeting and socket timeouts are capped by what is left; an attempt still running
-   * then is abandoned and reported as a transient time-out. Without it the courier's own timeouts
-   * alone apply.
+   * Milliseconds this transaction may take, from the call (the function's time left, less a margin
+   * to record outcomes). Connection, greeting and socket timeouts are capped by it, and a
+   * transaction still running then is abandoned and reported as a transient time-out. Without it
+   * the courier's own timeouts alone apply.
    */
-  deadline?: Date;
+  timeLimitMs?: number;
   /** Called with each protocol line (credentials already redacted) when the connector logs verbosely. */
   protocolLog?: (direction: "<" | ">" | "*", line: string) => void;
 }

@@ -4,6 +4,7 @@ import { networkFailure } from "../outcome.ts";
 import type { CourierRequest, CourierTls } from "../ports.ts";
 import type { SendConnector } from "../records/send-connector.ts";
 import type { SmtpReply } from "../replies.ts";
+import { MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import type { DeliverDeps } from "./deps.ts";
 import type { Target } from "./targets.ts";
 
@@ -70,6 +71,8 @@ export interface AttemptInput {
   auth?: { username: string; password: string };
   /** Prefix of protocol log session ids. */
   sessionPrefix: string;
+  /** When the attempt must be over (see attemptWindow); no new connection starts too close to it. */
+  deadline?: Date;
 }
 
 /**
@@ -87,7 +90,13 @@ export async function attemptDelivery(
   const max = deps.maxConnectionsPerAttempt ?? 10;
   const tls = courierTls(input.connector);
   const verbose = input.connector.protocolLogging === "Verbose" && deps.protocolLog;
+  let none = networkFailure("connect", "no server to connect to");
   for (const [i, target] of input.targets.slice(0, max).entries()) {
+    const timeLimitMs = msLeft(input.deadline, deps.clock.now());
+    if (timeLimitMs !== undefined && timeLimitMs < MIN_ATTEMPT_MS) {
+      if (i === 0) none = networkFailure("timeout", "no time left in this invocation");
+      break;
+    }
     const session = `${input.sessionPrefix}.${i + 1}`;
     const remote = `${target.host}[${target.address}]:${target.port}`;
     const request: CourierRequest = {
@@ -101,6 +110,7 @@ export async function attemptDelivery(
       raw: input.raw,
     };
     if (input.auth) request.auth = input.auth;
+    if (timeLimitMs !== undefined) request.timeLimitMs = timeLimitMs;
     if (verbose)
       request.protocolLog = (direction, line) =>
         verbose.write({
@@ -117,7 +127,6 @@ export async function attemptDelivery(
     open = outcomes.filter((o) => o.status === "transient").map((o) => o.recipient);
     if (open.length === 0 || decided) break;
   }
-  const none = networkFailure("connect", "no server to connect to");
   return input.recipients.map(
     (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", reply: none },
   );

@@ -1,6 +1,6 @@
 // One delivery attempt of a job: SMTP transactions through the targets in order, failing over while the answer is only "not now".
 import type { RecipientOutcome } from "../message.ts";
-import { networkFailure } from "../outcome.ts";
+import { type Failure, networkFailure } from "../outcome.ts";
 import type { CourierRequest, CourierTls } from "../ports.ts";
 import type { SendConnector } from "../records/send-connector.ts";
 import type { SmtpReply } from "../replies.ts";
@@ -31,7 +31,7 @@ export function courierTls(c: SendConnector): CourierTls {
 
 export type Credentials =
   | { ok: true; auth?: { username: string; password: string } }
-  | { ok: false; reply: SmtpReply };
+  | { ok: false; reply: SmtpReply; detail: string };
 
 /** Smart host credentials from the secret named on the connector: JSON {"username","password"}. */
 export async function smartHostCredentials(
@@ -49,14 +49,13 @@ export async function smartHostCredentials(
     return { ok: true, auth: { username: value.username, password: value.password } };
   } catch (error) {
     // Our configuration, not the message: transient, so mail waits until the secret is fixed.
+    // The sender's DSN says only that authentication failed (RFC 4954's 4.7.0 wording); the
+    // secret's name and the cause are for the admin.
     const why = error instanceof Error ? error.message : String(error);
     return {
       ok: false,
-      reply: {
-        code: 451,
-        enhanced: "4.7.0",
-        text: `Smart host credentials "${c.smartHostAuthSecret}" unavailable: ${why}`,
-      },
+      reply: { code: 451, enhanced: "4.7.0", text: "Temporary authentication failure" },
+      detail: `Smart host credentials "${c.smartHostAuthSecret}" unavailable: ${why}`,
     };
   }
 }
@@ -90,7 +89,7 @@ export async function attemptDelivery(
   const max = deps.maxConnectionsPerAttempt ?? 10;
   const tls = courierTls(input.connector);
   const verbose = input.connector.protocolLogging === "Verbose" && deps.protocolLog;
-  let none = networkFailure("connect", "no server to connect to");
+  let none: Failure = networkFailure("connect", "no server to connect to");
   for (const [i, target] of input.targets.slice(0, max).entries()) {
     const timeLimitMs = msLeft(input.deadline, deps.clock.now());
     if (timeLimitMs !== undefined && timeLimitMs < MIN_ATTEMPT_MS) {
@@ -128,6 +127,6 @@ export async function attemptDelivery(
     if (open.length === 0 || decided) break;
   }
   return input.recipients.map(
-    (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", reply: none },
+    (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", ...none },
   );
 }

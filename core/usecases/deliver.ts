@@ -117,13 +117,13 @@ async function attempt(
   if (!connector || connector.dnsRoutingEnabled !== (job.nextHop.type === "mx")) return "reroute";
   const targets = await resolveTargets(deps.dns, connector, job.nextHop, deps.random);
   if (!targets.ok) {
-    const { status, reply } = targets;
-    return open.map((recipient) => ({ recipient, status, reply }));
+    const { status, reply, detail } = targets;
+    return open.map((recipient) => ({ recipient, status, reply, ...(detail ? { detail } : {}) }));
   }
   const credentials = await smartHostCredentials(deps, connector);
   if (!credentials.ok) {
-    const reply = credentials.reply;
-    return open.map((recipient) => ({ recipient, status: "transient", reply }));
+    const { reply, detail } = credentials;
+    return open.map((recipient) => ({ recipient, status: "transient", reply, detail }));
   }
   return attemptDelivery(deps, {
     connector,

@@ -9,6 +9,7 @@ import { MemoryTrackingStore } from "#adapters/memory/tracking-store.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
+import type { SmtpCourier } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import type { SendProtocolLogLine } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
@@ -25,6 +26,8 @@ export interface RelayOptions {
   maxReceiveCount?: number;
   inlineBodyLimit?: number;
   start?: string;
+  /** Wraps the SMTP courier, e.g. in the port-25 guard of the AWS wiring. */
+  wrapCourier?: (courier: SmtpCourier) => SmtpCourier;
 }
 
 export interface MessageInput {
@@ -79,15 +82,16 @@ export class TestRelay {
         : {}),
     };
     this.route = makeRouteHandler(common);
+    const courier = new NodemailerCourier({
+      connectionTimeoutMs: 3000,
+      greetingTimeoutMs: 3000,
+      socketTimeoutMs: 5000,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
     this.deliver = makeDeliverHandler({
       ...common,
       dns: new NodeDnsResolver({ timeoutMs: 300, tries: 1 }),
-      courier: new NodemailerCourier({
-        connectionTimeoutMs: 3000,
-        greetingTimeoutMs: 3000,
-        socketTimeoutMs: 5000,
-        ...(options.ca ? { ca: options.ca } : {}),
-      }),
+      courier: options.wrapCourier ? options.wrapCourier(courier) : courier,
       secrets: this.secrets,
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,

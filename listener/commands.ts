@@ -35,7 +35,10 @@ export async function authenticate(
   conn: RelayConnection | undefined,
   auth: SMTPServerAuthentication,
 ): Promise<string> {
-  if (!conn?.authOffered) throw new SmtpReplyError(REPLIES.authNotEnabled);
+  if (!conn?.authOffered) {
+    conn?.refuse("AUTH not offered on this connector");
+    throw new SmtpReplyError(REPLIES.authNotEnabled);
+  }
   const { smtpUsers } = await records(deps);
   const user = await authenticateUser(smtpUsers, auth.username ?? "", auth.password ?? "");
   if (user) {
@@ -45,6 +48,7 @@ export async function authenticate(
   }
   // The attempted name is not logged: users type passwords into it.
   conn.plan.log?.("*", `${auth.method} authentication failed`);
+  conn.refuse(`${auth.method} authentication failed`);
   await tarpit(conn);
   throw new SmtpReplyError(REPLIES.authFailed);
 }
@@ -67,11 +71,13 @@ export async function decide(
     });
     if (decision.ok) return null;
     conn.plan.log?.("*", decision.reason);
+    conn.refuse(decision.rule);
     if (decision.reply.code >= 500) await tarpit(conn);
     return new SmtpReplyError(decision.reply);
   } catch (error) {
     // maddy's rule: what we do not understand is temporary.
     deps.logger.error("policy check failed", { connector: connector.name, error });
+    conn.refuse("policy check failed");
     return new SmtpReplyError(REPLIES.queueFailed);
   }
 }
@@ -113,6 +119,7 @@ async function queueMessage(
   const outcome = reader.finish();
   if (!outcome.ok) {
     conn.plan.log?.("*", outcome.reason);
+    conn.refuse(outcome.reason);
     throw new SmtpReplyError(outcome.reply);
   }
   const receivedAt = new Date();
@@ -150,6 +157,7 @@ async function queueMessage(
       ...(result.cleanupError ? { cleanupError: result.cleanupError } : {}),
     });
     conn.plan.log?.("*", `queueing ${id} failed at ${result.stage}`);
+    conn.refuse(`queueing failed at ${result.stage}`);
     throw new SmtpReplyError(REPLIES.queueFailed);
   }
   conn.plan.log?.("*", `queued ${id} (${result.message.size} bytes)`);

@@ -2,7 +2,6 @@
 
 import type { RecipientOutcome } from "#core/message.ts";
 import { classifyReply, type Failure, networkFailure, parseReply } from "#core/outcome.ts";
-import type { SmtpReply } from "#core/replies.ts";
 
 /** The fields nodemailer puts on its errors (see nodemailer's NodemailerError). */
 export interface SmtpClientError {

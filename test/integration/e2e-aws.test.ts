@@ -263,7 +263,7 @@ describe("AWS shape, end to end", () => {
     );
     const row = (await statusOf(id, "dave@example.org"))!;
     expect(row.connector).toBe("To Internet");
-    expect(row.lastError).toMatch(/451 4\.4\.1 Outbound port 25 is not enabled/);
+    expect(row.lastError).toMatch(/451 4\.4\.1 Unable to connect: outbound port 25 is not enabled/);
     expect(sink.rcptSeen).not.toContain("dave@example.org");
   });
 

@@ -100,6 +100,8 @@ async function reroute(
     recipient: u.recipient,
     status: "permanent",
     reply: REMOTE_PERMANENT.unroutable(`no route to ${u.domain}`),
+    // The connectors' names and why each could not take it: the admin's, not the NDR's.
+    detail: `Unable to route: ${u.reason}`,
   }));
   const settled = await settle(deps, set.settings, job, unroutable, now);
   logOf(deps).warn("job rerouted", { jobId: job.jobId, connector: job.connector, jobs });

@@ -7,13 +7,13 @@ import { deliverDepsFromEnv } from "#adapters/aws/deliver-deps.ts";
 import { RELAY_ENV } from "#adapters/aws/env.ts";
 import { type AwsAdapters, awsAdaptersFromEnv } from "#adapters/aws/from-env.ts";
 import { meteredHandler } from "#adapters/aws/function-deps.ts";
-import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob } from "#core/message.ts";
-import { deliveryJobId } from "#core/usecases/plan.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
 import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { deliveriesAt, smartHostJob } from "#test/support/delivery-job.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "#test/support/esm-simulator.ts";
+import { waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 
 /** Short enough for a test, long enough that an attempt fits with its margin (3.2 s of 4 s). */
@@ -23,15 +23,6 @@ let emu: AwsEmulators;
 let sink: Sink;
 let queueNo = 0;
 const mappings: EventSourceMapping[] = [];
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 beforeAll(async () => {
   emu = await startAwsEmulators();
@@ -105,28 +96,6 @@ async function deployment() {
   return { adapters, queueUrl: delivery.url, start };
 }
 
-/** The delivery job route would emit for one recipient at fabrikam.test. */
-function job(recipient: string): DeliveryJob {
-  const messageId = newMessageId();
-  const hosts = [`127.0.0.1:${sink.port}`];
-  const raw = `From: <app@contoso.test>\r\nTo: <${recipient}>\r\nSubject: Invoice\r\nMessage-ID: <${messageId}@contoso.test>\r\n\r\nHello.\r\n`;
-  const now = new Date().toISOString();
-  return {
-    jobId: deliveryJobId(messageId, "Partner", hosts.join(",")),
-    messageId,
-    connector: "Partner",
-    nextHop: { type: "smarthost", hosts },
-    nextHopKey: hosts.join(","),
-    mailFrom: "app@contoso.test",
-    recipients: [recipient],
-    body: { inline: Buffer.from(raw).toString("base64") },
-    size: raw.length,
-    receivedAt: now,
-    attempts: 0,
-    firstSeenAt: now,
-  };
-}
-
 async function enqueue(queueUrl: string, jobs: DeliveryJob[]): Promise<void> {
   await emu.sqs.send(
     new SendMessageBatchCommand({
@@ -136,18 +105,11 @@ async function enqueue(queueUrl: string, jobs: DeliveryJob[]): Promise<void> {
   );
 }
 
-/** How often the sink accepted a message for each recipient. */
-const deliveries = (): Map<string, number> => {
-  const counts = new Map<string, number>();
-  for (const m of sink.received) for (const r of m.rcptTo) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-};
-
 describe("no duplicate sends from the deliver function", () => {
   test("function timeout: a peer that stalls mid-DATA inside a batch of 5 costs one retry, not the batch", async () => {
     const { adapters, queueUrl, start } = await deployment();
     const recipients = ["a", "b", "stall", "c", "d"].map((n) => `${n}@fabrikam.test`);
-    const jobs = recipients.map(job);
+    const jobs = recipients.map((r) => smartHostJob(r, sink));
     // The peer takes the whole message, then never answers the "." of the first transaction to
     // stall@ — longer than the function may run; a later connection is answered at once.
     let stalled = 0;
@@ -155,18 +117,18 @@ describe("no duplicate sends from the deliver function", () => {
     await enqueue(queueUrl, jobs);
     const mapping = await start(5);
 
-    await until("every recipient delivered", async () => {
+    await waitFor("every recipient delivered", async () => {
       const rows = await Promise.all(
         jobs.map((j) => adapters.trackingStore.get(j.messageId, j.recipients[0]!)),
       );
       return rows.every((r) => r?.status === "Delivered");
     });
-    await until("the queue drained", async () => (await emu.queueDepth(queueUrl)) === 0);
+    await waitFor("the queue drained", async () => (await emu.queueDepth(queueUrl)) === 0);
 
-    const counts = deliveries();
-    const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
+    const counts = deliveriesAt(sink);
+    const duplicates = Object.values(counts).reduce((n, c) => n + c - 1, 0);
     console.info(`function timeout: duplicates at the sink ${duplicates}`);
-    expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(recipients.map((r) => [r, 1])));
+    expect(counts).toEqual(Object.fromEntries(recipients.map((r) => [r, 1])));
     // The first invocation held all five and ended inside its timeout: the batch never came back.
     expect(mapping.invocations[0]?.messageIds).toHaveLength(5);
     expect(mapping.invocations.filter((i) => i.timedOut)).toEqual([]);
@@ -186,25 +148,25 @@ describe("no duplicate sends from the deliver function", () => {
 
   test("concurrent copies: the same job in two execution environments at once is sent once", async () => {
     const { adapters, queueUrl, start } = await deployment();
-    const copy = job("ann@fabrikam.test");
+    const copy = smartHostJob("ann@fabrikam.test", sink);
     // A slow peer keeps the first copy's transaction open while the second copy starts.
     sink.script = { dataDelayMs: 1500 };
     const connections = sink.connections;
     await enqueue(queueUrl, [copy, copy]);
     const [first, second] = [await start(1), await start(1)];
 
-    await until("the job delivered", async () => {
+    await waitFor("the job delivered", async () => {
       const row = await adapters.trackingStore.get(copy.messageId, "ann@fabrikam.test");
       return row?.status === "Delivered";
     });
     // The copy that found the claim came back after the lease and found nothing left to do.
-    await until("the queue drained", async () => (await emu.queueDepth(queueUrl)) === 0);
+    await waitFor("the queue drained", async () => (await emu.queueDepth(queueUrl)) === 0);
 
-    const counts = deliveries();
+    const counts = deliveriesAt(sink);
     console.info(
-      `concurrent copies: duplicates at the sink ${(counts.get("ann@fabrikam.test") ?? 0) - 1}`,
+      `concurrent copies: duplicates at the sink ${(counts["ann@fabrikam.test"] ?? 0) - 1}`,
     );
-    expect(Object.fromEntries(counts)).toEqual({ "ann@fabrikam.test": 1 });
+    expect(counts).toEqual({ "ann@fabrikam.test": 1 });
     expect(sink.connections - connections).toBe(1);
     // Both environments ran a copy, overlapping: each was invoked, none failed or timed out.
     expect(first.invocations.length).toBeGreaterThan(0);

@@ -12,27 +12,18 @@ import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
-import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
-import { deliveryJobId } from "#core/usecases/plan.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { startWorker, type Worker } from "#local/worker.ts";
+import { deliveriesAt, smartHostJob } from "#test/support/delivery-job.ts";
+import { waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 
 let sink: Sink;
 let dir: string;
 const workers: Worker[] = [];
 const stores: LocalTrackingStore[] = [];
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 beforeAll(async () => {
   sink = await startSink();
@@ -105,50 +96,23 @@ async function home(visibilityTimeoutSeconds: number) {
   return { delivery, worker };
 }
 
-function job(recipient: string): DeliveryJob {
-  const messageId = newMessageId();
-  const hosts = [`127.0.0.1:${sink.port}`];
-  const raw = `From: <app@contoso.test>\r\nTo: <${recipient}>\r\nSubject: Invoice\r\n\r\nHello.\r\n`;
-  const now = new Date().toISOString();
-  return {
-    jobId: deliveryJobId(messageId, "Partner", hosts.join(",")),
-    messageId,
-    connector: "Partner",
-    nextHop: { type: "smarthost", hosts },
-    nextHopKey: hosts.join(","),
-    mailFrom: "app@contoso.test",
-    recipients: [recipient],
-    body: { inline: Buffer.from(raw).toString("base64") },
-    size: raw.length,
-    receivedAt: now,
-    attempts: 0,
-    firstSeenAt: now,
-  };
-}
-
-const deliveries = (): Record<string, number> => {
-  const counts: Record<string, number> = {};
-  for (const m of sink.received) for (const r of m.rcptTo) counts[r] = (counts[r] ?? 0) + 1;
-  return counts;
-};
-
 describe("no duplicate sends in local mode", () => {
   test("function timeout: a peer that stalls mid-DATA inside a batch of 5 is cut off before the job is handed out again", async () => {
     const { delivery, worker } = await home(4);
     const recipients = ["a", "b", "stall", "c", "d"].map((n) => `${n}@fabrikam.test`);
-    const jobs = recipients.map(job);
+    const jobs = recipients.map((r) => smartHostJob(r, sink));
     let stalled = 0;
     sink.script = { stall: (to) => to.includes("stall@fabrikam.test") && ++stalled === 1 };
     for (const j of jobs) await delivery.send(j);
     const tracking = worker(5);
 
-    await until("every recipient delivered", async () => {
+    await waitFor("every recipient delivered", async () => {
       const rows = await Promise.all(jobs.map((j) => tracking.get(j.messageId, j.recipients[0]!)));
       return rows.every((r) => r?.status === "Delivered");
     });
-    await until("the queue drained", () => delivery.size === 0);
+    await waitFor("the queue drained", () => delivery.size === 0);
 
-    expect(deliveries()).toEqual(Object.fromEntries(recipients.map((r) => [r, 1])));
+    expect(deliveriesAt(sink)).toEqual(Object.fromEntries(recipients.map((r) => [r, 1])));
     expect(await tracking.get(jobs[2]!.messageId, "stall@fabrikam.test")).toMatchObject({
       status: "Delivered",
       attempts: 2,
@@ -157,7 +121,7 @@ describe("no duplicate sends in local mode", () => {
 
   test("concurrent copies: the same job in two deliver handlers at once is sent once", async () => {
     const { delivery, worker } = await home(4);
-    const copy = job("ann@fabrikam.test");
+    const copy = smartHostJob("ann@fabrikam.test", sink);
     sink.script = { dataDelayMs: 1500 };
     const connections = sink.connections;
     await delivery.send(copy);
@@ -165,13 +129,13 @@ describe("no duplicate sends in local mode", () => {
     const tracking = worker(1);
     worker(1);
 
-    await until("the job delivered", async () => {
+    await waitFor("the job delivered", async () => {
       const row = await tracking.get(copy.messageId, "ann@fabrikam.test");
       return row?.status === "Delivered";
     });
-    await until("the queue drained", () => delivery.size === 0);
+    await waitFor("the queue drained", () => delivery.size === 0);
 
-    expect(deliveries()).toEqual({ "ann@fabrikam.test": 1 });
+    expect(deliveriesAt(sink)).toEqual({ "ann@fabrikam.test": 1 });
     expect(sink.connections - connections).toBe(1);
   });
 });

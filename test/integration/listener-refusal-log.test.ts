@@ -1,7 +1,8 @@
 // Every refusal is logged once at info with its code, connector, client, user and rule, whatever the connector's protocol logging.
 import { describe, expect, test } from "vitest";
+import { hashPassword } from "#core/auth/password.ts";
 import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
-import { transaction } from "#test/support/smtp-client.ts";
+import { plainToken, transaction } from "#test/support/smtp-client.ts";
 
 const h = useTestListener();
 const MESSAGE =
@@ -71,5 +72,42 @@ describe("the refusal log", () => {
         rule: "SMTP protocol",
       }),
     ]);
+  });
+
+  test("a refusal to an authenticated user names the user; the failed AUTH before it is logged too", async () => {
+    const passwordHash = await hashPassword("correct horse battery staple");
+    await h.start([
+      receiveConnector("Client", {
+        bindings: ["127.0.0.1:587"],
+        permissionGroups: ["Users"],
+        protocolLogging: "None",
+      }),
+      acceptedDomain("contoso.com"),
+      { kind: "SmtpUser", name: "billing", passwordHash, allowedSenders: ["billing@contoso.com"] },
+    ]);
+    const { client } = await h.open({ binding: "127.0.0.1:587" });
+    await client.command("EHLO app.example");
+    await client.startTls(h.t.ca);
+    await client.command("EHLO app.example");
+    expect((await client.command(`AUTH PLAIN ${plainToken("billing", "wrong")}`)).code).toBe(535);
+    await client.command(`AUTH PLAIN ${plainToken("billing", "correct horse battery staple")}`);
+    expect((await client.command("MAIL FROM:<ceo@contoso.com>")).text).toMatch(/^550 5\.7\.1 /);
+
+    expect(refusals().map((l) => l.fields)).toEqual([
+      expect.objectContaining({
+        code: 535,
+        enhanced: "5.7.3",
+        rule: "PLAIN authentication failed",
+      }),
+      expect.objectContaining({
+        code: 550,
+        enhanced: "5.7.1",
+        connector: "Client",
+        user: "billing",
+        rule: "sender ceo@contoso.com not in allowedSenders",
+      }),
+    ]);
+    // The attempted name is not logged with a failed AUTH: users type passwords into it.
+    expect(refusals()[0]?.fields).not.toHaveProperty("user");
   });
 });

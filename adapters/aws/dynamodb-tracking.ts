@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -202,14 +201,19 @@ export class DynamoTrackingStore implements TrackingStore {
     }
   }
 
+  /**
+   * Ends the lease in place (leaseUntil 0) rather than deleting the item: the functions' role has
+   * no DeleteItem on the table, and TTL removes the item a day after the lease would have ended.
+   */
   async release(key: string, holder: string): Promise<void> {
     try {
       await this.#doc.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.tableName,
           Key: claimKey(key),
+          UpdateExpression: "SET leaseUntil = :ended",
           ConditionExpression: "holder = :holder",
-          ExpressionAttributeValues: { ":holder": holder },
+          ExpressionAttributeValues: { ":holder": holder, ":ended": 0 },
         }),
       );
     } catch (error) {

@@ -62,10 +62,25 @@ export interface DeliveryJob {
   internetMessageId?: string;
 }
 
-/** The result for one recipient of one delivery attempt. */
+/**
+ * The result for one recipient of one delivery attempt. `reply` may reach the sender (in a DSN);
+ * `detail` is for the admin only (LastError, tracking, logs): causes, addresses, secret names.
+ */
 export type RecipientOutcome =
   | { recipient: string; status: "delivered"; remoteHost: string; reply: SmtpReply }
-  | { recipient: string; status: "transient"; remoteHost?: string; reply: SmtpReply }
-  | { recipient: string; status: "permanent"; remoteHost?: string; reply: SmtpReply };
+  | {
+      recipient: string;
+      status: "transient";
+      remoteHost?: string;
+      reply: SmtpReply;
+      detail?: string;
+    }
+  | {
+      recipient: string;
+      status: "permanent";
+      remoteHost?: string;
+      reply: SmtpReply;
+      detail?: string;
+    };
 
 export type OutcomeStatus = RecipientOutcome["status"];

@@ -117,11 +117,22 @@ const NETWORK_FAILURES: Record<NetworkFailureKind, { enhanced: string; text: str
   protocol: { enhanced: "4.5.0", text: "SMTP protocol error" },
 };
 
-/** A transient reply standing in for a failure that produced no SMTP reply. */
-export function networkFailure(kind: NetworkFailureKind, detail: string): SmtpReply {
+/**
+ * What went wrong, twice: `reply` is what outside senders may see (DSN diagnostics), standard text
+ * only; `detail` is for the admin (LastError, tracking, logs) and may name hosts, addresses,
+ * secrets and settings (maddy and chasquid keep the same split).
+ */
+export interface Failure {
+  reply: SmtpReply;
+  detail?: string;
+}
+
+/** A transient reply standing in for a failure that produced no SMTP reply; the cause goes in `detail`. */
+export function networkFailure(kind: NetworkFailureKind, detail: string): Failure {
   const f = NETWORK_FAILURES[kind];
   const d = detail.replace(/\s+/g, " ").trim();
-  return { code: 451, enhanced: f.enhanced, text: d ? `${f.text}: ${d}` : f.text };
+  const reply = { code: 451, enhanced: f.enhanced, text: f.text };
+  return d ? { reply, detail: `${f.text}: ${d}` } : { reply };
 }
 
 /**
@@ -165,9 +176,18 @@ export const REMOTE_PERMANENT = {
 
 const LAST_ERROR_MAX = 1000;
 
-/** What Exchange shows as LastError: "mx1.contoso.com: 451 4.7.1 Greylisted, try later". */
-export function formatLastError(remoteHost: string | undefined, reply: SmtpReply): string {
-  const text = `${reply.code} ${reply.enhanced} ${reply.text}`.replace(/\s+/g, " ").trim();
+/**
+ * What Exchange shows as LastError: "mx1.contoso.com: 451 4.7.1 Greylisted, try later". The
+ * admin's `detail`, when there is one, stands in for the reply's standard text.
+ */
+export function formatLastError(
+  remoteHost: string | undefined,
+  reply: SmtpReply,
+  detail?: string,
+): string {
+  const text = `${reply.code} ${reply.enhanced} ${detail ?? reply.text}`
+    .replace(/\s+/g, " ")
+    .trim();
   const line = remoteHost ? `${remoteHost}: ${text}` : text;
   return line.length > LAST_ERROR_MAX ? `${line.slice(0, LAST_ERROR_MAX - 1)}…` : line;
 }

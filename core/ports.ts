@@ -87,6 +87,9 @@ export interface TrackingEvent {
   detail?: string;
 }
 
+/** The answer to a job claim: taken by this holder, or held by another until `until`. */
+export type JobClaim = { claimed: true } | { claimed: false; until: string };
+
 /**
  * Per-recipient delivery state and the tracking log. `update` with `ifStatusIn` is a conditional
  * write (DynamoDB ConditionExpression; no transactions): it resolves false and changes nothing when
@@ -107,6 +110,15 @@ export interface TrackingStore {
   /** Rows whose status is not final: the queue view. */
   listActive(): Promise<RecipientRow[]>;
   addEvent(event: TrackingEvent): Promise<void>;
+  /**
+   * Takes the lease on `key` for `holder` until `until`, in one conditional write: it succeeds when
+   * no lease exists, the standing one ended before `now`, or `holder` already has it. Two copies of
+   * one queue message running at once therefore cannot both send; a holder that crashed blocks the
+   * job only until its lease ends.
+   */
+  claim(key: string, holder: string, until: Date, now: Date): Promise<JobClaim>;
+  /** Ends `holder`'s lease on `key`; a lease another holder has taken since is left alone. */
+  release(key: string, holder: string): Promise<void>;
   events(query: {
     messageId?: string;
     sender?: string;
@@ -157,6 +169,13 @@ export interface CourierRequest {
   mailFrom: string;
   recipients: string[];
   raw: Uint8Array;
+  /**
+   * Milliseconds this transaction may take, from the call (the function's time left, less a margin
+   * to record outcomes). Connection, greeting and socket timeouts are capped by it, and a
+   * transaction still running then is abandoned and reported as a transient time-out. Without it
+   * the courier's own timeouts alone apply.
+   */
+  timeLimitMs?: number;
   /** Called with each protocol line (credentials already redacted) when the connector logs verbosely. */
   protocolLog?: (direction: "<" | ">" | "*", line: string) => void;
 }

@@ -44,7 +44,10 @@ export async function authenticate(
   conn: RelayConnection | undefined,
   auth: SMTPServerAuthentication,
 ): Promise<string> {
-  if (!conn?.authOffered) throw new SmtpReplyError(REPLIES.authNotEnabled);
+  if (!conn?.authOffered) {
+    conn?.refuse("AUTH not offered on this connector");
+    throw new SmtpReplyError(REPLIES.authNotEnabled);
+  }
   const set = await records(deps);
   const username = auth.username ?? "";
   // A locked address or name is refused before the password is looked at: no guess is checked.
@@ -52,6 +55,7 @@ export async function authenticate(
   if (!attempt.allowed) {
     const scope = attempt.lock?.scope ?? attempt.exhausted;
     conn.plan.log?.("*", `AUTH refused: ${scope === "ip" ? "address" : "user name"} locked out`);
+    conn.refuse(`AUTH lockout (${scope === "ip" ? "address" : "user name"})`);
     await tarpit(conn);
     throw new SmtpReplyError(REPLIES.authLockedOut);
   }
@@ -65,6 +69,7 @@ export async function authenticate(
   // The attempted name is not logged: users type passwords into it.
   conn.plan.log?.("*", `${auth.method} authentication failed`);
   await authFailed(deps, conn, username, set, attempt);
+  conn.refuse(`${auth.method} authentication failed`);
   await tarpit(conn);
   throw new SmtpReplyError(REPLIES.authFailed);
 }
@@ -92,11 +97,13 @@ export async function decide(
     });
     if (decision.ok) return null;
     conn.plan.log?.("*", decision.reason);
+    conn.refuse(decision.rule);
     if (decision.reply.code >= 500) await tarpit(conn);
     return new SmtpReplyError(decision.reply);
   } catch (error) {
     // maddy's rule: what we do not understand is temporary.
     deps.logger.error("policy check failed", { connector: connector.name, error });
+    conn.refuse("policy check failed");
     return new SmtpReplyError(REPLIES.queueFailed);
   }
 }
@@ -138,6 +145,7 @@ async function queueMessage(
   const outcome = reader.finish();
   if (!outcome.ok) {
     conn.plan.log?.("*", outcome.reason);
+    conn.refuse(outcome.reason);
     throw new SmtpReplyError(outcome.reply);
   }
   const user = session.user ? conn.authUser : undefined;
@@ -178,6 +186,7 @@ async function queueMessage(
       ...(result.cleanupError ? { cleanupError: result.cleanupError } : {}),
     });
     conn.plan.log?.("*", `queueing ${id} failed at ${result.stage}`);
+    conn.refuse(`queueing failed at ${result.stage}`);
     throw new SmtpReplyError(REPLIES.queueFailed);
   }
   conn.plan.log?.("*", `queued ${id} (${result.message.size} bytes)`);

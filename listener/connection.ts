@@ -22,6 +22,18 @@ export interface SessionPlan {
   log?: (event: ProtocolEvent, data: string) => void;
   /** Called once when the session's socket has closed (plain or TLS, whichever it ended on). */
   onEnd?: () => void;
+  /** Called for every 4xx/5xx reply of the session (see RelayConnection.refuse). */
+  onRefusal?: (refusal: Refusal) => void;
+}
+
+/** One refused command or connection, for the listener's log. */
+export interface Refusal {
+  code: number;
+  enhanced: string;
+  /** Why: the policy rule, limit or check that refused; "SMTP protocol" for smtp-server's own. */
+  rule: string;
+  /** The authenticated user, if any. */
+  user?: string;
 }
 
 type Parsed = Parameters<SMTPConnection["_validateMailParams"]>[0];
@@ -45,6 +57,7 @@ export class RelayConnection extends SMTPConnection {
   partner: { domain: string; name: string } | undefined;
   #protocolErrors = 0;
   #advertising = false;
+  #rule: string | undefined;
 
   constructor(
     server: ConstructorParameters<typeof SMTPConnection>[0],
@@ -93,6 +106,26 @@ export class RelayConnection extends SMTPConnection {
     );
   }
 
+  /**
+   * Names the rule behind the next 4xx/5xx reply. Every reply leaves through send(), so that is
+   * the one place a refusal is logged (once, with this rule), whichever callback decided it.
+   */
+  refuse(rule: string): void {
+    this.#rule = rule;
+  }
+
+  #reportRefusal(code: number, enhanced: string | undefined): void {
+    const rule = this.#rule ?? "SMTP protocol";
+    this.#rule = undefined;
+    const user = this.session?.user && this.authUser ? this.authUser.name : undefined;
+    this.plan.onRefusal?.({
+      code,
+      enhanced: enhanced || `${Math.floor(code / 100)}.0.0`,
+      rule,
+      ...(user ? { user } : {}),
+    });
+  }
+
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
     let replyCode = code;
     let text = data;
@@ -105,13 +138,19 @@ export class RelayConnection extends SMTPConnection {
       this._unrecognizedCommands = 0;
       if (this.#protocolErrors > max) {
         this.plan.log?.("*", `more than maxProtocolErrors ${max} protocol errors`);
+        this.refuse(`maxProtocolErrors ${max} exceeded`);
         replyCode = REPLIES.tooManyErrors.code;
         text = replyText(REPLIES.tooManyErrors);
         ctx = false;
       }
     }
+    const first = Array.isArray(text) ? text[0] : text;
+    const enhanced =
+      typeof first === "string" && HAS_ENHANCED.test(first)
+        ? first.slice(0, first.indexOf(" "))
+        : this._getEnhancedStatusCode(replyCode, ctx);
+    if (replyCode >= 400 && !this._upgrading) this.#reportRefusal(replyCode, enhanced);
     if (this.plan.log && !this._upgrading && !this._closing) {
-      const enhanced = this._getEnhancedStatusCode(replyCode, ctx);
       const lines = Array.isArray(text) ? text : [text ?? ""];
       lines.forEach((line, i) => {
         const sep = i < lines.length - 1 ? "-" : " ";
@@ -128,6 +167,7 @@ export class RelayConnection extends SMTPConnection {
     const line = (command ?? "").toString();
     this.plan.log?.("<", redactClientLine(line, this._nextHandler !== false));
     if (this.plan.draining() && this.idle && !this._upgrading && !/^\s*QUIT\b/i.test(line)) {
+      this.refuse("shutting down");
       this.send(REPLIES.shuttingDown.code, replyText(REPLIES.shuttingDown));
       return;
     }
@@ -164,8 +204,12 @@ export class RelayConnection extends SMTPConnection {
     const connector = this.plan.connector;
     if (!this.authOffered || !connector) {
       let reply: SmtpReply = REPLIES.authNotEnabled;
-      if (!this.secure && connector && this.plan.startTls && authAllowed(connector, true))
+      let rule = "AUTH not offered on this connector";
+      if (!this.secure && connector && this.plan.startTls && authAllowed(connector, true)) {
         reply = connector.requireTls ? REPLIES.startTlsFirst : REPLIES.authRequiresTls;
+        rule = "AUTH before STARTTLS";
+      }
+      this.refuse(rule);
       this.send(reply.code, replyText(reply));
       callback();
       return;
@@ -180,6 +224,7 @@ export class RelayConnection extends SMTPConnection {
     if (typeof declared === "string" && /^\d{1,20}$/.test(declared) && max !== undefined) {
       if (Number(declared) > max) {
         this.plan.log?.("*", `declared SIZE ${declared} exceeds maxMessageSize ${max}`);
+        this.refuse(`declared SIZE exceeds maxMessageSize ${max}`);
         return {
           code: REPLIES.messageTooLarge.code,
           message: replyText(REPLIES.messageTooLarge),

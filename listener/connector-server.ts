@@ -46,6 +46,8 @@ export interface AcceptedSocket {
   localPort: number;
   /** Answer this and close instead of serving the session. */
   refusal?: SmtpReply;
+  /** Why the connection is refused (a limit, no connector, shutting down), for the refusal log. */
+  refusalRule?: string;
   /** Called once the socket is gone (releases connection limits). */
   onClose?: () => void;
 }
@@ -177,6 +179,18 @@ export class ConnectorServer extends SMTPServer {
       ...(info.refusal ? { refusal: info.refusal } : {}),
       greeting: this.#greeting,
       startTls: this.#startTls,
+      // Every refusal at info, whatever the connector's protocol logging: "why did my printer get
+      // 550 5.7.54?" is answered from the normal log (chasquid's maillog.Rejected).
+      onRefusal: (r) =>
+        this.#deps.logger.info("refused", {
+          code: r.code,
+          enhanced: r.enhanced,
+          ...(this.connector ? { connector: this.connector.name } : {}),
+          client: info.remoteIp,
+          ...(r.user ? { user: r.user } : {}),
+          rule: r.rule,
+          session: info.id,
+        }),
       draining: this.#deps.draining,
       ...(this.#deps.protocolLog && this.connector?.protocolLogging === "Verbose"
         ? {
@@ -201,6 +215,8 @@ export class ConnectorServer extends SMTPServer {
       },
       plan,
     );
+    // The rule goes with the reply given instead of the greeting.
+    if (info.refusal) connection.refuse(info.refusalRule ?? "connection refused");
     this.connections.add(connection);
     this.#live.set(connection.id, connection);
     this.#deps.sessions.add(connection);
@@ -209,7 +225,10 @@ export class ConnectorServer extends SMTPServer {
     const limit = this.connector?.connectionTimeout;
     if (limit) {
       // Exchange's ConnectionTimeout: a session may not last forever, however busy it is.
-      timer = setTimeout(() => connection.send(421, "4.4.2 Connection timed out"), limit * 1000);
+      timer = setTimeout(() => {
+        connection.refuse(`connectionTimeout ${limit} s`);
+        connection.send(421, "4.4.2 Connection timed out");
+      }, limit * 1000);
       timer.unref();
     }
     connection.init();

@@ -122,12 +122,12 @@ export function createListener(deps: ListenerDeps): Listener {
     };
     const routing = admit(conn);
     if (!routing.ok) {
-      logger.info("connection refused", {
-        binding: conn.binding,
-        client: conn.remoteIp,
-        why: routing.why,
+      // Logged once, with the reply, where every refusal is (RelayConnection.send).
+      refuser(conn.binding.implicitTls).accept(conn.socket, {
+        ...base,
+        refusal: routing.reply,
+        refusalRule: routing.why,
       });
-      refuser(conn.binding.implicitTls).accept(conn.socket, { ...base, refusal: routing.reply });
       return;
     }
     routing.server.accept(conn.socket, { ...base, onClose: routing.release });

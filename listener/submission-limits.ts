@@ -106,13 +106,11 @@ function refused(
   reply: SmtpReply,
   fields: Record<string, unknown>,
 ): SmtpReply {
-  deps.logger.info(`${reply.code} ${reply.enhanced} ${fields.limit}`, {
-    connector: conn.plan.connector?.name,
-    client: conn.remoteAddress,
-    ...fields,
-  });
+  // The reply itself is logged once at info, with this rule, where every refusal leaves.
+  const rule = `${fields.limit} ${fields.limitValue} exceeded (${fields.count})`;
+  conn.refuse(rule);
   deps.metrics.count("RateLimited", { limit: String(fields.limit) });
-  conn.plan.log?.("*", `${fields.limit} ${fields.limitValue} exceeded (${fields.count})`);
+  conn.plan.log?.("*", rule);
   return reply;
 }
 

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import {
   FINAL_STATUSES,
+  type JobClaim,
   type RecipientRow,
   type RecipientStatus,
   type TrackingEvent,
@@ -35,6 +36,9 @@ export interface DynamoTrackingStoreOptions {
 }
 
 const msgKey = (messageId: string) => `MSG#${messageId}`;
+const claimKey = (key: string) => ({ pk: `CLAIM#${key}`, sk: "CLAIM" });
+/** Claim items outlive their lease by a day, then DynamoDB TTL removes them (expiry is checked on write, not by TTL). */
+const CLAIM_KEEP_SECONDS = 86_400;
 const rcptKey = (recipient: string) => `RCPT#${recipient.toLowerCase()}`;
 /** GSI key attributes may not be empty strings; the null sender of a bounce is shown as "<>" as in Exchange. */
 const senderKey = (sender: string) => sender.toLowerCase() || "<>";
@@ -169,6 +173,56 @@ export class DynamoTrackingStore implements TrackingStore {
     } catch (error) {
       if ((error as Error).name === "ConditionalCheckFailedException") return false;
       throw error;
+    }
+  }
+
+  /**
+   * One conditional PutItem (no transaction, no TTL needed: dynalite has neither): it writes only
+   * when no claim item exists, its lease ended, or this holder has it.
+   */
+  async claim(key: string, holder: string, until: Date, now: Date): Promise<JobClaim> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...claimKey(key),
+            holder,
+            leaseUntil: until.getTime(),
+            expiresAt: Math.floor(until.getTime() / 1000) + CLAIM_KEEP_SECONDS,
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :holder",
+          ExpressionAttributeValues: { ":now": now.getTime(), ":holder": holder },
+        }),
+      );
+      return { claimed: true };
+    } catch (error) {
+      if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+      const out = await this.#doc.send(
+        new GetCommand({ TableName: this.tableName, Key: claimKey(key), ConsistentRead: true }),
+      );
+      const standing = Number(out.Item?.leaseUntil ?? until.getTime());
+      return { claimed: false, until: new Date(standing).toISOString() };
+    }
+  }
+
+  /**
+   * Ends the lease in place (leaseUntil 0) rather than deleting the item: the functions' role has
+   * no DeleteItem on the table, and TTL removes the item a day after the lease would have ended.
+   */
+  async release(key: string, holder: string): Promise<void> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: claimKey(key),
+          UpdateExpression: "SET leaseUntil = :ended",
+          ConditionExpression: "holder = :holder",
+          ExpressionAttributeValues: { ":holder": holder, ":ended": 0 },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
     }
   }
 

@@ -1,5 +1,6 @@
 // A courier guard for deployments without AWS's port-25 approval: connections to port 25 fail at once with a clear LastError.
 import type { RecipientOutcome } from "#core/message.ts";
+import { networkFailure } from "#core/outcome.ts";
 import type { CourierRequest, SmtpCourier } from "#core/ports.ts";
 
 /*
@@ -24,15 +25,16 @@ export class Port25GuardCourier implements SmtpCourier {
       "*",
       `not connecting to ${request.host}:25: outbound port 25 is disabled`,
     );
+    // The sender's delay DSN says "451 4.4.1 Unable to connect"; the setting is the admin's to see.
+    const failure = networkFailure(
+      "connect",
+      "outbound port 25 is not enabled for this deployment (mxDeliveryEnabled false; see docs/aws.md, port 25 request)",
+    );
     return request.recipients.map((recipient) => ({
       recipient,
       status: "transient",
       remoteHost: request.host,
-      reply: {
-        code: 451,
-        enhanced: "4.4.1",
-        text: "Outbound port 25 is not enabled for this deployment (mxDeliveryEnabled false; see docs/aws.md, port 25 request)",
-      },
+      ...failure,
     }));
   }
 }

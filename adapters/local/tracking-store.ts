@@ -2,6 +2,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   FINAL_STATUSES,
+  type JobClaim,
   type RecipientRow,
   type RecipientStatus,
   type TrackingEvent,
@@ -37,6 +38,8 @@ export class LocalTrackingStore implements TrackingStore {
       CREATE INDEX IF NOT EXISTS events_message ON events(message_id);
       CREATE INDEX IF NOT EXISTS events_recipient ON events(recipient_lc);
       CREATE INDEX IF NOT EXISTS events_sender ON events(sender_lc);
+      CREATE TABLE IF NOT EXISTS claims (
+        key TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL);
     `);
     // updated_at, for retention: a column of its own (databases made before it get it filled once).
     const columns = this.#db.prepare("PRAGMA table_info(recipients)").all() as { name: string }[];
@@ -179,6 +182,31 @@ export class LocalTrackingStore implements TrackingStore {
       }
       return ids.length;
     });
+  }
+
+  /*
+   * One statement decides, so the CLI or a second process on the same file cannot slip in between:
+   * the upsert writes only when the standing lease is over or is this holder's.
+   */
+  async claim(key: string, holder: string, until: Date, now: Date): Promise<JobClaim> {
+    return this.#write(() => {
+      const r = this.#statement(
+        `INSERT INTO claims (key, holder, until_ms) VALUES (?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+         WHERE claims.until_ms <= ? OR claims.holder = excluded.holder`,
+      ).run(key, holder, until.getTime(), now.getTime());
+      if (Number(r.changes) === 1) return { claimed: true } as const;
+      const standing = this.#statement("SELECT until_ms FROM claims WHERE key = ?").get(key) as {
+        until_ms: number;
+      };
+      return { claimed: false, until: new Date(Number(standing.until_ms)).toISOString() } as const;
+    });
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    this.#write(() =>
+      this.#statement("DELETE FROM claims WHERE key = ? AND holder = ?").run(key, holder),
+    );
   }
 
   async addEvent(event: TrackingEvent): Promise<void> {

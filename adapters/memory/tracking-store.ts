@@ -1,6 +1,7 @@
 // In-memory tracking store (per-recipient rows with conditional updates, and the event log), for tests.
 import {
   FINAL_STATUSES,
+  type JobClaim,
   type RecipientRow,
   type RecipientStatus,
   type TrackingEvent,
@@ -13,6 +14,19 @@ const keyOf = (messageId: string, recipient: string) =>
 export class MemoryTrackingStore implements TrackingStore {
   readonly #rows = new Map<string, RecipientRow>();
   readonly #events: TrackingEvent[] = [];
+  readonly #claims = new Map<string, { holder: string; until: number }>();
+
+  async claim(key: string, holder: string, until: Date, now: Date): Promise<JobClaim> {
+    const standing = this.#claims.get(key);
+    if (standing && standing.holder !== holder && standing.until > now.getTime())
+      return { claimed: false, until: new Date(standing.until).toISOString() };
+    this.#claims.set(key, { holder, until: until.getTime() });
+    return { claimed: true };
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    if (this.#claims.get(key)?.holder === holder) this.#claims.delete(key);
+  }
 
   async put(row: RecipientRow): Promise<void> {
     this.#rows.set(keyOf(row.messageId, row.recipient), { ...row });

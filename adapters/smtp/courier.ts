@@ -58,6 +58,28 @@ function watch(conn: SMTPConnection): Promise<never> {
   return broken;
 }
 
+/**
+ * Rejects with a time-out once `ms` have passed (never when undefined): the whole transaction's
+ * bound, since socketTimeout only bounds silence and a peer that trickles bytes never trips it.
+ */
+function timeLimit(ms: number | undefined): { expired: Promise<never>; clear(): void } {
+  if (ms === undefined) return { expired: new Promise<never>(() => {}), clear() {} };
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`no reply within the attempt's time limit of ${ms} ms`), {
+            code: "ETIMEDOUT",
+          }),
+        ),
+      ms,
+    );
+  });
+  expired.catch(() => {});
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
 export class NodemailerCourier implements SmtpCourier {
   readonly #options: NodemailerCourierOptions;
   readonly #ca: string[] | undefined;
@@ -72,6 +94,18 @@ export class NodemailerCourier implements SmtpCourier {
   }
 
   async send(request: CourierRequest): Promise<RecipientOutcome[]> {
+    const limit = timeLimit(request.timeLimitMs);
+    try {
+      return await this.#send(request, limit.expired);
+    } finally {
+      limit.clear();
+    }
+  }
+
+  async #send(request: CourierRequest, expired: Promise<never>): Promise<RecipientOutcome[]> {
+    const limitMs = request.timeLimitMs;
+    // Each timeout is capped by the time the attempt has left (the function's timeout in Lambda).
+    const cap = (ms: number) => (limitMs === undefined ? ms : Math.max(1, Math.min(ms, limitMs)));
     const target = request.address ?? request.host;
     const remoteHost =
       request.address && request.address !== request.host
@@ -88,9 +122,9 @@ export class NodemailerCourier implements SmtpCourier {
       opportunisticTLS: request.tls.mode === "opportunistic",
       tls: tlsOptions(request.tls, this.#ca),
       ...(servername ? { servername } : {}),
-      connectionTimeout: this.#options.connectionTimeoutMs ?? 30_000,
-      greetingTimeout: this.#options.greetingTimeoutMs ?? 30_000,
-      socketTimeout: this.#options.socketTimeoutMs ?? 300_000,
+      connectionTimeout: cap(this.#options.connectionTimeoutMs ?? 30_000),
+      greetingTimeout: cap(this.#options.greetingTimeoutMs ?? 30_000),
+      socketTimeout: cap(this.#options.socketTimeoutMs ?? 300_000),
       socketCloseTimeout: 1000,
       allowInternalNetworkInterfaces: true,
       ...(request.protocolLog
@@ -99,17 +133,19 @@ export class NodemailerCourier implements SmtpCourier {
     };
     // Connections are reused only without a protocol log: its lines belong to one delivery.
     const key = this.#cache && !request.protocolLog ? cacheKey(options, request.auth) : undefined;
-    let session = key ? await this.#reuse(key) : undefined;
+    let session = key ? await this.#reuse(key, expired) : undefined;
     if (!session) {
       const conn = new SMTPConnection(options);
       const fresh: CachedSession = { conn, broken: watch(conn), uses: 0 };
       request.protocolLog?.("*", `connecting to ${remoteHost}:${request.port}`);
       try {
-        await step<void>(fresh, (done) => conn.connect((err) => done(err)));
+        await step<void>(fresh, (done) => conn.connect((err) => done(err)), expired);
         if (request.auth) {
           const { username, password } = request.auth;
-          await step<boolean>(fresh, (done) =>
-            conn.login({ user: username, pass: password }, done),
+          await step<boolean>(
+            fresh,
+            (done) => conn.login({ user: username, pass: password }, done),
+            expired,
           );
         }
       } catch (err) {
@@ -127,8 +163,10 @@ export class NodemailerCourier implements SmtpCourier {
       use8BitMime: request.raw.some((b) => b > 0x7f),
     } as SMTPConnectionEnvelope;
     try {
-      const info = await step<SMTPConnectionSendInfo>(current, (done) =>
-        current.conn.send(envelope, Buffer.from(request.raw), done),
+      const info = await step<SMTPConnectionSendInfo>(
+        current,
+        (done) => current.conn.send(envelope, Buffer.from(request.raw), done),
+        expired,
       );
       current.uses += 1;
       if (key && this.#cache) this.#cache.park(key, current);
@@ -151,12 +189,12 @@ export class NodemailerCourier implements SmtpCourier {
    * closed meanwhile fails that check and is dropped, so no transaction ever starts on a dead
    * connection (and none can be sent twice).
    */
-  async #reuse(key: string): Promise<CachedSession | undefined> {
+  async #reuse(key: string, expired: Promise<never>): Promise<CachedSession | undefined> {
     for (;;) {
       const session = this.#cache?.take(key);
       if (!session) return undefined;
       try {
-        await step<boolean>(session, (done) => session.conn.reset(done));
+        await step<boolean>(session, (done) => session.conn.reset(done), expired);
         return session;
       } catch {
         session.conn.close();
@@ -170,16 +208,18 @@ export class NodemailerCourier implements SmtpCourier {
   }
 }
 
-/** Runs one nodemailer step, failing as soon as the connection breaks. */
+/** Runs one nodemailer step, failing as soon as the connection breaks or the time limit passes. */
 function step<T>(
   session: CachedSession,
   fn: (done: (err: unknown, value?: T) => void) => void,
+  expired?: Promise<never>,
 ): Promise<T> {
   return Promise.race([
     new Promise<T>((resolve, reject) =>
       fn((err, value) => (err ? reject(err) : resolve(value as T))),
     ),
     session.broken,
+    ...(expired ? [expired] : []),
   ]);
 }
 

@@ -1,8 +1,7 @@
 // Per-recipient outcomes of one SMTP transaction, from nodemailer's replies and errors.
 
 import type { RecipientOutcome } from "#core/message.ts";
-import { classifyReply, networkFailure, parseReply } from "#core/outcome.ts";
-import type { SmtpReply } from "#core/replies.ts";
+import { classifyReply, type Failure, networkFailure, parseReply } from "#core/outcome.ts";
 
 /** The fields nodemailer puts on its errors (see nodemailer's NodemailerError). */
 export interface SmtpClientError {
@@ -25,12 +24,16 @@ export interface EnvelopeState {
 const TLS_ERROR =
   /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|HOSTNAME_MISMATCH)/;
 
-/** The remote reply an error carries, or a synthesized transient one for failures without a reply. */
-export function failureReply(err: SmtpClientError): SmtpReply {
+/**
+ * The remote reply an error carries, or a synthesized transient one for failures without a reply
+ * (the socket error, with its addresses, is the admin's detail, not the sender's).
+ */
+export function failureReply(err: SmtpClientError): Failure {
   // A refused or failed STARTTLS is reported as TLS failure even when the server replied: "500
   // command not recognized" in LastError would hide that the connector requires TLS.
   const tls = err.code === "ETLS" || TLS_ERROR.test(err.originalCode ?? "");
-  if (!tls && err.responseCode && err.response) return parseReply(err.responseCode, err.response);
+  if (!tls && err.responseCode && err.response)
+    return { reply: parseReply(err.responseCode, err.response) };
   const detail = [err.originalCode, err.message.replace(/^Error initiating TLS - /, "")]
     .filter(Boolean)
     .join(" ");
@@ -50,9 +53,12 @@ export function failureReply(err: SmtpClientError): SmtpReply {
 const outcome = (
   recipient: string,
   remoteHost: string,
-  reply: SmtpReply,
+  { reply, detail }: Failure,
   status = classifyReply(reply),
-): RecipientOutcome => ({ recipient, status, remoteHost, reply });
+): RecipientOutcome =>
+  status === "delivered" || detail === undefined
+    ? ({ recipient, status, remoteHost, reply } as RecipientOutcome)
+    : { recipient, status, remoteHost, reply, detail };
 
 /**
  * Before MAIL FROM (connect, greeting, EHLO, STARTTLS, AUTH) a refusal is about the host, not the
@@ -87,8 +93,8 @@ export function transactionOutcomes(
   const rejected = new Map<string, SmtpClientError>();
   for (const e of envelope.rejectedErrors ?? [])
     if (e.recipient) rejected.set(e.recipient.toLowerCase(), e);
-  const final = result.ok
-    ? parseReply(Number(/^\d{3}/.exec(result.response)?.[0] ?? 250), result.response)
+  const final: Failure = result.ok
+    ? { reply: parseReply(Number(/^\d{3}/.exec(result.response)?.[0] ?? 250), result.response) }
     : failureReply(result.err);
   return recipients.map((r) => {
     const refusal = rejected.get(r.toLowerCase());

@@ -15,8 +15,13 @@ export interface PolicyContext {
   acceptedDomains: AcceptedDomain[];
 }
 
-/** `reason` is for the protocol log only (connector and rule); the client sees `reply`. */
-export type PolicyDecision = { ok: true } | { ok: false; reply: SmtpReply; reason: string };
+/**
+ * `reason` is for the protocol log (connector, who and rule), `rule` for the refusal log line;
+ * the client sees only `reply`.
+ */
+export type PolicyDecision =
+  | { ok: true }
+  | { ok: false; reply: SmtpReply; reason: string; rule: string };
 
 const OK: PolicyDecision = { ok: true };
 
@@ -24,7 +29,8 @@ function deny(ctx: PolicyContext, reply: SmtpReply, rule: string): PolicyDecisio
   const who = ctx.session.user
     ? `user "${ctx.session.user.name}"`
     : sessionGroups(ctx.session).join("+");
-  return { ok: false, reply, reason: `ReceiveConnector "${ctx.connector.name}" (${who}): ${rule}` };
+  const reason = `ReceiveConnector "${ctx.connector.name}" (${who}): ${rule}`;
+  return { ok: false, reply, reason, rule };
 }
 
 /** Exchange's RequireTLS on a receive connector: no envelope command before STARTTLS. */

@@ -1,9 +1,10 @@
 // One delivery attempt of a job: SMTP transactions through the targets in order, failing over while the answer is only "not now".
 import type { RecipientOutcome } from "../message.ts";
-import { networkFailure } from "../outcome.ts";
+import { type Failure, networkFailure } from "../outcome.ts";
 import type { CourierRequest, CourierTls } from "../ports.ts";
 import type { SendConnector } from "../records/send-connector.ts";
 import type { SmtpReply } from "../replies.ts";
+import { MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import type { DeliverDeps } from "./deps.ts";
 import type { Target } from "./targets.ts";
 
@@ -30,7 +31,7 @@ export function courierTls(c: SendConnector): CourierTls {
 
 export type Credentials =
   | { ok: true; auth?: { username: string; password: string } }
-  | { ok: false; reply: SmtpReply };
+  | { ok: false; reply: SmtpReply; detail: string };
 
 /** Smart host credentials from the secret named on the connector: JSON {"username","password"}. */
 export async function smartHostCredentials(
@@ -48,14 +49,13 @@ export async function smartHostCredentials(
     return { ok: true, auth: { username: value.username, password: value.password } };
   } catch (error) {
     // Our configuration, not the message: transient, so mail waits until the secret is fixed.
+    // The sender's DSN says only that authentication failed (RFC 4954's 4.7.0 wording); the
+    // secret's name and the cause are for the admin.
     const why = error instanceof Error ? error.message : String(error);
     return {
       ok: false,
-      reply: {
-        code: 451,
-        enhanced: "4.7.0",
-        text: `Smart host credentials "${c.smartHostAuthSecret}" unavailable: ${why}`,
-      },
+      reply: { code: 451, enhanced: "4.7.0", text: "Temporary authentication failure" },
+      detail: `Smart host credentials "${c.smartHostAuthSecret}" unavailable: ${why}`,
     };
   }
 }
@@ -70,6 +70,8 @@ export interface AttemptInput {
   auth?: { username: string; password: string };
   /** Prefix of protocol log session ids. */
   sessionPrefix: string;
+  /** When the attempt must be over (see attemptWindow); no new connection starts too close to it. */
+  deadline?: Date;
 }
 
 /**
@@ -87,7 +89,13 @@ export async function attemptDelivery(
   const max = deps.maxConnectionsPerAttempt ?? 10;
   const tls = courierTls(input.connector);
   const verbose = input.connector.protocolLogging === "Verbose" && deps.protocolLog;
+  let none: Failure = networkFailure("connect", "no server to connect to");
   for (const [i, target] of input.targets.slice(0, max).entries()) {
+    const timeLimitMs = msLeft(input.deadline, deps.clock.now());
+    if (timeLimitMs !== undefined && timeLimitMs < MIN_ATTEMPT_MS) {
+      if (i === 0) none = networkFailure("timeout", "no time left in this invocation");
+      break;
+    }
     const session = `${input.sessionPrefix}.${i + 1}`;
     const remote = `${target.host}[${target.address}]:${target.port}`;
     const request: CourierRequest = {
@@ -101,6 +109,7 @@ export async function attemptDelivery(
       raw: input.raw,
     };
     if (input.auth) request.auth = input.auth;
+    if (timeLimitMs !== undefined) request.timeLimitMs = timeLimitMs;
     if (verbose)
       request.protocolLog = (direction, line) =>
         verbose.write({
@@ -117,8 +126,7 @@ export async function attemptDelivery(
     open = outcomes.filter((o) => o.status === "transient").map((o) => o.recipient);
     if (open.length === 0 || decided) break;
   }
-  const none = networkFailure("connect", "no server to connect to");
   return input.recipients.map(
-    (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", reply: none },
+    (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", ...none },
   );
 }

@@ -7,6 +7,8 @@ import { heldJobKey, parkHeldJob } from "./admin-hold.ts";
 import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
 import { dropBodyIfDone, readBody } from "./body.ts";
 import { relayHostName } from "./bounce.ts";
+import { withJobClaim } from "./claim.ts";
+import { type AttemptWindow, attemptWindow, MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import { type DeliverDeps, logOf } from "./deps.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
@@ -16,6 +18,8 @@ import { resolveTargets } from "./targets.ts";
 export type DeliverResult =
   | { kind: "waiting"; notBefore: string }
   | { kind: "nothing-to-do"; reason: string }
+  /** Sent back to the queue unattempted: too little time left, or another copy holds the job's claim. */
+  | { kind: "returned"; reason: string; delaySeconds: number }
   | { kind: "rerouted"; jobs: string[]; settled: SettleResult }
   | ({ kind: "attempted" } & SettleResult);
 
@@ -96,6 +100,8 @@ async function reroute(
     recipient: u.recipient,
     status: "permanent",
     reply: REMOTE_PERMANENT.unroutable(`no route to ${u.domain}`),
+    // The connectors' names and why each could not take it: the admin's, not the NDR's.
+    detail: `Unable to route: ${u.reason}`,
   }));
   const settled = await settle(deps, set.settings, job, unroutable, now);
   logOf(deps).warn("job rerouted", { jobId: job.jobId, connector: job.connector, jobs });
@@ -107,18 +113,19 @@ async function attempt(
   set: RecordSet,
   job: DeliveryJob,
   open: string[],
+  deadline: Date | undefined,
 ): Promise<RecipientOutcome[] | "reroute"> {
   const connector = set.sendConnectors.find((c) => c.name === job.connector && c.enabled);
   if (!connector || connector.dnsRoutingEnabled !== (job.nextHop.type === "mx")) return "reroute";
   const targets = await resolveTargets(deps.dns, connector, job.nextHop, deps.random);
   if (!targets.ok) {
-    const { status, reply } = targets;
-    return open.map((recipient) => ({ recipient, status, reply }));
+    const { status, reply, detail } = targets;
+    return open.map((recipient) => ({ recipient, status, reply, ...(detail ? { detail } : {}) }));
   }
   const credentials = await smartHostCredentials(deps, connector);
   if (!credentials.ok) {
-    const reply = credentials.reply;
-    return open.map((recipient) => ({ recipient, status: "transient", reply }));
+    const { reply, detail } = credentials;
+    return open.map((recipient) => ({ recipient, status: "transient", reply, detail }));
   }
   return attemptDelivery(deps, {
     connector,
@@ -129,10 +136,27 @@ async function attempt(
     raw: await readBody(deps.messages, job.body),
     ...(credentials.auth ? { auth: credentials.auth } : {}),
     sessionPrefix: `${job.jobId}.${job.attempts + 1}`,
+    ...(deadline ? { deadline } : {}),
   });
 }
 
-async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResult> {
+/** Back to the queue without an attempt: a new queue message, so no receive is counted either. */
+async function giveBack(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  reason: string,
+  delaySeconds = 0,
+): Promise<DeliverResult> {
+  await deps.deliveryQueue.send(job, delaySeconds ? { delaySeconds } : {});
+  logOf(deps).info("job returned to the queue", { jobId: job.jobId, reason, delaySeconds });
+  return { kind: "returned", reason, delaySeconds };
+}
+
+async function deliver(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  timeLeftMs: number | undefined,
+): Promise<DeliverResult> {
   const now = deps.clock.now();
   if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) {
     await deps.deliveryQueue.send(job, {
@@ -140,6 +164,30 @@ async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResu
     });
     return { kind: "waiting", notBefore: job.notBefore };
   }
+  const window = attemptWindow(now, timeLeftMs);
+  if ((msLeft(window.deadline, now) ?? MIN_ATTEMPT_MS) < MIN_ATTEMPT_MS)
+    return giveBack(deps, job, "too little time left in this invocation for an attempt");
+  const run = await withJobClaim(deps, job, window, () => claimed(deps, job, now, window));
+  if (run.claimed) return run.value;
+  // Another copy is sending. If it finished meanwhile there is nothing left; else this copy comes
+  // back when that copy's lease ends, in case it died.
+  const { open, held } = await openRecipients(deps, job, now.toISOString());
+  if (open.length === 0 && held.length === 0)
+    return { kind: "nothing-to-do", reason: "another copy of this job finished it" };
+  return giveBack(
+    deps,
+    job,
+    `another copy of this job holds its claim until ${run.until}`,
+    Math.max(1, queueDelaySeconds(new Date(run.until), now)),
+  );
+}
+
+async function claimed(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  now: Date,
+  window: AttemptWindow,
+): Promise<DeliverResult> {
   const set = await deps.records.get();
   const { open, held } = await openRecipients(deps, job, now.toISOString());
   // Parked before anything else, so a suspended recipient is never dropped (resume sends it on).
@@ -153,7 +201,7 @@ async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResu
         : "every recipient is final or owned by a newer job",
     };
   }
-  const outcomes = await attempt(deps, set, job, open);
+  const outcomes = await attempt(deps, set, job, open, window.deadline);
   if (outcomes === "reroute") return reroute(deps, set, job, open, now);
   const settled = await settle(deps, set.settings, job, outcomes, deps.clock.now());
   logOf(deps).info("delivery attempt", {
@@ -170,12 +218,14 @@ async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResu
 /**
  * Delivers one job. `receiveCount` is the queue's count for this message: when processing fails on
  * the last receive before the dead-letter queue, the reason is written to tracking, then the error
- * is rethrown so the queue keeps (and eventually dead-letters) the job.
+ * is rethrown so the queue keeps (and eventually dead-letters) the job. `timeLeftMs` is the time
+ * the caller has left (Lambda's getRemainingTimeInMillis); the attempt ends inside it.
  */
 export function deliverJob(
   deps: DeliverDeps,
   job: DeliveryJob,
   receiveCount = 1,
+  timeLeftMs?: number,
 ): Promise<DeliverResult> {
   const report = {
     queue: "delivery" as const,
@@ -183,5 +233,5 @@ export function deliverJob(
     recipients: job.recipients,
     sender: job.mailFrom,
   };
-  return reportingPoison(deps, receiveCount, report, () => deliver(deps, job));
+  return reportingPoison(deps, receiveCount, report, () => deliver(deps, job, timeLeftMs));
 }

@@ -106,7 +106,8 @@ export async function settle(
   const attempts = job.attempts + 1;
   const receivedAt = new Date(job.receivedAt);
   const result: SettleResult = { delivered: [], failed: [], deferred: [], expired: [] };
-  const lastError = (o: RecipientOutcome) => formatLastError(o.remoteHost, o.reply);
+  const lastError = (o: RecipientOutcome) =>
+    formatLastError(o.remoteHost, o.reply, o.status === "delivered" ? undefined : o.detail);
 
   for (const o of outcomes.filter((x) => x.status === "delivered")) {
     result.delivered.push(o.recipient);

@@ -16,7 +16,7 @@ export interface Target {
 
 export type TargetResult =
   | { ok: true; targets: Target[] }
-  | { ok: false; status: "permanent" | "transient"; reply: SmtpReply };
+  | { ok: false; status: "permanent" | "transient"; reply: SmtpReply; detail?: string };
 
 const isIp = (host: string) => isIpv4(host) || isIpv6(host);
 
@@ -33,10 +33,7 @@ export function orderMx(records: MxRecord[], random: () => number = Math.random)
 const dnsTransient = (what: string, error: unknown): TargetResult => ({
   ok: false,
   status: "transient",
-  reply: networkFailure(
-    "dns",
-    `${what}: ${error instanceof Error ? error.message : String(error)}`,
-  ),
+  ...networkFailure("dns", `${what}: ${error instanceof Error ? error.message : String(error)}`),
 });
 
 async function addressesOf(

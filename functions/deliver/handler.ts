@@ -15,7 +15,10 @@ export function makeDeliverHandler(input: DeliverHandlerDeps) {
     parse: parseDeliveryJob,
     process: oncePerKey(
       (job) => `${job.jobId}#${job.attempts}`,
-      (job, receiveCount) => deliverJob(deps, job, receiveCount),
+      // The attempt must end inside the function's timeout: a function killed at its timeout
+      // returns its whole batch to the queue, and every job in it would be sent again.
+      (job, receiveCount, context) =>
+        deliverJob(deps, job, receiveCount, context?.getRemainingTimeInMillis()),
       (): DeliverResult => ({ kind: "nothing-to-do", reason: "the same job is in flight" }),
     ),
   });

@@ -20,8 +20,11 @@ export interface SqsBatchOptions<T> {
   deps: RelayDeps;
   logger: Logger;
   parse: (body: string) => Parsed<T>;
-  /** Does the work for one record; throwing leaves the record in the queue for another receive. */
-  process: (item: T, receiveCount: number) => Promise<unknown>;
+  /**
+   * Does the work for one record; throwing leaves the record in the queue for another receive.
+   * `context` is the invocation's: records run in parallel, so they share its time left.
+   */
+  process: (item: T, receiveCount: number, context?: Context) => Promise<unknown>;
 }
 
 /**
@@ -31,16 +34,16 @@ export interface SqsBatchOptions<T> {
  */
 export function oncePerKey<T, R>(
   keyOf: (item: T) => string,
-  process: (item: T, receiveCount: number) => Promise<R>,
+  process: (item: T, receiveCount: number, context?: Context) => Promise<R>,
   duplicate: (item: T) => R,
-): (item: T, receiveCount: number) => Promise<R> {
+): (item: T, receiveCount: number, context?: Context) => Promise<R> {
   const inFlight = new Set<string>();
-  return async (item, receiveCount) => {
+  return async (item, receiveCount, context) => {
     const key = keyOf(item);
     if (inFlight.has(key)) return duplicate(item);
     inFlight.add(key);
     try {
-      return await process(item, receiveCount);
+      return await process(item, receiveCount, context);
     } finally {
       inFlight.delete(key);
     }
@@ -61,7 +64,7 @@ export function sqsBatchHandler<T>(
   options: SqsBatchOptions<T>,
 ): middy.MiddyfiedHandler<SQSEvent, SQSBatchResponse, Error, Context> {
   const { deps, logger } = options;
-  const recordHandler = async (record: SQSRecord): Promise<unknown> => {
+  const recordHandler = async (record: SQSRecord, context?: Context): Promise<unknown> => {
     const receiveCount = receiveCountOf(record);
     try {
       const parsed = options.parse(record.body);
@@ -77,7 +80,7 @@ export function sqsBatchHandler<T>(
           });
         throw new PoisonMessageError(parsed.reason);
       }
-      return await options.process(parsed.value, receiveCount);
+      return await options.process(parsed.value, receiveCount, context);
     } catch (error) {
       logger.error("record failed", {
         queue: options.queue,

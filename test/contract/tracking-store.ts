@@ -76,6 +76,42 @@ export function trackingStoreContract(name: string, make: () => Promise<Tracking
       });
     });
 
+    test("a job claim is a lease: one holder at a time until it ends or is released", async () => {
+      const s = await make();
+      const t0 = new Date("2026-11-24T10:00:00.000Z");
+      const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+      const key = "m1-0a1b2c3d#0";
+      expect(await s.claim(key, "copy-a", at(300), t0)).toEqual({ claimed: true });
+      // A second copy of the same job, at the same moment and just before the lease ends.
+      expect(await s.claim(key, "copy-b", at(300), at(1))).toEqual({
+        claimed: false,
+        until: at(300).toISOString(),
+      });
+      expect((await s.claim(key, "copy-b", at(600), at(299.999))).claimed).toBe(false);
+      // The holder may renew; another job's key is independent.
+      expect((await s.claim(key, "copy-a", at(400), at(10))).claimed).toBe(true);
+      expect((await s.claim("m1-0a1b2c3d#1", "copy-b", at(300), t0)).claimed).toBe(true);
+      // A holder that crashed blocks the job only until its lease ends.
+      expect(await s.claim(key, "copy-b", at(900), at(400))).toEqual({ claimed: true });
+      // The old holder's release does not end the new holder's lease; the holder's own does.
+      await s.release(key, "copy-a");
+      expect((await s.claim(key, "copy-c", at(1000), at(500))).claimed).toBe(false);
+      await s.release(key, "copy-b");
+      expect((await s.claim(key, "copy-c", at(1000), at(500))).claimed).toBe(true);
+      // Claims are not recipients: the queue view and the message's rows do not show them.
+      expect(await s.listActive()).toEqual([]);
+    });
+
+    test("two copies claiming at once: exactly one wins", async () => {
+      const s = await make();
+      const now = new Date("2026-11-24T10:00:00.000Z");
+      const until = new Date(now.getTime() + 60_000);
+      const results = await Promise.all(
+        ["a", "b", "c", "d"].map((h) => s.claim("m9-race#2", h, until, now)),
+      );
+      expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    });
+
     test("events are found by message, sender and recipient, in order", async () => {
       const s = await make();
       await s.addEvent({

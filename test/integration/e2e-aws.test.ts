@@ -245,7 +245,8 @@ describe("AWS shape, end to end", () => {
     const key = emu.fauxqsRequests.find((r) => /^PUT \/relay-bodies\/.+/.test(r))?.slice(4);
     expect(key).toBeDefined();
     expect(emu.fauxqsRequests).toContain(`GET ${key}`);
-    expect(emu.fauxqsRequests).toContain(`DELETE ${key}`);
+    // The delete is the last step of recording the attempt, after the row says Delivered.
+    await until("the body deleted", () => emu.fauxqsRequests.includes(`DELETE ${key}`));
   });
 
   test("a 451 is retried after the delay the schedule gives, then delivered; LastError shows the deferral", async () => {
@@ -269,7 +270,7 @@ describe("AWS shape, end to end", () => {
     );
     const row = (await statusOf(id, "dave@example.org"))!;
     expect(row.connector).toBe("To Internet");
-    expect(row.lastError).toMatch(/451 4\.4\.1 Outbound port 25 is not enabled/);
+    expect(row.lastError).toMatch(/451 4\.4\.1 Unable to connect: outbound port 25 is not enabled/);
     expect(sink.rcptSeen).not.toContain("dave@example.org");
   });
 

@@ -93,10 +93,12 @@ describe("MessageRateLimit", () => {
     expect(h.t.logs).toContainEqual(
       expect.objectContaining({
         level: "info",
+        message: "refused",
         fields: expect.objectContaining({
-          limit: "messageRateLimit",
+          code: 421,
+          enhanced: "4.4.2",
           client: "127.0.0.1",
-          count: 3,
+          rule: "messageRateLimit 2 exceeded (3)",
         }),
       }),
     );

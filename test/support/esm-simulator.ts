@@ -20,12 +20,22 @@ export interface EventSourceMappingOptions {
   name: string;
   client: SQSClient;
   queueUrl: string;
-  handler: BatchHandler;
+  /** The function (one execution environment for the mapping's lifetime), or see `environment`. */
+  handler?: BatchHandler;
+  /**
+   * Builds a fresh execution environment (the handler with its module state: caches, in-flight
+   * sets). When given, a killed invocation's environment is discarded and the next invocation of
+   * that poller gets a new one, as Lambda restarts the runtime after a timeout.
+   */
+  environment?: () => BatchHandler;
   /** @default 10 */
   batchSize?: number;
   /** Batches in flight at once (the mapping's maximum concurrency). @default 2 */
   maxConcurrency?: number;
-  /** The function timeout: the handler's context deadline. @default 30 */
+  /**
+   * The function timeout: the handler's context deadline, after which the invocation is killed as
+   * Lambda kills it (the whole batch fails and comes back after the visibility timeout). @default 30
+   */
   functionTimeoutSeconds?: number;
 }
 
@@ -35,6 +45,46 @@ export interface Invocation {
   /** Ids the function reported as failed (all of them when it threw or answered invalidly). */
   failed: string[];
   error?: unknown;
+  /** The handler outran the function timeout and was killed. */
+  timedOut?: boolean;
+}
+
+/** Lambda's answer for a killed invocation ("Task timed out after 4.00 seconds"). */
+export class FunctionTimeoutError extends Error {
+  override readonly name = "FunctionTimeoutError";
+}
+
+/**
+ * Invokes the handler with a context whose deadline is the function timeout, and kills it there:
+ * the answer is a FunctionTimeoutError, whatever the handler does later. Lambda would also stop the
+ * handler's code; in one process it cannot be stopped, so its run is abandoned: its promise is
+ * ignored, its response never reaches the queue (no deletes), and only writes it makes after the
+ * kill could land, which the peers in the tests keep from completing (a stalled peer never answers).
+ */
+export async function invokeWithTimeout(
+  handler: BatchHandler,
+  event: SQSEvent,
+  name: string,
+  timeoutSeconds: number,
+): Promise<SQSBatchResponse | undefined> {
+  const ms = timeoutSeconds * 1000;
+  const run = handler(event, lambdaContext(name, Date.now() + ms));
+  run.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const killed = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new FunctionTimeoutError(`Task timed out after ${timeoutSeconds.toFixed(2)} seconds`),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([run, killed]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface EventSourceMapping {
@@ -86,6 +136,8 @@ export async function startEventSourceMapping(
   let running = true;
 
   async function poll(): Promise<void> {
+    let handler = options.environment?.() ?? options.handler;
+    if (!handler) throw new Error("startEventSourceMapping needs a handler or an environment");
     while (running) {
       let messages: Message[] = [];
       try {
@@ -111,15 +163,20 @@ export async function startEventSourceMapping(
         failed: [],
       };
       try {
-        const deadline = Date.now() + (options.functionTimeoutSeconds ?? 30) * 1000;
-        const response = await options.handler(
+        const response = await invokeWithTimeout(
+          handler,
           { Records: records },
-          lambdaContext(options.name, deadline),
+          options.name,
+          options.functionTimeoutSeconds ?? 30,
         );
         invocation.failed = failedIds(records, response);
       } catch (error) {
         invocation.failed = records.map((r) => r.messageId);
         invocation.error = error;
+        if (error instanceof FunctionTimeoutError) {
+          invocation.timedOut = true;
+          if (options.environment) handler = options.environment();
+        }
       }
       invocations.push(invocation);
       const done = records.filter((r) => !invocation.failed.includes(r.messageId));

@@ -11,6 +11,7 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { Metrics } from "#core/metrics.ts";
+import type { SmtpCourier } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import type { SendProtocolLogLine } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
@@ -30,6 +31,8 @@ export interface RelayOptions {
   /** Where route and deliver log (as relay-route and relay-deliver); default: nowhere. */
   logOut?: LineSink;
   metrics?: Metrics;
+  /** Wraps the SMTP courier, e.g. in the port-25 guard of the AWS wiring. */
+  wrapCourier?: (courier: SmtpCourier) => SmtpCourier;
 }
 
 export interface MessageInput {
@@ -88,16 +91,17 @@ export class TestRelay {
         : {}),
     };
     this.route = makeRouteHandler({ ...common, logger: logger("relay-route") });
+    const courier = new NodemailerCourier({
+      connectionTimeoutMs: 3000,
+      greetingTimeoutMs: 3000,
+      socketTimeoutMs: 5000,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
     this.deliver = makeDeliverHandler({
       ...common,
       logger: logger("relay-deliver"),
       dns: new NodeDnsResolver({ timeoutMs: 300, tries: 1 }),
-      courier: new NodemailerCourier({
-        connectionTimeoutMs: 3000,
-        greetingTimeoutMs: 3000,
-        socketTimeoutMs: 5000,
-        ...(options.ca ? { ca: options.ca } : {}),
-      }),
+      courier: options.wrapCourier ? options.wrapCourier(courier) : courier,
       secrets: this.secrets,
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,

@@ -14,6 +14,14 @@ export interface SinkScript {
   rcpt?: Record<string, SinkReply> | ((address: string) => SinkReply | undefined);
   /** The reply after the message data ("." line). */
   data?: SinkReply;
+  /**
+   * Stall after the message data: no reply to the "." line while the connection stays open, for
+   * the transactions this returns true for (given their accepted recipients). A stalled message is
+   * never counted as received: the client that gives up closes the connection before any 250.
+   */
+  stall?: (rcptTo: string[]) => boolean;
+  /** Wait this long before replying to the "." line (a slow peer; the message counts once accepted). */
+  dataDelayMs?: number;
 }
 
 export interface SinkOptions {
@@ -116,7 +124,11 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
+      stream.on("end", async () => {
+        const rcptTo = session.envelope.rcptTo.map((a) => a.address.toLowerCase());
+        if (state.script.stall?.(rcptTo)) return;
+        const delay = state.script.dataDelayMs;
+        if (delay) await new Promise((r) => setTimeout(r, delay));
         const r = state.script.data;
         if (!isAccept(r)) return callback(replyError(r!));
         received.push({
@@ -124,7 +136,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
           secure: session.secure,
           ...(session.user ? { authUser: String(session.user) } : {}),
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          rcptTo: session.envelope.rcptTo.map((a) => a.address.toLowerCase()),
+          rcptTo,
           raw: Buffer.concat(chunks),
         });
         callback(null);

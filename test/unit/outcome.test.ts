@@ -125,14 +125,22 @@ describe("networkFailure", () => {
       "unexpected reply to EHLO",
       "451 4.5.0 SMTP protocol error: unexpected reply to EHLO",
     ],
-  ])("%s → %s (transient)", (kind, detail, formatted) => {
-    const r = networkFailure(kind, detail);
-    expect(formatLastError(undefined, r)).toBe(formatted);
-    expect(classifyReply(r)).toBe("transient");
-  });
+  ])(
+    "%s → %s (transient) for the admin; the reply keeps the standard text",
+    (kind, detail, formatted) => {
+      const { reply, detail: forAdmin } = networkFailure(kind, detail);
+      expect(formatLastError(undefined, reply, forAdmin)).toBe(formatted);
+      expect(classifyReply(reply)).toBe("transient");
+      // What a sender may see in a DSN names no address or cause.
+      expect(formatted.startsWith(`${reply.code} ${reply.enhanced} ${reply.text}: `)).toBe(true);
+      expect(reply.text).not.toContain(detail);
+    },
+  );
 
   test("an empty detail leaves just the failure", () => {
-    expect(networkFailure("timeout", "  ").text).toBe("Connection timed out");
+    expect(networkFailure("timeout", "  ")).toEqual({
+      reply: { code: 451, enhanced: "4.4.2", text: "Connection timed out" },
+    });
   });
 });
 

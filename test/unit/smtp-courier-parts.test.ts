@@ -122,7 +122,7 @@ describe("failureReply", () => {
       "5.7.8",
     ],
   ])("maps %o to %s", (err, enhanced) => {
-    expect(failureReply(err).enhanced).toBe(enhanced);
+    expect(failureReply(err).reply.enhanced).toBe(enhanced);
   });
 
   it("keeps session failures transient whatever the reply class", () => {

@@ -63,9 +63,28 @@ export interface DeliveryJob {
 }
 
 /** The result for one recipient of one delivery attempt. */
+/** `tlsPolicy` says which outbound TLS policy applied and why (MX delivery; see core/tls-policy). */
 export type RecipientOutcome =
-  | { recipient: string; status: "delivered"; remoteHost: string; reply: SmtpReply }
-  | { recipient: string; status: "transient"; remoteHost?: string; reply: SmtpReply }
-  | { recipient: string; status: "permanent"; remoteHost?: string; reply: SmtpReply };
+  | {
+      recipient: string;
+      status: "delivered";
+      remoteHost: string;
+      reply: SmtpReply;
+      tlsPolicy?: string;
+    }
+  | {
+      recipient: string;
+      status: "transient";
+      remoteHost?: string;
+      reply: SmtpReply;
+      tlsPolicy?: string;
+    }
+  | {
+      recipient: string;
+      status: "permanent";
+      remoteHost?: string;
+      reply: SmtpReply;
+      tlsPolicy?: string;
+    };
 
 export type OutcomeStatus = RecipientOutcome["status"];

@@ -12,6 +12,7 @@ import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
 import { resolveTargets } from "./targets.ts";
+import { policedTargets } from "./tls-targets.ts";
 
 export type DeliverResult =
   | { kind: "waiting"; notBefore: string }
@@ -115,6 +116,12 @@ async function attempt(
     const { status, reply } = targets;
     return open.map((recipient) => ({ recipient, status, reply }));
   }
+  const domain = job.nextHop.type === "mx" ? job.nextHop.domain : "";
+  const policed = await policedTargets(deps, connector, domain, targets.targets);
+  if (!policed.ok) {
+    const { reply, tlsPolicy } = policed;
+    return open.map((recipient) => ({ recipient, status: "transient", reply, tlsPolicy }));
+  }
   const credentials = await smartHostCredentials(deps, connector);
   if (!credentials.ok) {
     const reply = credentials.reply;
@@ -122,7 +129,7 @@ async function attempt(
   }
   return attemptDelivery(deps, {
     connector,
-    targets: targets.targets,
+    targets: policed.targets,
     ehloName: connector.fqdn ?? relayHostName(set.settings, deps),
     mailFrom: job.mailFrom,
     recipients: open,

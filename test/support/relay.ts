@@ -10,7 +10,7 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
-import type { SendProtocolLogLine } from "#core/usecases/deps.ts";
+import type { DeliverDeps, SendProtocolLogLine, UseCaseLog } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { ManualClock } from "./clock.ts";
@@ -25,6 +25,10 @@ export interface RelayOptions {
   maxReceiveCount?: number;
   inlineBodyLimit?: number;
   start?: string;
+  /** MTA-STS and DANE lookups and the policy cache (MX delivery's TLS policy). */
+  tlsPolicy?: DeliverDeps["tlsPolicy"];
+  /** Receives the use cases' log lines instead of the silent logger. */
+  log?: UseCaseLog;
 }
 
 export interface MessageInput {
@@ -74,6 +78,7 @@ export class TestRelay {
       hostName: "relay.test",
       maxReceiveCount,
       logger,
+      ...(options.log ? { log: options.log } : {}),
       ...(options.inlineBodyLimit !== undefined
         ? { inlineBodyLimit: options.inlineBodyLimit }
         : {}),
@@ -91,6 +96,7 @@ export class TestRelay {
       secrets: this.secrets,
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,
+      ...(options.tlsPolicy ? { tlsPolicy: options.tlsPolicy } : {}),
     });
   }
 

@@ -3,11 +3,13 @@
 import { hostname } from "node:os";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
+import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
+import { NetworkTlsPolicyLookups } from "#adapters/tls-policy/lookups.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
@@ -25,6 +27,8 @@ export interface PipelineSettings {
   smtpCa?: string;
   smtpTimeoutMs?: number;
   recordsTtlMs?: number;
+  /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
+  mtaStsFetch?: { ca?: string[]; port?: number };
 }
 
 export interface Pipeline {
@@ -60,6 +64,8 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
   const tracking = new LocalTrackingStore(home.tracking);
+  // The policy cache lives beside tracking, so the CLI and every worker see one cache.
+  const mtaStsStore = new LocalMtaStsPolicyStore(home.tracking);
   const sendLog = new DailyJsonLog(home.protocolLogs, "send");
   const timeout = settings.smtpTimeoutMs;
   const deps: DeliverDeps = {
@@ -81,6 +87,12 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
     }),
     secrets: await LocalSecretStore.open(home.secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
+    tlsPolicy: {
+      lookups: new NetworkTlsPolicyLookups(
+        settings.mtaStsFetch ? { fetch: settings.mtaStsFetch } : {},
+      ),
+      mtaStsStore,
+    },
   };
   const onError = (error: unknown) => logger.error("worker batch failed", { error });
   const workers: Worker[] = [
@@ -111,6 +123,7 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
       await Promise.all(workers.map((w) => w.stop()));
       await sendLog.close();
       tracking.close();
+      mtaStsStore.close();
     },
   };
 }

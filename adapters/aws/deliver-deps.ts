@@ -21,7 +21,10 @@ export function deliverDepsFromEnv(
   log: UseCaseLog,
   env: Env = process.env,
   clients: AwsClients = defaultClients(),
-  options: WiringOptions = {},
+  options: WiringOptions & {
+    /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
+    mtaStsFetch?: { ca?: string[]; port?: number };
+  } = {},
 ): FunctionWiring<DeliverDeps> {
   const { deps, metrics, adapters } = relayDepsFromEnv(log, env, clients, options);
   const port25Enabled = env[RELAY_ENV.mxDeliveryEnabled] !== "false";
@@ -33,7 +36,9 @@ export function deliverDepsFromEnv(
       courier: new Port25GuardCourier(new NodemailerCourier(), { port25Enabled }),
       secrets: adapters.secretStore,
       tlsPolicy: {
-        lookups: new NetworkTlsPolicyLookups(),
+        lookups: new NetworkTlsPolicyLookups(
+          options.mtaStsFetch ? { fetch: options.mtaStsFetch } : {},
+        ),
         mtaStsStore: new DynamoMtaStsPolicyStore({
           client: clients.dynamo,
           tableName: adapters.trackingStore.tableName,

@@ -23,7 +23,14 @@ let mx1: Sink;
 let wrongName: Sink;
 let unlisted: Sink;
 
-const DOMAINS = ["enforced.test", "stale.test", "testing.test", "badcert.test", "moved.test"];
+const DOMAINS = [
+  "enforced.test",
+  "stale.test",
+  "testing.test",
+  "badcert.test",
+  "moved.test",
+  "trial.test",
+];
 
 beforeAll(async () => {
   ca = await createTestCa();
@@ -47,6 +54,7 @@ beforeAll(async () => {
     "mx1.enforced.test": { A: ["127.0.0.2"] },
     "mx.testing.test": { A: ["127.0.0.2"] },
     "mx1.badcert.test": { A: ["127.0.0.3"] },
+    "mx1.trial.test": { A: ["127.0.0.3"] },
     "mx3.elsewhere.test": { A: ["127.0.0.4"] },
   };
   for (const d of DOMAINS) zone[`mta-sts.${d}`] = { A: ["127.0.0.1"] };
@@ -145,6 +153,20 @@ describe("MTA-STS testing", () => {
       tlsPolicy: expect.stringContaining("MTA-STS testing: policy id t1"),
     });
     expect(warnings.join("\n")).toContain("mx.testing.test not in policy id t1");
+  });
+
+  it("delivers past a certificate that does not name the MX, and logs the failed check", async () => {
+    dns.set("trial.test", { MX: [{ exchange: "mx1.trial.test", priority: 10 }] });
+    publish("trial.test", "t2", "testing", ["mx1.trial.test"]);
+    const warnings: string[] = [];
+    const r = relay(warnings);
+    const m = await r.submit({ from: "app@contoso.test", to: ["eli@trial.test"] });
+    await r.pump();
+    expect((await r.row(m.id, "eli@trial.test"))?.status).toBe("Delivered");
+    expect(wrongName.received.at(-1)).toMatchObject({ rcptTo: ["eli@trial.test"], secure: true });
+    expect(warnings.join("\n")).toMatch(
+      /certificate of mx1\.trial\.test not valid: ERR_TLS_CERT_ALTNAME_INVALID/,
+    );
   });
 });
 

@@ -19,7 +19,7 @@ describe("_mta-sts TXT record (RFC 8461 §3.1)", () => {
     [["v=spf1 -all"], { ok: false }],
     [["v=STSv1; id=a", "v=STSv1; id=b"], { ok: false }],
     [["v=STSv1; id=not-alnum"], { ok: false }],
-    [["v=STSv1; id=" + "a".repeat(33)], { ok: false }],
+    [[`v=STSv1; id=${"a".repeat(33)}`], { ok: false }],
   ])("%j → %j", (txts, expected) => {
     expect(parseMtaStsRecord(txts)).toMatchObject(expected);
   });

@@ -9,7 +9,7 @@ import type {
   TlsPolicyLookups,
 } from "#core/tls-policy/ports.ts";
 import { fetchMtaStsPolicy, type MtaStsFetchOptions } from "./mta-sts-fetch.ts";
-import { lookupTlsa, type TlsaClientOptions } from "./tlsa-client.ts";
+import { isSecure, lookupTlsa, type TlsaClientOptions } from "./tlsa-client.ts";
 
 export interface NetworkTlsPolicyLookupsOptions {
   /** Limits and test-only trust anchors and port of the policy fetch. */
@@ -75,6 +75,10 @@ export class NetworkTlsPolicyLookups implements TlsPolicyLookups {
       );
     };
     return fetchMtaStsPolicy(domain, { ...this.#options.fetch, lookup });
+  }
+
+  mxSecure(domain: string, servers?: string[]): Promise<boolean> {
+    return isSecure(domain, "MX", servers, this.#options.tlsa);
   }
 
   tlsa(host: string, servers?: string[]): Promise<TlsaAnswer> {

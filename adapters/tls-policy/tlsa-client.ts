@@ -20,13 +20,13 @@ export function parseServer(text: string): { host: string; port: number } {
   return { host: text, port: 53 };
 }
 
-function query(name: string): Buffer {
+function query(name: string, type: "TLSA" | "A" | "MX"): Buffer {
   return dnsPacket.encode({
     type: "query",
     id: Math.floor(Math.random() * 65_535),
     // RFC 6840 §5.7: AD in a query asks the resolver to report it; DO (RFC 3225) asks for DNSSEC.
     flags: dnsPacket.RECURSION_DESIRED | dnsPacket.AUTHENTIC_DATA,
-    questions: [{ type: "TLSA", name, class: "IN" }],
+    questions: [{ type, name, class: "IN" }],
     additionals: [
       {
         type: "OPT",
@@ -81,47 +81,74 @@ function overTcp(server: { host: string; port: number }, q: Buffer, ms: number):
   });
 }
 
+type Decoded = Packet & { rcode?: string; flag_ad?: boolean };
+
+/** One question to the first server that answers NOERROR or NXDOMAIN; what every server said otherwise. */
+async function ask(
+  name: string,
+  type: "TLSA" | "A" | "MX",
+  servers: string[] | undefined,
+  ms: number,
+): Promise<{ ok: true; answer: Decoded } | { ok: false; reason: string }> {
+  const list = (servers?.length ? servers : getServers()).map(parseServer);
+  const problems: string[] = [];
+  for (const server of list) {
+    try {
+      const q = query(name, type);
+      let raw = await overUdp(server, q, ms);
+      if (dnsPacket.decode(raw).flag_tc) raw = await overTcp(server, q, ms);
+      const answer = dnsPacket.decode(raw) as Decoded;
+      if (answer.rcode === "NOERROR" || answer.rcode === "NXDOMAIN") return { ok: true, answer };
+      problems.push(`${server.host}: ${answer.rcode}`);
+    } catch (error) {
+      problems.push(`${server.host}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ok: false, reason: problems.join("; ") || "no DNS server configured" };
+}
+
 /**
- * The TLSA RRset of `_25._tcp.<host>`. Authenticated only when the resolver set AD on a NOERROR
- * answer; records without AD are reported as unauthenticated (RFC 7672 §2.2: only secure TLSA
- * counts). NXDOMAIN and NODATA are "none"; SERVFAIL and silence from every server are "failed".
+ * Whether the resolver validated the answer for (name, type): AD on NOERROR or NXDOMAIN (an
+ * authenticated denial is secure too). A failed lookup counts as not secure.
+ */
+export async function isSecure(
+  name: string,
+  type: "A" | "MX",
+  servers: string[] | undefined,
+  options: TlsaClientOptions = {},
+): Promise<boolean> {
+  const r = await ask(name, type, servers, options.timeoutMs ?? 3000);
+  return r.ok && r.answer.flag_ad === true;
+}
+
+/**
+ * The TLSA RRset of `_25._tcp.<host>`. RFC 7672 §2.2.2: only a host whose address records are
+ * secure has TLSA worth asking for; for it, records count when the resolver set AD, NXDOMAIN and
+ * NODATA are "none", and a lookup that fails is "failed" (the host is then not used). Hosts with
+ * insecure addresses are "unauthenticated" without a TLSA query, so broken name servers of
+ * unsigned zones cannot hold mail up.
  */
 export async function lookupTlsa(
   host: string,
   servers: string[] | undefined,
   options: TlsaClientOptions = {},
 ): Promise<TlsaAnswer> {
-  const name = tlsaName(host);
   const ms = options.timeoutMs ?? 3000;
-  const list = (servers?.length ? servers : getServers()).map(parseServer);
-  const problems: string[] = [];
-  for (const server of list) {
-    try {
-      const q = query(name);
-      let raw = await overUdp(server, q, ms);
-      if (dnsPacket.decode(raw).flag_tc) raw = await overTcp(server, q, ms);
-      const answer = dnsPacket.decode(raw) as Packet & { rcode?: string; flag_ad?: boolean };
-      if (answer.rcode === "NXDOMAIN") return { kind: "none" };
-      if (answer.rcode !== "NOERROR") {
-        problems.push(`${server.host}: ${answer.rcode}`);
-        continue;
-      }
-      const records: TlsaRecord[] = (answer.answers ?? [])
-        .filter((a) => a.type === "TLSA")
-        .map((a) => {
-          const d = (a as { data: dnsPacket.TlsaData }).data;
-          return {
-            usage: d.usage,
-            selector: d.selector,
-            matchingType: d.matchingType,
-            data: d.certificate.toString("hex"),
-          };
-        });
-      if (records.length === 0) return { kind: "none" };
-      return answer.flag_ad ? { kind: "authenticated", records } : { kind: "unauthenticated" };
-    } catch (error) {
-      problems.push(`${server.host}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  return { kind: "failed", reason: problems.join("; ") || "no DNS server configured" };
+  if (!(await isSecure(host, "A", servers, options))) return { kind: "unauthenticated" };
+  const r = await ask(tlsaName(host), "TLSA", servers, ms);
+  if (!r.ok) return { kind: "failed", reason: r.reason };
+  if (r.answer.rcode === "NXDOMAIN") return { kind: "none" };
+  const records: TlsaRecord[] = (r.answer.answers ?? [])
+    .filter((a) => a.type === "TLSA")
+    .map((a) => {
+      const d = (a as { data: dnsPacket.TlsaData }).data;
+      return {
+        usage: d.usage,
+        selector: d.selector,
+        matchingType: d.matchingType,
+        data: d.certificate.toString("hex"),
+      };
+    });
+  if (records.length === 0) return { kind: "none" };
+  return r.answer.flag_ad ? { kind: "authenticated", records } : { kind: "unauthenticated" };
 }

@@ -29,6 +29,11 @@ export interface TlsPolicyLookups {
   mtaStsTxt(domain: string, servers?: string[]): Promise<MtaStsTxtAnswer>;
   /** GET https://mta-sts.<domain>/.well-known/mta-sts.txt with the RFC's limits. */
   fetchMtaStsPolicy(domain: string, servers?: string[]): Promise<MtaStsFetchResult>;
+  /**
+   * RFC 7672 §2.2.1: whether the domain's MX RRset (or its authenticated absence, for an implicit
+   * MX) was validated; an insecure MX RRset names hosts an attacker may have chosen, so no DANE.
+   */
+  mxSecure(domain: string, servers?: string[]): Promise<boolean>;
   /** TLSA of `_25._tcp.<host>` from a resolver trusted to validate DNSSEC (reads the AD bit). */
   tlsa(host: string, servers?: string[]): Promise<TlsaAnswer>;
 }

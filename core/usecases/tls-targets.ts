@@ -45,8 +45,12 @@ export async function policedTargets(
   let tlsa: Map<string, TlsaAnswer> | undefined;
   if (connector.daneEnabled && connector.dnssecValidatingResolver) {
     tlsa = new Map();
+    const mxSecure = await lookups.lookups.mxSecure(domain, servers);
     for (const host of new Set(targets.map((t) => t.host)))
-      tlsa.set(host, await lookups.lookups.tlsa(host, servers));
+      tlsa.set(
+        host,
+        mxSecure ? await lookups.lookups.tlsa(host, servers) : { kind: "unauthenticated" },
+      );
   }
   const decision = decideTlsPolicy({
     targets,

@@ -46,15 +46,17 @@ beforeAll(async () => {
   });
   policies = await startPolicyServer(await createServerCertificate(["mta-sts.both.test"], ca));
   dns = await startSecureDns({
-    "ee.test": { MX: [{ exchange: "mx.ee.test", priority: 10 }] },
-    "mx.ee.test": { A: ["127.0.0.5"] },
-    "ta.test": { MX: [{ exchange: "mx.ta.test", priority: 10 }] },
-    "mx.ta.test": { A: ["127.0.0.6"] },
+    // RFC 7672 §2.2: DANE needs the MX RRset and the MX host's addresses validated too.
+    "ee.test": { ad: true, MX: [{ exchange: "mx.ee.test", priority: 10 }] },
+    "mx.ee.test": { ad: true, A: ["127.0.0.5"] },
+    "insecure.test": { ad: false, MX: [{ exchange: "mx.ee.test", priority: 10 }] },
+    "ta.test": { ad: true, MX: [{ exchange: "mx.ta.test", priority: 10 }] },
+    "mx.ta.test": { ad: true, A: ["127.0.0.6"] },
     "_25._tcp.mx.ta.test": {
       ad: true,
       TLSA: [{ usage: 2, selector: 1, matchingType: 1, data: spkiSha256(ca.cert) }],
     },
-    "both.test": { MX: [{ exchange: "mx.ee.test", priority: 10 }] },
+    "both.test": { ad: true, MX: [{ exchange: "mx.ee.test", priority: 10 }] },
     "_mta-sts.both.test": { TXT: ["v=STSv1; id=b1"] },
     "mta-sts.both.test": { A: ["127.0.0.1"] },
   });
@@ -119,6 +121,16 @@ describe("DANE", () => {
     const row = await r.row(m.id, "cy@ee.test");
     expect(row?.status).toBe("Delivered");
     expect(row?.tlsPolicy).toContain("no authenticated TLSA");
+  });
+
+  it("an MX RRset without AD turns DANE off for the domain (RFC 7672 §2.2.1): no TLSA asked, delivered", async () => {
+    dns.set("_25._tcp.mx.ee.test", { ad: true, TLSA: [eeRecord("00".repeat(32))] });
+    const r = relay();
+    const asked = dns.queries.length;
+    const m = await r.submit({ from: "app@contoso.test", to: ["hal@insecure.test"] });
+    await r.pump();
+    expect((await r.row(m.id, "hal@insecure.test"))?.status).toBe("Delivered");
+    expect(dns.queries.slice(asked)).not.toContain("TLSA _25._tcp.mx.ee.test");
   });
 
   it("a connector whose resolver is not trusted to validate never looks up TLSA", async () => {

@@ -65,15 +65,23 @@ export interface DeliveryJob {
 /**
  * The result for one recipient of one delivery attempt. `reply` may reach the sender (in a DSN);
  * `detail` is for the admin only (LastError, tracking, logs): causes, addresses, secret names.
+ * `tlsPolicy` says which outbound TLS policy applied and why (MX delivery; see core/tls-policy).
  */
 export type RecipientOutcome =
-  | { recipient: string; status: "delivered"; remoteHost: string; reply: SmtpReply }
+  | {
+      recipient: string;
+      status: "delivered";
+      remoteHost: string;
+      reply: SmtpReply;
+      tlsPolicy?: string;
+    }
   | {
       recipient: string;
       status: "transient";
       remoteHost?: string;
       reply: SmtpReply;
       detail?: string;
+      tlsPolicy?: string;
     }
   | {
       recipient: string;
@@ -81,6 +89,7 @@ export type RecipientOutcome =
       remoteHost?: string;
       reply: SmtpReply;
       detail?: string;
+      tlsPolicy?: string;
     };
 
 export type OutcomeStatus = RecipientOutcome["status"];

@@ -1,5 +1,6 @@
 // Ports: the capabilities core needs from a runtime (AWS or local), one small interface each.
 import type { RecipientOutcome } from "./message.ts";
+import type { TlsaRecord } from "./tls-policy/dane.ts";
 
 /**
  * A durable FIFO-ish queue producer (SQS semantics: at-least-once, no ordering promise).
@@ -60,6 +61,8 @@ export interface RecipientRow {
   size?: number;
   subject?: string;
   internetMessageId?: string;
+  /** The TLS policy of the last attempt and why (DANE, MTA-STS or the connector's own), e.g. "MTA-STS enforce: policy id 2024 of contoso.com lists mx1.contoso.com". */
+  tlsPolicy?: string;
 }
 
 export type TrackingEventType =
@@ -152,9 +155,18 @@ export interface DnsResolver {
 export interface CourierTls {
   /** "opportunistic": STARTTLS when offered; "required": fail (transient) without it. */
   mode: "opportunistic" | "required";
-  /** "none": encryption only; "certificate": a trusted chain; "domain": a trusted chain naming `servername`. */
-  validate: "none" | "certificate" | "domain";
+  /**
+   * "none": encryption only; "certificate": a trusted chain; "domain": a trusted chain naming
+   * `servername`; "dane": the presented chain matches one of `tlsa` (RFC 7672 §3.1), no CA needed.
+   */
+  validate: "none" | "certificate" | "domain" | "dane";
   servername?: string;
+  /** With "dane": the usable TLSA records of the host. */
+  tlsa?: TlsaRecord[];
+  /** The policy that demands this TLS, named in front of a TLS failure, e.g. "MTA-STS enforce (policy id 2024)". */
+  policy?: string;
+  /** MTA-STS testing: after the handshake, what a "domain" check would refuse is reported here, not enforced. */
+  audit?: (problem: string) => void;
 }
 
 export interface CourierRequest {

@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
+import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
@@ -10,6 +11,7 @@ import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
 import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
+import { NetworkTlsPolicyLookups } from "#adapters/tls-policy/lookups.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
@@ -32,6 +34,8 @@ export interface PipelineSettings {
   recordsTtlMs?: number;
   /** Wait before the first retention run; default 1 minute. */
   retentionFirstRunMs?: number;
+  /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
+  mtaStsFetch?: { ca?: string[]; port?: number };
 }
 
 export interface Pipeline {
@@ -75,6 +79,8 @@ export async function startPipeline(
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
   const tracking = new LocalTrackingStore(home.tracking);
+  // The policy cache lives beside tracking, so the CLI and every worker see one cache.
+  const mtaStsStore = new LocalMtaStsPolicyStore(home.tracking);
   const sendLog = new RollingJsonLog(
     home.protocolLogs,
     "send",
@@ -112,6 +118,12 @@ export async function startPipeline(
     }),
     secrets: await LocalSecretStore.open(home.secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
+    tlsPolicy: {
+      lookups: new NetworkTlsPolicyLookups(
+        settings.mtaStsFetch ? { fetch: settings.mtaStsFetch } : {},
+      ),
+      mtaStsStore,
+    },
   };
   const onError = (error: unknown) => logger.error("worker batch failed", { error });
   const workers: Worker[] = [
@@ -144,6 +156,7 @@ export async function startPipeline(
       await sendLog.close();
       metrics.close();
       tracking.close();
+      mtaStsStore.close();
     },
   };
 }

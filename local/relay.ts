@@ -44,6 +44,8 @@ export interface LocalRelayOptions {
   tlsReloadIntervalMs?: number;
   /** Upper bound on SMTP timeouts for outgoing connections (ms); default 30 s connect, 5 min idle. */
   smtpTimeoutMs?: number;
+  /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
+  mtaStsFetch?: { ca?: string[]; port?: number };
   /** Called when the pipeline thread dies unexpectedly; default: log it and exit with status 1. */
   onFatal?: (error: Error) => void;
 }
@@ -121,6 +123,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       ...(options.smtpCa ? { smtpCa: options.smtpCa } : {}),
       ...(options.smtpTimeoutMs ? { smtpTimeoutMs: options.smtpTimeoutMs } : {}),
       ...(options.recordsTtlMs ? { recordsTtlMs: options.recordsTtlMs } : {}),
+      ...(options.mtaStsFetch ? { mtaStsFetch: options.mtaStsFetch } : {}),
     };
     pipeline = await startPipelineThread(settings, onFatal);
     const { worker } = pipeline;

@@ -10,6 +10,7 @@ export const RECORD_TABLE = { partitionKey: "kind", sortKey: "id" } as const;
  * | ------------- | ---------------- | --------------------------- | ----------------------------------------- |
  * | recipient row | `MSG#<msgId>`    | `RCPT#<recipient lc>`       | `activeShard` + `receivedAt` while active |
  * | event         | `MSG#<msgId>`    | `EVT#<at>#<seq>#<rand>`     | `senderKey`/`recipientKey` + `eventSort`  |
+ * | MTA-STS policy| `MTASTS#<domain>`| `POLICY`                    | none (read by key only)                   |
  *
  * A message's rows and events share a partition, so Get-Message and the tracking log of one
  * message are one Query each. `active` is a sparse index: `activeShard` exists only while the

@@ -1,18 +1,20 @@
 // The SmtpCourier port on nodemailer's SMTP connection: one transaction per call, per-recipient results from the RCPT replies.
 import { isIP } from "node:net";
-import { type ConnectionOptions, rootCertificates } from "node:tls";
+import { type ConnectionOptions, rootCertificates, type TLSSocket } from "node:tls";
 import SMTPConnection, {
   type SMTPConnectionEnvelope,
   type SMTPConnectionOptions,
   type SMTPConnectionSendInfo,
 } from "nodemailer/lib/smtp-connection";
 import type { RecipientOutcome } from "#core/message.ts";
+import { networkFailure } from "#core/outcome.ts";
 import type { CourierRequest, CourierTls, SmtpCourier } from "#core/ports.ts";
 import {
   type CachedSession,
   ConnectionCache,
   type ConnectionCacheOptions,
 } from "./connection-cache.ts";
+import { presentedChain, verifyDane } from "./dane-verify.ts";
 import {
   type EnvelopeState,
   type SmtpClientError,
@@ -40,7 +42,11 @@ export interface NodemailerCourierOptions {
  * needs a chain to a trusted root but any name, "domain" also needs the name in `servername`.
  */
 function tlsOptions(tls: CourierTls, ca: string[] | undefined): ConnectionOptions {
-  if (tls.validate === "none") return { rejectUnauthorized: false };
+  // DANE replaces the CA check (verified after the handshake); an MTA-STS audit needs the CA list
+  // so that the socket can say whether the chain would have passed.
+  if (tls.validate === "dane") return { rejectUnauthorized: false };
+  if (tls.validate === "none")
+    return { rejectUnauthorized: false, ...(tls.audit && ca ? { ca } : {}) };
   const base: ConnectionOptions = { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
   if (tls.validate === "certificate") return { ...base, checkServerIdentity: () => undefined };
   return base;
@@ -132,7 +138,10 @@ export class NodemailerCourier implements SmtpCourier {
         : { logger: false }),
     };
     // Connections are reused only without a protocol log: its lines belong to one delivery.
-    const key = this.#cache && !request.protocolLog ? cacheKey(options, request.auth) : undefined;
+    const key =
+      this.#cache && !request.protocolLog
+        ? cacheKey(options, request.auth, request.tls)
+        : undefined;
     let session = key ? await this.#reuse(key, expired) : undefined;
     if (!session) {
       const conn = new SMTPConnection(options);
@@ -140,6 +149,17 @@ export class NodemailerCourier implements SmtpCourier {
       request.protocolLog?.("*", `connecting to ${remoteHost}:${request.port}`);
       try {
         await step<void>(fresh, (done) => conn.connect((err) => done(err)), expired);
+        const refused = checkAfterHandshake(conn, request);
+        if (refused) {
+          conn.close();
+          const failure = networkFailure("tls", refused);
+          return request.recipients.map((recipient) => ({
+            recipient,
+            status: "transient",
+            remoteHost,
+            ...failure,
+          }));
+        }
         if (request.auth) {
           const { username, password } = request.auth;
           await step<boolean>(
@@ -150,7 +170,10 @@ export class NodemailerCourier implements SmtpCourier {
         }
       } catch (err) {
         conn.close();
-        return sessionFailure(request.recipients, remoteHost, err as SmtpClientError);
+        return namePolicy(
+          sessionFailure(request.recipients, remoteHost, err as SmtpClientError),
+          request.tls.policy,
+        );
       }
       session = fresh;
     }
@@ -208,6 +231,42 @@ export class NodemailerCourier implements SmtpCourier {
   }
 }
 
+/**
+ * Checks nodemailer cannot make: DANE matching of the presented chain (refuses the session) and
+ * the MTA-STS testing audit (reports only). Runs after STARTTLS and EHLO, before MAIL FROM.
+ */
+function checkAfterHandshake(conn: SMTPConnection, request: CourierRequest): string | undefined {
+  const { tls } = request;
+  if (tls.validate !== "dane" && !tls.audit) return undefined;
+  const internals = conn as unknown as { secure: boolean; _socket: TLSSocket };
+  const host = tls.servername ?? request.host;
+  if (tls.validate === "dane") {
+    if (!internals.secure) return `${tls.policy ?? "DANE"}: ${host} did not start TLS`;
+    const why = verifyDane(presentedChain(internals._socket), tls.tlsa ?? [], host);
+    return why ? `${tls.policy ?? "DANE"}: ${why}` : undefined;
+  }
+  if (!internals.secure) tls.audit?.(`${host} did not offer STARTTLS`);
+  else if (!internals._socket.authorized)
+    tls.audit?.(
+      `certificate of ${host} not valid: ${String(internals._socket.authorizationError)}`,
+    );
+  return undefined;
+}
+
+/**
+ * A TLS failure under a policy says which policy demanded TLS (MTA-STS enforce, DANE) in LastError
+ * (the detail); the sender's DSN keeps the standard text.
+ */
+function namePolicy(outcomes: RecipientOutcome[], policy: string | undefined): RecipientOutcome[] {
+  if (!policy) return outcomes;
+  const tls = networkFailure("tls", "").reply;
+  return outcomes.map((o) =>
+    o.status !== "delivered" && o.reply.enhanced === tls.enhanced && o.reply.text === tls.text
+      ? { ...o, detail: `${policy}: ${o.detail ?? o.reply.text}` }
+      : o,
+  );
+}
+
 /** Runs one nodemailer step, failing as soon as the connection breaks or the time limit passes. */
 function step<T>(
   session: CachedSession,
@@ -224,8 +283,15 @@ function step<T>(
 }
 
 /** Connections are shared only between deliveries with the same destination, TLS policy, EHLO name and credentials. */
-function cacheKey(o: SMTPConnectionOptions, auth: CourierRequest["auth"]): string {
+function cacheKey(
+  o: SMTPConnectionOptions,
+  auth: CourierRequest["auth"],
+  courierTls: CourierTls,
+): string | undefined {
+  // An audited session reports on its own handshake; reusing one would skip the report.
+  if (courierTls.audit) return undefined;
   const tls = o.tls as ConnectionOptions;
+  const dane = courierTls.tlsa && JSON.stringify(courierTls.tlsa);
   return JSON.stringify([
     o.host,
     o.port,
@@ -236,6 +302,8 @@ function cacheKey(o: SMTPConnectionOptions, auth: CourierRequest["auth"]): strin
     o.servername ?? "",
     tls.rejectUnauthorized,
     typeof tls.checkServerIdentity,
+    tls.ca === undefined ? "" : "ca",
+    dane ?? "",
     auth?.username ?? "",
     auth?.password ?? "",
   ]);

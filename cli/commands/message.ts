@@ -86,6 +86,7 @@ const rowDetail = (r: RecipientRow) => ({
   Attempts: r.attempts,
   LastError: r.lastError,
   NextRetryTime: r.status === "Deferred" ? r.nextRetryAt : undefined,
+  TlsPolicy: r.tlsPolicy,
 });
 
 async function showMessage(ctx: CliContext, out: Out, messageId: string): Promise<void> {

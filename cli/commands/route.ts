@@ -1,6 +1,7 @@
 // `relay route explain --to addr [--from addr] [--size bytes]`: which send connector would carry it, and why every other lost.
 import { buildRecordSet } from "#core/records/record-set.ts";
 import { explainRoute, nextHopFor } from "#core/routing/select.ts";
+import { explainTlsPolicy } from "#core/tls-policy/explain.ts";
 import { domainOf } from "#core/usecases/plan.ts";
 import { address, bytes, parseFlags, requireStr, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
@@ -43,6 +44,7 @@ export async function routeCommand(
         connector: result.connector.name,
         addressSpace: result.addressSpace,
         ...nextHopFor(result.connector, domain),
+        tlsPolicy: explainTlsPolicy(result.connector),
       }
     : null;
   if (out.json) {
@@ -56,6 +58,7 @@ export async function routeCommand(
       ? `${to}: send connector "${selected.connector}" (address space "${selected.addressSpace.domain}" cost ${selected.addressSpace.cost}), next hop ${selected.nextHopKey} ${selected.nextHop.type === "mx" ? "by MX" : "via smart hosts"}\n\n`
       : `${to}: no route: ${result.ok ? "" : result.reason}\n\n`,
   );
+  if (selected) out.write(`TLS policy: ${selected.tlsPolicy}\n\n`);
   printTable(
     out,
     candidates.map((c) => ({

@@ -77,6 +77,19 @@ export const SendConnectorSchema = z.strictObject({
   tlsAuthLevel: z.enum(["EncryptionOnly", "CertificateValidation", "DomainValidation"]).optional(),
   /** Domain the remote certificate must match with DomainValidation. */
   tlsDomain: z.string().trim().toLowerCase().optional(),
+  /**
+   * MX delivery honours the recipient domain's MTA-STS policy when one is published (RFC 8461);
+   * smart hosts keep the connector's own TLS settings.
+   */
+  mtaStsEnabled: z.boolean().default(true),
+  /** MX delivery uses DANE (RFC 7672) when the TLSA records of the MX host are DNSSEC-authenticated. */
+  daneEnabled: z.boolean().default(true),
+  /**
+   * The resolver this connector uses (externalDnsServers, else the system's) validates DNSSEC and
+   * sets the AD bit truthfully (Route 53 Resolver with DNSSEC validation, a local unbound). Without
+   * it no answer counts as authenticated, so DANE never applies.
+   */
+  dnssecValidatingResolver: z.boolean().default(false),
   smartHostAuthMechanism: z.enum(["None", "BasicAuth", "BasicAuthRequireTls"]).default("None"),
   /** Name of the secret holding `{"username": "...", "password": "..."}` for smart host auth. */
   smartHostAuthSecret: z.string().trim().min(1).optional(),

@@ -62,7 +62,8 @@ export async function smartHostCredentials(
 
 export interface AttemptInput {
   connector: SendConnector;
-  targets: Target[];
+  /** In order; a target's own `tls` (from the MX TLS policy) overrides the connector's. */
+  targets: (Target & { tls?: CourierTls; tlsPolicy?: string })[];
   ehloName: string;
   mailFrom: string;
   recipients: string[];
@@ -87,7 +88,7 @@ export async function attemptDelivery(
   const results = new Map<string, RecipientOutcome>();
   let open = input.recipients;
   const max = deps.maxConnectionsPerAttempt ?? 10;
-  const tls = courierTls(input.connector);
+  const connectorTls = courierTls(input.connector);
   const verbose = input.connector.protocolLogging === "Verbose" && deps.protocolLog;
   let none: Failure = networkFailure("connect", "no server to connect to");
   for (const [i, target] of input.targets.slice(0, max).entries()) {
@@ -103,7 +104,7 @@ export async function attemptDelivery(
       address: target.address,
       port: target.port,
       ehloName: input.ehloName,
-      tls,
+      tls: target.tls ?? connectorTls,
       mailFrom: input.mailFrom,
       recipients: open,
       raw: input.raw,
@@ -120,7 +121,10 @@ export async function attemptDelivery(
           direction,
           line,
         });
-    const outcomes = await deps.courier.send(request);
+    const sent = await deps.courier.send(request);
+    const outcomes = target.tlsPolicy
+      ? sent.map((o) => ({ ...o, tlsPolicy: target.tlsPolicy }))
+      : sent;
     for (const o of outcomes) results.set(o.recipient.toLowerCase(), o);
     const decided = outcomes.some((o) => o.status !== "transient");
     open = outcomes.filter((o) => o.status === "transient").map((o) => o.recipient);

@@ -14,6 +14,7 @@ import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
 import { resolveTargets } from "./targets.ts";
+import { policedTargets } from "./tls-targets.ts";
 
 export type DeliverResult =
   | { kind: "waiting"; notBefore: string }
@@ -122,6 +123,12 @@ async function attempt(
     const { status, reply, detail } = targets;
     return open.map((recipient) => ({ recipient, status, reply, ...(detail ? { detail } : {}) }));
   }
+  const domain = job.nextHop.type === "mx" ? job.nextHop.domain : "";
+  const policed = await policedTargets(deps, connector, domain, targets.targets);
+  if (!policed.ok) {
+    const { reply, tlsPolicy } = policed;
+    return open.map((recipient) => ({ recipient, status: "transient", reply, tlsPolicy }));
+  }
   const credentials = await smartHostCredentials(deps, connector);
   if (!credentials.ok) {
     const { reply, detail } = credentials;
@@ -129,7 +136,7 @@ async function attempt(
   }
   return attemptDelivery(deps, {
     connector,
-    targets: targets.targets,
+    targets: policed.targets,
     ehloName: connector.fqdn ?? relayHostName(set.settings, deps),
     mailFrom: job.mailFrom,
     recipients: open,

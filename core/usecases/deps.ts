@@ -13,6 +13,7 @@ import type {
   TrackingStore,
 } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
+import type { MtaStsPolicyStore, TlsPolicyLookups } from "../tls-policy/ports.ts";
 
 /** Structured logging, shaped so Powertools' Logger fits (message first, then extra attributes). */
 export type UseCaseLog = Log;
@@ -75,6 +76,8 @@ export interface DeliverDeps extends RelayDeps {
   protocolLog?: SendProtocolLog;
   /** SMTP connections tried per attempt across MX hosts, addresses and smart hosts. Default 10. */
   maxConnectionsPerAttempt?: number;
+  /** MTA-STS and DANE for MX delivery; without it MX delivery uses the connector's own TLS. */
+  tlsPolicy?: { lookups: TlsPolicyLookups; mtaStsStore: MtaStsPolicyStore };
   /** For shuffling MX hosts of equal preference; injectable so tests can fix the order. */
   random?: () => number;
 }

@@ -62,6 +62,10 @@ export function originalOf(job: DeliveryJob): OriginalMessage {
   return { id: job.messageId, sender: job.mailFrom, receivedAt: job.receivedAt, body: job.body };
 }
 
+/** The TLS policy that applied to the attempt, kept on the row for `relay message get`. */
+const tlsOf = (o: RecipientOutcome): Partial<RecipientRow> =>
+  o.tlsPolicy ? { tlsPolicy: o.tlsPolicy } : {};
+
 async function mark(
   deps: DeliverDeps,
   job: DeliveryJob,
@@ -115,9 +119,9 @@ export async function settle(
       deps,
       job,
       o,
-      { status: "Delivered", attempts, updatedAt: at },
+      { status: "Delivered", attempts, updatedAt: at, ...tlsOf(o) },
       "DELIVER",
-      `${o.remoteHost ?? ""}: ${formatReply(o.reply)}`,
+      `${o.remoteHost ?? ""}: ${formatReply(o.reply)}${o.tlsPolicy ? `; TLS policy: ${o.tlsPolicy}` : ""}`,
     );
   }
 
@@ -168,7 +172,7 @@ export async function settle(
   for (const [list, status, event, into, prefix] of finals)
     for (const o of list) {
       into.push(o.recipient);
-      const patch = { status, attempts, lastError: lastError(o), updatedAt: at };
+      const patch = { status, attempts, lastError: lastError(o), updatedAt: at, ...tlsOf(o) };
       await mark(deps, job, o, patch, event, `${prefix}${lastError(o)}`);
     }
   for (const o of deferred) {
@@ -178,6 +182,7 @@ export async function settle(
       attempts,
       lastError: lastError(o),
       updatedAt: at,
+      ...tlsOf(o),
       ...(result.nextAttemptAt ? { nextRetryAt: result.nextAttemptAt } : {}),
     };
     await mark(deps, job, o, patch, "DEFER", `${lastError(o)}; next retry ${result.nextAttemptAt}`);

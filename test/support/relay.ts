@@ -13,7 +13,7 @@ import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { Metrics } from "#core/metrics.ts";
 import type { SmtpCourier } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
-import type { SendProtocolLogLine } from "#core/usecases/deps.ts";
+import type { DeliverDeps, SendProtocolLogLine, UseCaseLog } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { ManualClock } from "./clock.ts";
@@ -33,6 +33,10 @@ export interface RelayOptions {
   metrics?: Metrics;
   /** Wraps the SMTP courier, e.g. in the port-25 guard of the AWS wiring. */
   wrapCourier?: (courier: SmtpCourier) => SmtpCourier;
+  /** MTA-STS and DANE lookups and the policy cache (MX delivery's TLS policy). */
+  tlsPolicy?: DeliverDeps["tlsPolicy"];
+  /** Receives the use cases' log lines instead of the silent logger. */
+  log?: UseCaseLog;
 }
 
 export interface MessageInput {
@@ -86,6 +90,8 @@ export class TestRelay {
       hostName: "relay.test",
       maxReceiveCount,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      logger,
+      ...(options.log ? { log: options.log } : {}),
       ...(options.inlineBodyLimit !== undefined
         ? { inlineBodyLimit: options.inlineBodyLimit }
         : {}),
@@ -105,6 +111,7 @@ export class TestRelay {
       secrets: this.secrets,
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,
+      ...(options.tlsPolicy ? { tlsPolicy: options.tlsPolicy } : {}),
     });
   }
 

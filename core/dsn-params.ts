@@ -1,6 +1,4 @@
 // The DSN SMTP extension's parameters (RFC 3461): parsing NOTIFY, RET, ENVID and ORCPT, xtext, and who gets which notice.
-import { isPrintableAscii } from "./mime.ts";
-
 export type NotifyKind = "SUCCESS" | "FAILURE" | "DELAY";
 
 /** RCPT TO parameters. `notify` absent: the sender said nothing (then failures and delays are reported). */
@@ -67,8 +65,9 @@ export function parseNotify(value: string): ParamParse<NotifyKind[]> {
 }
 
 /**
- * RFC 3461 §4.2: ORCPT=addr-type;xtext. The type is an atom ("rfc822", or RFC 6533's "utf-8");
- * the address is kept decoded. A value over 500 characters is refused, as the RFC bounds it.
+ * RFC 3461 §4.2: ORCPT=addr-type;xtext, given decoded (smtp-server decodes xtext; decodeXtext
+ * does it for raw text). The type is an atom ("rfc822", or RFC 6533's "utf-8"); the address may
+ * hold no control characters or spaces. The RFC bounds the parameter at 500 characters.
  */
 export function parseOrcpt(value: string): ParamParse<string> {
   if (value.length > 500) return fail("ORCPT longer than 500 characters");
@@ -76,18 +75,17 @@ export function parseOrcpt(value: string): ParamParse<string> {
   if (semi <= 0) return fail("ORCPT without an address type");
   const type = value.slice(0, semi);
   if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(type)) return fail("ORCPT address type is not an atom");
-  const address = decodeXtext(value.slice(semi + 1));
-  if (address === undefined || address === "") return fail("ORCPT address is not valid xtext");
+  const address = value.slice(semi + 1);
+  if (address === "" || /[\s\p{Cc}]/u.test(address))
+    return fail("ORCPT address is empty or has spaces");
   return { ok: true, value: `${type.toLowerCase()};${address}` };
 }
 
-/** RFC 3461 §4.4: ENVID is xtext of at most 100 characters, decoding to printable ASCII. */
+/** RFC 3461 §4.4: ENVID (decoded) is printable US-ASCII, at most 100 characters. */
 export function parseEnvid(value: string): ParamParse<string> {
   if (value.length > 100) return fail("ENVID longer than 100 characters");
-  const id = decodeXtext(value);
-  if (id === undefined || id === "" || !isPrintableAscii(id))
-    return fail("ENVID is not valid xtext");
-  return { ok: true, value: id };
+  if (!/^[\x20-\x7e]+$/.test(value)) return fail("ENVID is not printable ASCII");
+  return { ok: true, value };
 }
 
 /** RFC 3461 §4.3: RET=FULL or RET=HDRS. */

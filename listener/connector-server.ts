@@ -22,6 +22,7 @@ import { REPLIES, type SmtpReply, SmtpReplyError } from "#core/replies.ts";
 import { authenticate, type CommandDeps, decide, receiveData } from "./commands.ts";
 import type { ListenerConfig } from "./config.ts";
 import { RelayConnection, type SessionPlan } from "./connection.ts";
+import { type ExtensionRefusal, mailFromRefusal, rcptToRefusal } from "./extensions.ts";
 import { judgePartner } from "./partners.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
 import type { ListenerTls } from "./tls.ts";
@@ -85,10 +86,11 @@ export class ConnectorServer extends SMTPServer {
       // Whether a session needs AUTH is the connector's permission model, decided at MAIL FROM.
       authOptional: true,
       hideENHANCEDSTATUSCODES: false,
-      hideDSN: true,
+      // RFC 3461: NOTIFY, RET, ENVID and ORCPT are honoured in the relay's DSNs and passed on.
+      hideDSN: false,
       hideREQUIRETLS: true,
-      // core refuses non-ASCII local parts: this relay does not offer RFC 6531.
-      hideSMTPUTF8: true,
+      // RFC 6531: UTF-8 addresses are accepted (core/address.ts) and routed by their A-label.
+      hideSMTPUTF8: false,
       disableReverseLookup: true,
       logger: false,
       socketTimeout: (connector?.connectionInactivityTimeout ?? 60) * 1000,
@@ -260,6 +262,8 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
+    const refused = mailFromRefusal(address, session);
+    if (refused) return this.#refuse(session, refused, callback);
     const check = (ctx: PolicyContext) => checkMailFrom(ctx, address.address);
     void decide(this.#deps, this.#session(session), session, check).then(callback);
   }
@@ -269,9 +273,21 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
+    const refused = rcptToRefusal(address, session);
+    if (refused) return this.#refuse(session, refused, callback);
     const check = (ctx: PolicyContext) =>
       checkRcptTo(ctx, address.address, session.envelope.rcptTo.length);
     void decide(this.#deps, this.#session(session), session, check).then(callback);
+  }
+
+  /** A parameter refusal: logged once with the reason, the client gets the standard reply. */
+  #refuse(
+    session: SMTPServerSession,
+    refusal: ExtensionRefusal,
+    callback: (err?: Error | null) => void,
+  ): void {
+    this.#session(session)?.plan.log?.("*", refusal.reason);
+    callback(new SmtpReplyError(refusal.reply));
   }
 
   override onData(

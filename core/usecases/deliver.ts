@@ -129,6 +129,9 @@ async function attempt(
     raw: await readBody(deps.messages, job.body),
     ...(credentials.auth ? { auth: credentials.auth } : {}),
     sessionPrefix: `${job.jobId}.${job.attempts + 1}`,
+    ...(job.smtpUtf8 ? { smtpUtf8: true } : {}),
+    ...(job.dsn ? { dsn: job.dsn } : {}),
+    ...(job.rcptDsn ? { rcptDsn: job.rcptDsn } : {}),
   });
 }
 

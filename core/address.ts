@@ -97,8 +97,8 @@ function parseUtf8LocalPart(raw: string): Part {
   if (HIDDEN.test(raw)) return fail("invisible or unassigned character in local part");
   if (raw.normalize("NFC") !== raw) return fail("local part is not in Unicode NFC");
   // What a hop that folds compatibility forms would read: it must still be a plain dot-atom.
-  const folded = raw.normalize("NFKC").replace(/[^\x00-\x7f]/gu, "a");
-  if (!DOT_ATOM.test(folded) || !DOT_ATOM.test(raw.replace(/[^\x00-\x7f]/gu, "a")))
+  const folded = raw.normalize("NFKC").replace(/[^\p{ASCII}]/gu, "a");
+  if (!DOT_ATOM.test(folded) || !DOT_ATOM.test(raw.replace(/[^\p{ASCII}]/gu, "a")))
     return fail("UTF-8 local part is not a dot-atom or folds to one that routes elsewhere");
   if (Buffer.byteLength(raw, "utf8") > MAX_LOCAL) return fail("local part longer than 64");
   return { ok: true, value: raw };

@@ -263,7 +263,10 @@ export class ConnectorServer extends SMTPServer {
     callback: (err?: Error | null) => void,
   ): void {
     const refused = mailFromRefusal(address, session);
-    if (refused) return this.#refuse(session, refused, callback);
+    if (refused) {
+      this.#refuse(session, refused, callback);
+      return;
+    }
     const check = (ctx: PolicyContext) => checkMailFrom(ctx, address.address);
     void decide(this.#deps, this.#session(session), session, check).then(callback);
   }
@@ -274,7 +277,10 @@ export class ConnectorServer extends SMTPServer {
     callback: (err?: Error | null) => void,
   ): void {
     const refused = rcptToRefusal(address, session);
-    if (refused) return this.#refuse(session, refused, callback);
+    if (refused) {
+      this.#refuse(session, refused, callback);
+      return;
+    }
     const check = (ctx: PolicyContext) =>
       checkRcptTo(ctx, address.address, session.envelope.rcptTo.length);
     void decide(this.#deps, this.#session(session), session, check).then(callback);

@@ -22,7 +22,7 @@ const NO_CONVERSION: SmtpReply = {
   text: "8-bit content could not be converted for a host without 8BITMIME",
 };
 
-const nonAscii = (s: string) => /[^\x00-\x7f]/.test(s);
+const nonAscii = (s: string) => /[^\p{ASCII}]/u.test(s);
 
 /** The extensions nodemailer's connection read from the EHLO reply (it keeps them unexported). */
 export function hopExtensions(conn: object): string[] {

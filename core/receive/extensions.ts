@@ -14,7 +14,7 @@ export type ParamCheck<T> =
   | { ok: true; value: T }
   | { ok: false; reply: SmtpReply; reason: string };
 
-const nonAscii = (s: string) => /[^\x00-\x7f]/.test(s);
+const nonAscii = (s: string) => /[^\p{ASCII}]/u.test(s);
 
 /**
  * RFC 6531 §3.5: a UTF-8 address is allowed only in a transaction whose MAIL FROM carried

@@ -153,10 +153,7 @@ const NOT_ACCEPTED: Array<[string, string]> = [
 ];
 
 describe("UTF-8 recipients in the accepted domain", () => {
-  test.each([
-    "jörg@contoso.com",
-    "用户@contoso.com",
-  ])("anonymous %j is accepted", (rcpt) => {
+  test.each(["jörg@contoso.com", "用户@contoso.com"])("anonymous %j is accepted", (rcpt) => {
     expect(checkRcptTo(ctx(), rcpt, 0)).toEqual({ ok: true });
   });
 });

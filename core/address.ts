@@ -35,9 +35,11 @@ const fail = (reason: string) => ({ ok: false as const, reason });
 
 /**
  * Parses the path smtp-server passes (no angle brackets), e.g. `user@contoso.com`. The null sender
- * `""` is the caller's business; here it is an empty address. Non-ASCII local parts are refused:
- * this relay does not offer SMTPUTF8 (RFC 6531), and a Unicode look-alike of `@` or `.` is a
- * classic way to make two hops disagree about where an address goes.
+ * `""` is the caller's business; here it is an empty address. UTF-8 local parts (RFC 6531 §3.3)
+ * are accepted only in a form no hop can read differently: NFC, no invisible or format
+ * characters, and nothing whose compatibility form (NFKC) brings back a character the ASCII rules
+ * refuse — a full-width `＠` or `％` is a classic way to make two hops disagree about where an
+ * address goes. Whether the client announced SMTPUTF8 is the listener's check (core/utf8.ts).
  */
 export function parseMailbox(text: string): AddressParse {
   if (text.length === 0) return fail("empty address");
@@ -70,7 +72,7 @@ export function parseMailbox(text: string): AddressParse {
 type Part = { ok: true; value: string } | { ok: false; reason: string };
 
 function parseLocalPart(raw: string): Part {
-  if (/[^\x20-\x7e]/.test(raw)) return fail("non-ASCII local part without SMTPUTF8");
+  if (/[^\x20-\x7e]/.test(raw)) return parseUtf8LocalPart(raw);
   if (raw.includes("%")) return fail("percent hack (%) in local part");
   if (raw.includes("!")) return fail("bang path (!) in local part");
   if (raw.includes("\\")) return fail("backslash escape in local part");
@@ -88,6 +90,26 @@ function parseLocalPart(raw: string): Part {
   return { ok: true, value };
 }
 
+/** Invisible, format, separator and private-use characters, and anything unassigned. */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Z}\p{Co}\p{Cn}\p{Cs}]/u;
+
+function parseUtf8LocalPart(raw: string): Part {
+  if (HIDDEN.test(raw)) return fail("invisible or unassigned character in local part");
+  if (raw.normalize("NFC") !== raw) return fail("local part is not in Unicode NFC");
+  // What a hop that folds compatibility forms would read: it must still be a plain dot-atom.
+  const folded = raw.normalize("NFKC").replace(/[^\p{ASCII}]/gu, "a");
+  if (!DOT_ATOM.test(folded) || !DOT_ATOM.test(raw.replace(/[^\p{ASCII}]/gu, "a")))
+    return fail("UTF-8 local part is not a dot-atom or folds to one that routes elsewhere");
+  if (Buffer.byteLength(raw, "utf8") > MAX_LOCAL) return fail("local part longer than 64");
+  return { ok: true, value: raw };
+}
+
+/** A label mixing Latin with Cyrillic or Greek letters: the homograph of an ASCII name (UTS #39). */
+function mixedScript(label: string): boolean {
+  const latin = /\p{Script=Latin}/u.test(label);
+  return latin && (/\p{Script=Cyrillic}/u.test(label) || /\p{Script=Greek}/u.test(label));
+}
+
 function parseDomain(raw: string): Part {
   // RFC 5321 §4.1.3 address literals: we route by domain only, and an IP literal would let a
   // client name any host, including ones on our side of the firewall.
@@ -100,6 +122,7 @@ function parseDomain(raw: string): Part {
     // zero-width characters and turn a look-alike into an accepted domain.
     const ascii = domainToASCII(raw);
     if (!ascii || domainToUnicode(ascii) !== value) return fail("invalid internationalised domain");
+    if (value.split(".").some(mixedScript)) return fail("label mixes Latin with another script");
     value = ascii;
   }
   if (value.length > 253) return fail("domain longer than 253");

@@ -17,7 +17,10 @@ import { formatReply, type SmtpReply } from "./replies.ts";
 
 export interface DsnRecipient {
   recipient: string;
-  action: "failed" | "delayed";
+  /** RFC 3464 §2.3.3; "relayed": handed to a next hop that does not offer DSN (RFC 3461 §5.2.2). */
+  action: "failed" | "delayed" | "relayed";
+  /** The client's ORCPT, "type;address" (RFC 3461 §4.2), reported as Original-Recipient. */
+  originalRecipient?: string;
   /** Enhanced status code, e.g. "5.1.1"; "4.4.7" for an expired message. */
   status: string;
   /** Host that gave the diagnostic reply, e.g. "mx1.fabrikam.com". */
@@ -28,8 +31,14 @@ export interface DsnRecipient {
   willRetryUntil?: Date;
 }
 
+export type DsnKind = "failure" | "delay" | "success";
+
 export interface DsnInput {
-  kind: "failure" | "delay";
+  kind: DsnKind;
+  /** The client's ENVID (RFC 3461 §4.4), reported as Original-Envelope-Id. */
+  envelopeId?: string;
+  /** The whole original message, for RET=FULL (RFC 3461 §4.3); otherwise only its headers go back. */
+  fullOriginal?: Uint8Array;
   /** This relay's host name, for Reporting-MTA and the Message-ID. */
   reportingMta: string;
   /** From address of the report; the envelope sender is always <>. */
@@ -69,6 +78,15 @@ function addressType(address: string): string {
     )
     .join("");
   return `utf-8; ${escaped}`;
+}
+
+/** RFC 3464 §2.3.1: "rfc822; a@b"; a UTF-8 address in RFC 6533's escaped form. */
+function originalRecipient(orcpt: string): string {
+  const semi = orcpt.indexOf(";");
+  const type = orcpt.slice(0, semi);
+  const address = orcpt.slice(semi + 1);
+  if (isPrintableAscii(address)) return `${type}; ${address}`;
+  return addressType(address);
 }
 
 /** RFC 3464 §2.3.6: diagnostic text is US-ASCII. */
@@ -131,7 +149,17 @@ function advice(status: string): string {
 function humanText(input: DsnInput, subject: string | undefined): string {
   const failed = input.recipients.filter((r) => r.action === "failed");
   const delayed = input.recipients.filter((r) => r.action === "delayed");
+  const relayed = input.recipients.filter((r) => r.action === "relayed");
   const lines: string[] = [];
+  if (relayed.length) {
+    // Exchange's wording for a relay DSN.
+    lines.push(
+      "Delivery to these recipients or groups is complete, but no delivery notification was sent by the destination server:",
+      "",
+      ...relayed.map((r) => r.recipient),
+      "",
+    );
+  }
   if (failed.length) {
     lines.push("Delivery has failed to these recipients or groups:", "");
     for (const r of failed) lines.push(r.recipient, advice(r.status), "");
@@ -165,7 +193,11 @@ function humanText(input: DsnInput, subject: string | undefined): string {
     if (r.lastAttemptAt) lines.push(`Last attempt: ${rfc5322Date(r.lastAttemptAt)}`);
     lines.push("");
   }
-  lines.push("The original message headers are attached.");
+  lines.push(
+    input.fullOriginal
+      ? "The original message is attached."
+      : "The original message headers are attached.",
+  );
   return lines.join(CRLF);
 }
 
@@ -173,12 +205,17 @@ function humanText(input: DsnInput, subject: string | undefined): string {
 
 function deliveryStatus(input: DsnInput): string {
   const perMessage = [
+    // RFC 3464 §2.2.1: Original-Envelope-Id comes first, as given (it is already US-ASCII).
+    ...(input.envelopeId ? [field("Original-Envelope-Id", input.envelopeId)] : []),
     field("Reporting-MTA", `dns; ${input.reportingMta}`),
     ...(input.originalMessageId ? [field("X-Relay-Message-ID", input.originalMessageId)] : []),
     field("Arrival-Date", rfc5322Date(input.arrivalDate)),
   ];
   const perRecipient = input.recipients.map((r) =>
     [
+      ...(r.originalRecipient
+        ? [field("Original-Recipient", originalRecipient(r.originalRecipient))]
+        : []),
       field("Final-Recipient", addressType(r.recipient)),
       field("Action", r.action),
       field("Status", r.status),
@@ -216,7 +253,9 @@ export function buildDsn(input: DsnInput): { mailFrom: ""; to: string; raw: Uint
   const boundary = input.boundary ?? `=_relay_${randomHex(12)}`;
   const rawSubject = headerValue(input.originalHeaders, "Subject");
   const subject = rawSubject ? decodeEncodedWords(rawSubject) : undefined;
-  const prefix = input.kind === "failure" ? "Undeliverable:" : "Delivery delayed:";
+  const prefix = { failure: "Undeliverable:", delay: "Delivery delayed:", success: "Relayed:" }[
+    input.kind
+  ];
   const originalId = headerValue(input.originalHeaders, "Message-ID");
   const threadId = originalId && /^<[^<>\s]+>$/.test(originalId) ? originalId : undefined;
   const from = input.postmaster.includes("<")
@@ -256,13 +295,21 @@ export function buildDsn(input: DsnInput): { mailFrom: ""; to: string; raw: Uint
       "",
       deliveryStatus(input),
     ],
-    [
-      "Content-Type: text/rfc822-headers",
-      `Content-Transfer-Encoding: ${originalAscii ? "7bit" : "quoted-printable"}`,
-      "Content-Description: Undelivered message headers",
-      "",
-      originalBody,
-    ],
+    input.fullOriginal
+      ? // RFC 2046 §5.2.1: message/rfc822 is 7bit (callers pass only 7-bit originals).
+        [
+          "Content-Type: message/rfc822",
+          "Content-Description: Original message",
+          "",
+          new TextDecoder().decode(input.fullOriginal).replace(/\r\n$/, ""),
+        ]
+      : [
+          "Content-Type: text/rfc822-headers",
+          `Content-Transfer-Encoding: ${originalAscii ? "7bit" : "quoted-printable"}`,
+          "Content-Description: Undelivered message headers",
+          "",
+          originalBody,
+        ],
   ];
 
   const text = [

@@ -1,4 +1,5 @@
 // What travels through the queues: submitted messages, delivery jobs and per-recipient outcomes.
+import type { MessageDsn, RecipientDsn } from "./dsn-params.ts";
 import type { SmtpReply } from "./replies.ts";
 
 /** The raw message, inline (base64) when small, or a key in the message store (claim check). */
@@ -8,6 +9,12 @@ export interface Envelope {
   /** Reverse path without brackets; "" for the null sender `<>` (bounces). */
   mailFrom: string;
   rcptTo: string[];
+  /** RFC 6531: the client used SMTPUTF8 and an address or a header field is UTF-8; next hops must offer it. */
+  smtpUtf8?: boolean;
+  /** RFC 3461 MAIL FROM parameters (RET, ENVID) the client gave. */
+  dsn?: MessageDsn;
+  /** RFC 3461 RCPT TO parameters (NOTIFY, ORCPT) by lower-cased recipient address. */
+  rcptDsn?: Record<string, RecipientDsn>;
 }
 
 /** How the message reached the relay: over SMTP, or made by the relay itself (an NDR or DSN). */
@@ -60,6 +67,11 @@ export interface DeliveryJob {
   notBefore?: string;
   delayNotified?: boolean;
   internetMessageId?: string;
+  /** Carried from the envelope: the job may go only to next hops that offer SMTPUTF8. */
+  smtpUtf8?: boolean;
+  dsn?: MessageDsn;
+  /** The DSN parameters of this job's recipients (lower-cased keys). */
+  rcptDsn?: Record<string, RecipientDsn>;
 }
 
 /**
@@ -73,6 +85,8 @@ export type RecipientOutcome =
       status: "delivered";
       remoteHost: string;
       reply: SmtpReply;
+      /** The next hop offered DSN and took the RFC 3461 parameters: it reports from here on (§5.2). */
+      dsnPassedOn?: boolean;
       tlsPolicy?: string;
     }
   | {

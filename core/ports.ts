@@ -1,4 +1,5 @@
 // Ports: the capabilities core needs from a runtime (AWS or local), one small interface each.
+import type { MessageDsn, RecipientDsn } from "./dsn-params.ts";
 import type { RecipientOutcome } from "./message.ts";
 import type { TlsaRecord } from "./tls-policy/dane.ts";
 
@@ -188,6 +189,10 @@ export interface CourierRequest {
    * the courier's own timeouts alone apply.
    */
   timeLimitMs?: number;
+  /** RFC 6531: the message needs a next hop that offers SMTPUTF8; without it every recipient fails 5.6.7. */
+  smtpUtf8?: boolean;
+  /** RFC 3461 parameters to pass on when the next hop offers DSN; NOTIFY and ORCPT apply to every recipient. */
+  dsn?: MessageDsn & RecipientDsn;
   /** Called with each protocol line (credentials already redacted) when the connector logs verbosely. */
   protocolLog?: (direction: "<" | ">" | "*", line: string) => void;
 }

@@ -83,6 +83,10 @@ export const REPLIES = {
   badSenderSyntax: reply(501, "5.1.7", "Invalid address"),
   badRecipientSyntax: reply(501, "5.1.3", "Invalid address"),
   queueFailed: reply(451, "4.3.0", "Could not queue the message; try again later"),
+  /** RFC 6531 §3.5: a non-ASCII address in a transaction that did not announce SMTPUTF8. */
+  smtpUtf8Required: reply(553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter"),
+  /** RFC 3461 §4 parameters that do not parse (RFC 3463 X.5.4: invalid command arguments). */
+  badDsnParameter: reply(501, "5.5.4", "Invalid DSN parameter"),
   queued: (id: string) => reply(250, "2.6.0", `<${id}> Queued mail for delivery`),
 } as const;
 

@@ -13,6 +13,7 @@ import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import { REPLIES, SmtpReplyError } from "#core/replies.ts";
 import { type RelayConnection, replyText } from "./connection.ts";
 import { MessageDataReader } from "./data.ts";
+import { envelopeExtensions } from "./extensions.ts";
 import type { Logger } from "./logger.ts";
 import {
   authFailed,
@@ -166,6 +167,7 @@ async function queueMessage(
       byHost,
       helo: session.hostNameAppearsAs || "",
       protocol: session.transmissionType,
+      extensions: envelopeExtensions(session, headerSection(outcome.body)),
       ...(cipher ? { tls: { version: cipher.version, cipher: cipher.name } } : {}),
       origin: {
         type: "smtp",
@@ -192,4 +194,10 @@ async function queueMessage(
   conn.plan.log?.("*", `queued ${id} (${result.message.size} bytes)`);
   deps.metrics.count("Received", { ReceiveConnector: connector.name });
   return replyText(REPLIES.queued(id));
+}
+
+/** The header section of a message (up to the first empty line). */
+function headerSection(body: Buffer): Buffer {
+  const end = body.indexOf("\r\n\r\n");
+  return end < 0 ? body : body.subarray(0, end);
 }

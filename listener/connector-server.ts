@@ -22,6 +22,7 @@ import { REPLIES, type SmtpReply, SmtpReplyError } from "#core/replies.ts";
 import { authenticate, type CommandDeps, decide, receiveData } from "./commands.ts";
 import type { ListenerConfig } from "./config.ts";
 import { RelayConnection, type SessionPlan } from "./connection.ts";
+import { type ExtensionRefusal, mailFromRefusal, rcptToRefusal } from "./extensions.ts";
 import { judgePartner } from "./partners.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
 import { messageRate, recipientRate } from "./submission-limits.ts";
@@ -88,10 +89,11 @@ export class ConnectorServer extends SMTPServer {
       // Whether a session needs AUTH is the connector's permission model, decided at MAIL FROM.
       authOptional: true,
       hideENHANCEDSTATUSCODES: false,
-      hideDSN: true,
+      // RFC 3461: NOTIFY, RET, ENVID and ORCPT are honoured in the relay's DSNs and passed on.
+      hideDSN: false,
       hideREQUIRETLS: true,
-      // core refuses non-ASCII local parts: this relay does not offer RFC 6531.
-      hideSMTPUTF8: true,
+      // RFC 6531: UTF-8 addresses are accepted (core/address.ts) and routed by their A-label.
+      hideSMTPUTF8: false,
       disableReverseLookup: true,
       logger: false,
       socketTimeout: (connector?.connectionInactivityTimeout ?? 60) * 1000,
@@ -280,6 +282,11 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
+    const refused = mailFromRefusal(address, session);
+    if (refused) {
+      this.#refuse(session, refused, callback);
+      return;
+    }
     const check = (ctx: PolicyContext) => checkMailFrom(ctx, address.address);
     const conn = this.#session(session);
     void decide(this.#deps, conn, session, check)
@@ -292,6 +299,11 @@ export class ConnectorServer extends SMTPServer {
     session: SMTPServerSession,
     callback: (err?: Error | null) => void,
   ): void {
+    const refused = rcptToRefusal(address, session);
+    if (refused) {
+      this.#refuse(session, refused, callback);
+      return;
+    }
     const check = (ctx: PolicyContext) =>
       checkRcptTo(ctx, address.address, session.envelope.rcptTo.length);
     const conn = this.#session(session);
@@ -315,6 +327,16 @@ export class ConnectorServer extends SMTPServer {
     if (!conn) return null;
     const reply = await limit(this.#deps, conn, session.user ? conn.authUser : undefined, ...rest);
     return reply ? new SmtpReplyError(reply) : null;
+  }
+
+  /** A parameter refusal: logged once with the reason, the client gets the standard reply. */
+  #refuse(
+    session: SMTPServerSession,
+    refusal: ExtensionRefusal,
+    callback: (err?: Error | null) => void,
+  ): void {
+    this.#session(session)?.plan.log?.("*", refusal.reason);
+    callback(new SmtpReplyError(refusal.reply));
   }
 
   override onData(

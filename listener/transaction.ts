@@ -1,7 +1,8 @@
 // One accepted SMTP transaction as a submission: Received field on top, canonical envelope, origin.
 import { parseMailbox } from "#core/address.ts";
-import type { Origin } from "#core/message.ts";
+import type { Envelope, Origin } from "#core/message.ts";
 import type { MessageFacts } from "./data.ts";
+import type { EnvelopeExtensions } from "./extensions.ts";
 import { receivedHeader } from "./received.ts";
 import type { Submission } from "./submit.ts";
 
@@ -21,6 +22,8 @@ export interface TransactionFacts {
   protocol: string;
   tls?: { version: string; cipher: string };
   origin: Extract<Origin, { type: "smtp" }>;
+  /** SMTPUTF8 and DSN parameters of the transaction; rcptDsn aligned with rcptTo. */
+  extensions?: EnvelopeExtensions;
 }
 
 /**
@@ -31,6 +34,22 @@ function canonical(address: string): string {
   if (address === "") return "";
   const p = parseMailbox(address);
   return p.ok ? p.mailbox.address : address;
+}
+
+/** The queued envelope: canonical addresses, and the extension parameters keyed by recipient. */
+function envelopeOf(t: TransactionFacts): Envelope {
+  const rcptTo = t.rcptTo.map(canonical);
+  const envelope: Envelope = { mailFrom: canonical(t.mailFrom), rcptTo };
+  const ext = t.extensions;
+  if (!ext) return envelope;
+  if (ext.smtpUtf8) envelope.smtpUtf8 = true;
+  if (ext.dsn) envelope.dsn = ext.dsn;
+  const entries = rcptTo.flatMap((r, i) => {
+    const d = ext.rcptDsn[i];
+    return d ? [[r.toLowerCase(), d] as const] : [];
+  });
+  if (entries.length) envelope.rcptDsn = Object.fromEntries(entries);
+  return envelope;
 }
 
 export function buildSubmission(t: TransactionFacts): Submission {
@@ -46,7 +65,7 @@ export function buildSubmission(t: TransactionFacts): Submission {
   return {
     id: t.id,
     receivedAt: t.receivedAt,
-    envelope: { mailFrom: canonical(t.mailFrom), rcptTo: t.rcptTo.map(canonical) },
+    envelope: envelopeOf(t),
     body: Buffer.concat([Buffer.from(received, "latin1"), t.body]),
     origin: t.origin,
     ...(t.facts.messageId !== undefined ? { internetMessageId: t.facts.messageId } : {}),

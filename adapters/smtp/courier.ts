@@ -15,6 +15,7 @@ import {
   type ConnectionCacheOptions,
 } from "./connection-cache.ts";
 import { presentedChain, verifyDane } from "./dane-verify.ts";
+import { hopExtensions, planForHop } from "./hop-extensions.ts";
 import {
   type EnvelopeState,
   type SmtpClientError,
@@ -178,26 +179,45 @@ export class NodemailerCourier implements SmtpCourier {
       session = fresh;
     }
     const current = session;
+    // What this hop's EHLO allows: the SMTPUTF8, 8BITMIME and DSN decisions (hop-extensions.ts).
+    const plan = planForHop(request, hopExtensions(current.conn));
+    if (!plan.ok) {
+      request.protocolLog?.("*", `not sent: ${plan.why}`);
+      if (key && this.#cache) this.#cache.park(key, current);
+      else current.conn.quit();
+      return request.recipients.map((recipient) => ({
+        recipient,
+        status: "permanent",
+        remoteHost,
+        reply: plan.reply,
+      }));
+    }
     // nodemailer records accepted and refused recipients on the envelope object it is given.
     const envelope = {
       from: request.mailFrom,
       to: request.recipients,
-      size: request.raw.byteLength,
-      use8BitMime: request.raw.some((b) => b > 0x7f),
+      size: plan.raw.byteLength,
+      use8BitMime: plan.use8BitMime,
+      ...(plan.dsn ? { dsn: plan.dsn } : {}),
     } as SMTPConnectionEnvelope;
     try {
       const info = await step<SMTPConnectionSendInfo>(
         current,
-        (done) => current.conn.send(envelope, Buffer.from(request.raw), done),
+        (done) => current.conn.send(envelope, plan.raw, done),
         expired,
       );
       current.uses += 1;
       if (key && this.#cache) this.#cache.park(key, current);
       else current.conn.quit();
-      return transactionOutcomes(request.recipients, remoteHost, envelope as EnvelopeState, {
-        ok: true,
-        response: info.response,
-      });
+      const outcomes = transactionOutcomes(
+        request.recipients,
+        remoteHost,
+        envelope as EnvelopeState,
+        { ok: true, response: info.response },
+      );
+      return plan.dsnPassedOn
+        ? outcomes.map((o) => (o.status === "delivered" ? { ...o, dsnPassedOn: true } : o))
+        : outcomes;
     } catch (err) {
       current.conn.close();
       return transactionOutcomes(request.recipients, remoteHost, envelope as EnvelopeState, {

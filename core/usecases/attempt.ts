@@ -1,4 +1,5 @@
 // One delivery attempt of a job: SMTP transactions through the targets in order, failing over while the answer is only "not now".
+import type { MessageDsn, RecipientDsn } from "../dsn-params.ts";
 import type { RecipientOutcome } from "../message.ts";
 import { type Failure, networkFailure } from "../outcome.ts";
 import type { CourierRequest, CourierTls } from "../ports.ts";
@@ -73,6 +74,30 @@ export interface AttemptInput {
   sessionPrefix: string;
   /** When the attempt must be over (see attemptWindow); no new connection starts too close to it. */
   deadline?: Date;
+  smtpUtf8?: boolean;
+  dsn?: MessageDsn;
+  /** NOTIFY and ORCPT by lower-cased recipient. */
+  rcptDsn?: Record<string, RecipientDsn>;
+}
+
+/**
+ * Recipients that share NOTIFY and ORCPT, with the parameters to pass: an SMTP client gives each
+ * RCPT its own, but nodemailer takes one set per transaction, so recipients whose parameters
+ * differ go in separate transactions (over the same cached connection).
+ */
+function dsnGroups(
+  input: AttemptInput,
+): { recipients: string[]; dsn?: MessageDsn & RecipientDsn }[] {
+  if (!input.dsn && !input.rcptDsn) return [{ recipients: input.recipients }];
+  const groups = new Map<string, { recipients: string[]; dsn: MessageDsn & RecipientDsn }>();
+  for (const r of input.recipients) {
+    const own = input.rcptDsn?.[r.toLowerCase()] ?? {};
+    const key = JSON.stringify([own.notify ?? null, own.orcpt ?? null]);
+    const g = groups.get(key) ?? { recipients: [], dsn: { ...input.dsn, ...own } };
+    g.recipients.push(r);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
 }
 
 /**
@@ -85,8 +110,26 @@ export async function attemptDelivery(
   deps: DeliverDeps,
   input: AttemptInput,
 ): Promise<RecipientOutcome[]> {
+  const groups = dsnGroups(input);
+  if (groups.length === 1 && groups[0]) {
+    const { recipients, dsn } = groups[0];
+    return attemptGroup(deps, input, recipients, dsn);
+  }
   const results = new Map<string, RecipientOutcome>();
-  let open = input.recipients;
+  for (const group of groups)
+    for (const o of await attemptGroup(deps, input, group.recipients, group.dsn))
+      results.set(o.recipient.toLowerCase(), o);
+  return input.recipients.flatMap((r) => results.get(r.toLowerCase()) ?? []);
+}
+
+async function attemptGroup(
+  deps: DeliverDeps,
+  input: AttemptInput,
+  recipients: string[],
+  dsn: (MessageDsn & RecipientDsn) | undefined,
+): Promise<RecipientOutcome[]> {
+  const results = new Map<string, RecipientOutcome>();
+  let open = recipients;
   const max = deps.maxConnectionsPerAttempt ?? 10;
   const connectorTls = courierTls(input.connector);
   const verbose = input.connector.protocolLogging === "Verbose" && deps.protocolLog;
@@ -108,6 +151,8 @@ export async function attemptDelivery(
       mailFrom: input.mailFrom,
       recipients: open,
       raw: input.raw,
+      ...(input.smtpUtf8 ? { smtpUtf8: true } : {}),
+      ...(dsn ? { dsn } : {}),
     };
     if (input.auth) request.auth = input.auth;
     if (timeLimitMs !== undefined) request.timeLimitMs = timeLimitMs;
@@ -130,7 +175,7 @@ export async function attemptDelivery(
     open = outcomes.filter((o) => o.status === "transient").map((o) => o.recipient);
     if (open.length === 0 || decided) break;
   }
-  return input.recipients.map(
+  return recipients.map(
     (r) => results.get(r.toLowerCase()) ?? { recipient: r, status: "transient", ...none },
   );
 }

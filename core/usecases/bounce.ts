@@ -1,5 +1,18 @@
 // Emitting NDRs and delay DSNs: built by core/dsn.ts, sent from <> back through the submission queue to be routed like any mail.
-import { buildDsn, DsnNotAllowedError, type DsnRecipient, shouldSendDsn } from "../dsn.ts";
+import {
+  buildDsn,
+  type DsnKind,
+  DsnNotAllowedError,
+  type DsnRecipient,
+  shouldSendDsn,
+} from "../dsn.ts";
+import {
+  type MessageDsn,
+  type NotifyKind,
+  type RecipientDsn,
+  recipientDsnOf,
+  wantsNotice,
+} from "../dsn-params.ts";
 import { newMessageId } from "../ids.ts";
 import type { BodyRef, Origin, SubmittedMessage } from "../message.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
@@ -23,7 +36,22 @@ export interface OriginalMessage {
   body: BodyRef;
   /** Known to route; delivery jobs do not carry it, and there the null-sender rule alone applies. */
   origin?: Origin;
+  /** The client's RFC 3461 parameters: RET and ENVID, and NOTIFY and ORCPT per recipient. */
+  dsn?: MessageDsn;
+  rcptDsn?: Record<string, RecipientDsn>;
 }
+
+const NOTIFY: Record<DsnKind, NotifyKind> = {
+  failure: "FAILURE",
+  delay: "DELAY",
+  success: "SUCCESS",
+};
+
+/**
+ * RET=FULL returns the whole message in an NDR up to this size; larger ones, and 8-bit ones
+ * (message/rfc822 must be 7bit to pass every hop, RFC 2046 §5.2.1), get their headers back.
+ */
+export const FULL_RETURN_LIMIT = 10 * 1024 * 1024;
 
 export type DsnResult = { sent: true; dsnMessageId: string } | { sent: false; reason: string };
 
@@ -36,15 +64,28 @@ export type DsnResult = { sent: true; dsnMessageId: string } | { sent: false; re
 export async function sendDsn(
   deps: RelayDeps,
   settings: TransportSettings,
-  kind: "failure" | "delay",
+  kind: DsnKind,
   original: OriginalMessage,
-  recipients: DsnRecipient[],
+  all: DsnRecipient[],
 ): Promise<DsnResult> {
-  if (recipients.length === 0) return { sent: false, reason: "no recipients to report" };
+  // RFC 3461 §4.1: only the notices each recipient's NOTIFY asked for (NEVER: none).
+  const recipients = all
+    .filter((r) => wantsNotice(recipientDsnOf(original.rcptDsn, r.recipient), NOTIFY[kind]))
+    .map((r) => {
+      const orcpt = recipientDsnOf(original.rcptDsn, r.recipient)?.orcpt;
+      return orcpt ? { ...r, originalRecipient: orcpt } : r;
+    });
+  if (recipients.length === 0) return { sent: false, reason: "no recipient asked for this notice" };
   if (original.origin && !shouldSendDsn(original.sender, original.origin))
     return { sent: false, reason: "the original is itself a report" };
   const now = deps.clock.now();
-  const headers = headerBlock(await readBody(deps.messages, original.body));
+  const raw = await readBody(deps.messages, original.body);
+  const headers = headerBlock(raw);
+  const full =
+    kind === "failure" &&
+    original.dsn?.ret === "FULL" &&
+    raw.byteLength <= FULL_RETURN_LIMIT &&
+    !raw.some((b) => b > 0x7f);
   let dsn: ReturnType<typeof buildDsn>;
   try {
     dsn = buildDsn({
@@ -57,6 +98,8 @@ export async function sendDsn(
       now,
       recipients,
       originalHeaders: headers,
+      ...(original.dsn?.envid ? { envelopeId: original.dsn.envid } : {}),
+      ...(full ? { fullOriginal: raw } : {}),
     });
   } catch (error) {
     if (error instanceof DsnNotAllowedError) return { sent: false, reason: error.message };
@@ -83,7 +126,7 @@ export async function sendDsn(
     at: now.toISOString(),
     event: "DSN",
     source: "DSN",
-    detail: `${kind === "failure" ? "NDR" : "delay DSN"} ${id} to ${dsn.to} for ${recipients
+    detail: `${{ failure: "NDR", delay: "delay DSN", success: "relay DSN" }[kind]} ${id} to ${dsn.to} for ${recipients
       .map((r) => `${r.recipient} (${r.status})`)
       .join(", ")}`,
   });

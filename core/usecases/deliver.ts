@@ -144,6 +144,9 @@ async function attempt(
     ...(credentials.auth ? { auth: credentials.auth } : {}),
     sessionPrefix: `${job.jobId}.${job.attempts + 1}`,
     ...(deadline ? { deadline } : {}),
+    ...(job.smtpUtf8 ? { smtpUtf8: true } : {}),
+    ...(job.dsn ? { dsn: job.dsn } : {}),
+    ...(job.rcptDsn ? { rcptDsn: job.rcptDsn } : {}),
   });
 }
 

@@ -21,10 +21,32 @@ const OriginSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("dsn"), aboutMessageId: z.string() }),
 ]);
 
+/** RFC 3461 parameters as the listener checked them (core/dsn-params.ts). */
+const MessageDsnSchema = z.strictObject({
+  ret: z.enum(["FULL", "HDRS"]).optional(),
+  envid: z.string().max(100).optional(),
+});
+const RcptDsnSchema = z.record(
+  z.string(),
+  z.strictObject({
+    notify: z.array(z.enum(["SUCCESS", "FAILURE", "DELAY"])).optional(),
+    orcpt: z.string().max(500).optional(),
+  }),
+);
+const extensions = {
+  smtpUtf8: z.boolean().optional(),
+  dsn: MessageDsnSchema.optional(),
+  rcptDsn: RcptDsnSchema.optional(),
+};
+
 export const SubmittedMessageSchema = z.object({
   id: z.string().min(1),
   receivedAt: isoDate,
-  envelope: z.object({ mailFrom: z.string(), rcptTo: z.array(z.string().min(3)).min(1) }),
+  envelope: z.object({
+    mailFrom: z.string(),
+    rcptTo: z.array(z.string().min(3)).min(1),
+    ...extensions,
+  }),
   size: z.number().int().min(0),
   body: BodyRefSchema,
   origin: OriginSchema,
@@ -53,6 +75,7 @@ export const DeliveryJobSchema = z.object({
   notBefore: isoDate.optional(),
   delayNotified: z.boolean().optional(),
   internetMessageId: z.string().optional(),
+  ...extensions,
 });
 
 export type Parsed<T> =

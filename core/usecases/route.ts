@@ -7,6 +7,7 @@ import { dropBodyIfDone, jobBodyRef } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { countEvent, deliveryDimensions } from "./counts.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
+import { jobExtensions } from "./extensions.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 
@@ -101,6 +102,7 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
       attempts: 0,
       firstSeenAt: now,
       ...(message.internetMessageId ? { internetMessageId: message.internetMessageId } : {}),
+      ...jobExtensions(message.envelope, g.recipients),
     };
     await deps.deliveryQueue.send(job);
     outcome.jobs.push({
@@ -130,6 +132,8 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
         receivedAt: message.receivedAt,
         body: message.body,
         origin: message.origin,
+        ...(message.envelope.dsn ? { dsn: message.envelope.dsn } : {}),
+        ...(message.envelope.rcptDsn ? { rcptDsn: message.envelope.rcptDsn } : {}),
       },
       ndr,
     );

@@ -10,6 +10,7 @@ import { dropBodyIfDone } from "./body.ts";
 import { type OriginalMessage, sendDsn } from "./bounce.ts";
 import { type CountedEvent, countEvent, deliveryDimensions } from "./counts.ts";
 import type { DeliverDeps } from "./deps.ts";
+import { relayedRecipients } from "./extensions.ts";
 
 /** Rows delivery may still change; Suspended (admin hold, poison) and final rows are left alone. */
 export const ACTIVE_STATUSES: RecipientStatus[] = ["Queued", "Routed", "Deferred"];
@@ -59,7 +60,14 @@ export const delayedStatus = (enhanced: string): string =>
   enhanced.startsWith("4.") ? enhanced : `4.${enhanced.split(".").slice(1).join(".")}`;
 
 export function originalOf(job: DeliveryJob): OriginalMessage {
-  return { id: job.messageId, sender: job.mailFrom, receivedAt: job.receivedAt, body: job.body };
+  return {
+    id: job.messageId,
+    sender: job.mailFrom,
+    receivedAt: job.receivedAt,
+    body: job.body,
+    ...(job.dsn ? { dsn: job.dsn } : {}),
+    ...(job.rcptDsn ? { rcptDsn: job.rcptDsn } : {}),
+  };
 }
 
 /** The TLS policy that applied to the attempt, kept on the row for `relay message get`. */
@@ -124,6 +132,11 @@ export async function settle(
       `${o.remoteHost ?? ""}: ${formatReply(o.reply)}${o.tlsPolicy ? `; TLS policy: ${o.tlsPolicy}` : ""}`,
     );
   }
+
+  // NOTIFY=SUCCESS: a relay DSN for recipients the next hop will not report on (RFC 3461 §5.2.2).
+  const relayed = relayedRecipients(outcomes, now);
+  if (relayed.length && job.rcptDsn)
+    await sendDsn(deps, settings, "success", originalOf(job), relayed);
 
   const permanent = outcomes.filter((o) => o.status === "permanent");
   const transient = outcomes.filter((o) => o.status === "transient");

@@ -37,6 +37,9 @@ export interface SinkOptions {
   host?: string;
   /** Port to bind; default 0 (any free port). */
   port?: number;
+  /** ESMTP extensions not to offer: an older or plainer next hop. DSN is offered only when listed in `offer`. */
+  hide?: ("SMTPUTF8" | "8BITMIME")[];
+  offer?: "DSN"[];
 }
 
 export interface SinkSession {
@@ -50,6 +53,12 @@ export interface SinkMessage extends SinkSession {
   /** Recipients the sink accepted for this transaction. */
   rcptTo: string[];
   raw: Buffer;
+  /** MAIL FROM's SMTPUTF8 and BODY parameters. */
+  smtpUtf8: boolean;
+  bodyType: string;
+  /** RET and ENVID (DSN offered), and NOTIFY/ORCPT per accepted recipient. */
+  dsn?: { ret?: string | null; envid?: string | null };
+  rcptDsn: ({ notify?: string[]; orcpt?: string } | undefined)[];
 }
 
 export interface Sink {
@@ -97,6 +106,9 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     allowInsecureAuth: !options.auth?.requireTls,
     authMethods: ["PLAIN", "LOGIN"],
     closeTimeout: 200,
+    hideSMTPUTF8: options.hide?.includes("SMTPUTF8") ?? false,
+    hide8BITMIME: options.hide?.includes("8BITMIME") ?? false,
+    hideDSN: !options.offer?.includes("DSN"),
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     onConnect(_session, callback) {
       connections += 1;
@@ -138,6 +150,10 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           rcptTo,
           raw: Buffer.concat(chunks),
+          smtpUtf8: session.envelope.smtpUtf8 === true,
+          bodyType: session.envelope.bodyType ?? "7bit",
+          ...(session.envelope.dsn ? { dsn: { ...session.envelope.dsn } } : {}),
+          rcptDsn: session.envelope.rcptTo.map((a) => a.dsn),
         });
         callback(null);
       });

@@ -24,6 +24,10 @@ describe("parseMailbox accepts RFC 5321 mailboxes", () => {
     ["user@bücher.example", "user", "xn--bcher-kva.example"],
     ["user@xn--bcher-kva.example", "user", "xn--bcher-kva.example"],
     ["postmaster@localhost", "postmaster", "localhost"],
+    // RFC 6531 §3.3: UTF-8 local parts (NFC), with IDN domains held as A-labels.
+    ["jörg@contoso.com", "jörg", "contoso.com"],
+    ["用户@例子.测试", "用户", "xn--fsqu00a.xn--0zwm56d"],
+    ["почта@почта.рф", "почта", "xn--80a1acny.xn--p1ai"],
     [`${"a".repeat(64)}@contoso.com`, "a".repeat(64), "contoso.com"],
   ])("%j", (text, localPart, domain) => {
     const r = parseMailbox(text);
@@ -41,6 +45,11 @@ describe("parseMailbox accepts RFC 5321 mailboxes", () => {
     ["user@contoso.com.", "trailing dot"],
     ["user@contoso.com@evil.com", "more than one @"],
     ["", "empty address"],
+    ["jo\u0308rg@contoso.com", "NFC"],
+    ["user\u200d@contoso.com", "invisible"],
+    ["user\uff05evil.com@contoso.com", "folds to one that routes elsewhere"],
+    ["user@c\u043entoso.com", "mixes Latin"],
+    ["user@contoso\u3002com", "invalid internationalised domain"],
   ])("%j is refused with a reason naming the trick", (text, reason) => {
     const r = parseMailbox(text);
     expect(r.ok).toBe(false);
@@ -107,6 +116,15 @@ const SYNTAX_TRICKS: Array<[string, string]> = [
   ["<user@evil.com>", "nested angle brackets"],
   ["<user@evil.com>@contoso.com", "bracketed path as local part"],
   ["user\uff20evil.com@contoso.com", "full-width @ in the local part"],
+  ["user\ufe6bevil.com@contoso.com", "small commercial @ (NFKC folds it to @)"],
+  ["user\uff05evil.com@contoso.com", "full-width percent hack"],
+  ["evil.com\uff01user@contoso.com", "full-width bang path"],
+  ["user\u202e@contoso.com", "right-to-left override in the local part"],
+  ["user@contoso\u3002com", "ideographic full stop for the dot"],
+  ["user@contoso\uff0ecom", "full-width full stop for the dot"],
+  ["user@contoso\uff61com", "half-width ideographic full stop for the dot"],
+  ["user@\u0441ontoso.com", "mixed script: Cyrillic с among Latin letters"],
+  ["user@cont\u03bfso.com", "mixed script: Greek ο among Latin letters"],
   ["user@\uff43\uff4f\uff4e\uff54\uff4f\uff53\uff4f.com", "full-width letters folding to contoso"],
   ["user@contoso.com\u200b", "zero-width space dropped by IDNA mapping"],
   ["user@con\u00adtoso.com", "soft hyphen dropped by IDNA mapping"],
@@ -129,8 +147,16 @@ const NOT_ACCEPTED: Array<[string, string]> = [
   ["user@evilcontoso.com", "accepted domain as a suffix without a dot"],
   ["user@sub.contoso.com", "subdomain when only contoso.com is accepted"],
   ["user@localhost", "single-label name"],
-  ["user@\u0441ontoso.com", "Cyrillic look-alike: a different domain, not contoso.com"],
+  ["user@\u0441\u043e\u0441\u043e.com", "all-Cyrillic look-alike (xn--...): a different domain"],
+  ["user@xn--ontoso-3fg.com", "the A-label of a Cyrillic look-alike of contoso.com"],
+  ["jörg@fabrikam.com", "UTF-8 local part outside the accepted domains"],
 ];
+
+describe("UTF-8 recipients in the accepted domain", () => {
+  test.each(["jörg@contoso.com", "用户@contoso.com"])("anonymous %j is accepted", (rcpt) => {
+    expect(checkRcptTo(ctx(), rcpt, 0)).toEqual({ ok: true });
+  });
+});
 
 describe("hostile recipients with contoso.com the only accepted domain", () => {
   test.each(SYNTAX_TRICKS)("anonymous %j (%s) gets 501 5.1.3", (rcpt) => {

@@ -60,6 +60,11 @@ export interface DeliveryJob {
   notBefore?: string;
   delayNotified?: boolean;
   internetMessageId?: string;
+  /**
+   * DKIM-Signature fields made once by route, put in front of the body at every attempt: a retry
+   * sends the same signed bytes, and the stored body stays the one the client sent.
+   */
+  dkimSignatures?: string;
 }
 
 /** The result for one recipient of one delivery attempt. */

@@ -126,10 +126,16 @@ async function attempt(
     ehloName: connector.fqdn ?? relayHostName(set.settings, deps),
     mailFrom: job.mailFrom,
     recipients: open,
-    raw: await readBody(deps.messages, job.body),
+    raw: withSignatures(job.dkimSignatures, await readBody(deps.messages, job.body)),
     ...(credentials.auth ? { auth: credentials.auth } : {}),
     sessionPrefix: `${job.jobId}.${job.attempts + 1}`,
   });
+}
+
+/** The body as sent: route's DKIM-Signature fields first (RFC 6376 §5.6), then the message. */
+function withSignatures(signatures: string | undefined, raw: Uint8Array): Uint8Array {
+  if (!signatures) return raw;
+  return Buffer.concat([Buffer.from(signatures, "utf8"), raw]);
 }
 
 async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<DeliverResult> {

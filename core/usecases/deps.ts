@@ -2,6 +2,7 @@
 
 import { type Log, SILENT_LOG } from "../log.ts";
 import type { DeliveryJob, SubmittedMessage } from "../message.ts";
+import type { Metrics } from "../metrics.ts";
 import type {
   Clock,
   DnsResolver,
@@ -12,6 +13,7 @@ import type {
   TrackingStore,
 } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
+import type { DkimDeps } from "./dkim.ts";
 
 /** Structured logging, shaped so Powertools' Logger fits (message first, then extra attributes). */
 export type UseCaseLog = Log;
@@ -61,9 +63,14 @@ export interface RelayDeps {
    * tracking before SQS moves it to the dead-letter queue. Default 5.
    */
   maxReceiveCount?: number;
+  /** Counts an operator alarms on (e.g. DkimSignFailed); none when absent. */
+  metrics?: Metrics;
 }
 
-export type RouteDeps = RelayDeps;
+export interface RouteDeps extends RelayDeps {
+  /** DKIM signing; absent, mail goes unsigned. */
+  dkim?: DkimDeps;
+}
 
 export interface DeliverDeps extends RelayDeps {
   dns: DnsResolver;

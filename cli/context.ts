@@ -1,7 +1,7 @@
 // Where the CLI reads and writes: the local relay's RELAY_HOME, or (with --aws) the deployed stack.
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
-import type { RecordStore, SecretStore } from "#core/ports.ts";
+import type { RecordStore, SecretStore, SecretWriter } from "#core/ports.ts";
 import { type RelayHome, relayHome } from "#local/home.ts";
 import { type Flags, str } from "./args.ts";
 import type { QueueBackend } from "./backends/backend.ts";
@@ -10,7 +10,7 @@ import { UsageError } from "./errors.ts";
 export interface CliContext {
   kind: "local" | "aws";
   records: RecordStore;
-  secrets: SecretStore & { set(name: string, value: string): Promise<void> };
+  secrets: SecretStore & SecretWriter;
   home?: RelayHome;
   /** Tracking, bodies and queues, opened on first use: the record verbs never need them. */
   queues(): Promise<QueueBackend>;
@@ -77,6 +77,7 @@ export async function openContext(flags: Flags): Promise<CliContext> {
     secrets: {
       get: async (name) => (await secretStore()).get(name),
       set: async (name, value) => (await secretStore()).set(name, value),
+      delete: async (name) => (await secretStore()).delete(name),
     },
     queues: once(async () => {
       const { localBackend } = await import("./backends/local.ts");

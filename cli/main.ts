@@ -13,6 +13,8 @@ const HELP = `relay: manage connector-relay like an Exchange admin
   relay accepted-domain   new|get|remove
   relay user              new|get|set|remove   (SMTP AUTH users; password from RELAY_PASSWORD or a prompt)
   relay records validate                       (every record and cross-record rule)
+  relay dkim-signing-config new|get|set|rotate|remove --domain D
+                                               (New-, Get-, Set-, Rotate-DkimSigningConfig; prints the DNS records)
 
   relay queue get [--identity Q]               (Get-Queue: per next hop, Submission and Poison)
   relay queue retry [--identity Q]             (redrive the Poison queue; with a next hop: retry its messages now)
@@ -47,6 +49,7 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
   message: async () => (await import("./commands/message.ts")).messageCommand,
   route: async () => (await import("./commands/route.ts")).routeCommand,
   test: async () => (await import("./commands/test-send.ts")).testCommand,
+  "dkim-signing-config": async () => (await import("./commands/dkim.ts")).dkimCommand,
   records: async () => {
     const { validateRecords } = await import("./commands/records.ts");
     return async (ctx, out, verb, args) => {

@@ -1,6 +1,7 @@
 // Local mode's delivery side: the spooled queues, tracking, and the route and deliver workers that
 // feed the Lambda handlers SQS-shaped batches. Runs in its own thread beside the listener.
 import { hostname } from "node:os";
+import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
@@ -11,7 +12,7 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
-import type { DeliverDeps } from "#core/usecases/deps.ts";
+import type { DeliverDeps, RouteDeps } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import type { RelayHome } from "./home.ts";
@@ -62,7 +63,8 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
   const tracking = new LocalTrackingStore(home.tracking);
   const sendLog = new DailyJsonLog(home.protocolLogs, "send");
   const timeout = settings.smtpTimeoutMs;
-  const deps: DeliverDeps = {
+  const secrets = await LocalSecretStore.open(home.secrets);
+  const deps: DeliverDeps & RouteDeps = {
     records,
     tracking,
     messages: await LocalMessageStore.open(home.bodies),
@@ -79,7 +81,8 @@ export async function startPipeline(settings: PipelineSettings, logger: Log): Pr
         ? { connectionTimeoutMs: timeout, greetingTimeoutMs: timeout, socketTimeoutMs: timeout }
         : {}),
     }),
-    secrets: await LocalSecretStore.open(home.secrets),
+    secrets,
+    dkim: { signer: new MailauthDkimSigner(), secrets },
     protocolLog: { write: (line) => sendLog.write(line) },
   };
   const onError = (error: unknown) => logger.error("worker batch failed", { error });

@@ -1,5 +1,6 @@
 // The route function's dependencies in AWS (deliver builds on them): adapters from the environment, tracking metered, metrics flushed per invocation.
-import type { RelayDeps, UseCaseLog } from "#core/usecases/deps.ts";
+import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
+import type { RouteDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { RELAY_ENV } from "./env.ts";
 import {
   type AwsAdapters,
@@ -33,7 +34,7 @@ export function relayDepsFromEnv(
   env: Env = process.env,
   clients: AwsClients = defaultClients(),
   options: WiringOptions = {},
-): FunctionWiring<RelayDeps> & { adapters: AwsAdapters } {
+): FunctionWiring<RouteDeps> & { adapters: AwsAdapters } {
   const adapters = awsAdaptersFromEnv(env, clients, {
     onProblem: (p, text) =>
       log.warn("record skipped", { record: p.record, field: p.field, problem: text }),
@@ -57,6 +58,9 @@ export function relayDepsFromEnv(
       deliveryQueue: adapters.deliveryQueue,
       clock: { now: () => new Date() },
       log,
+      metrics,
+      // Route signs; its role may read only the dkim/ secrets (infra/constructs/storage.ts).
+      dkim: { signer: new MailauthDkimSigner(), secrets: adapters.secretStore },
       ...(hostName ? { hostName } : {}),
       ...(inlineBodyLimit ? { inlineBodyLimit } : {}),
       ...(maxReceiveCount ? { maxReceiveCount } : {}),

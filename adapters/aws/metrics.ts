@@ -1,4 +1,6 @@
 // Counts tracking events as CloudWatch metrics (Embedded Metric Format on stdout), for the dashboard's delivery, deferral and bounce rates.
+
+import type { Metrics } from "#core/metrics.ts";
 import type {
   RecipientRow,
   RecipientStatus,
@@ -26,7 +28,7 @@ export const DEFAULT_METRICS_NAMESPACE = "ConnectorRelay";
  * EMF line (CloudWatch turns log lines into metrics, so a Lambda makes no extra API call) and
  * resets the counts; call it at the end of each invocation.
  */
-export class MetricsTrackingStore implements TrackingStore {
+export class MetricsTrackingStore implements TrackingStore, Metrics {
   readonly #inner: TrackingStore;
   readonly #counts = new Map<string, number>();
   readonly #namespace: string;
@@ -39,6 +41,14 @@ export class MetricsTrackingStore implements TrackingStore {
     this.#inner = inner;
     this.#namespace = options.namespace ?? DEFAULT_METRICS_NAMESPACE;
     this.#write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+  }
+
+  /**
+   * The Metrics port (e.g. DkimSignFailed). Counted without its dimensions: this store writes one
+   * dimensionless EMF document per invocation; the domain is in the log line beside it.
+   */
+  count(name: string, _dimensions?: Record<string, string>, value = 1): void {
+    this.#counts.set(name, (this.#counts.get(name) ?? 0) + value);
   }
 
   async addEvent(event: TrackingEvent): Promise<void> {

@@ -8,6 +8,8 @@ export interface ZoneEntry {
   MX?: { exchange: string; priority: number }[];
   A?: string[];
   AAAA?: string[];
+  /** One entry per TXT record, each the record's character-strings (at most 255 octets each). */
+  TXT?: string[][];
 }
 
 /**
@@ -32,6 +34,7 @@ const TYPE_NAME: Record<number, string> = {
   [Packet.TYPE.A]: "A",
   [Packet.TYPE.AAAA]: "AAAA",
   [Packet.TYPE.MX]: "MX",
+  [Packet.TYPE.TXT]: "TXT",
 };
 
 const norm = (name: string) => name.toLowerCase().replace(/\.$/, "");
@@ -52,6 +55,7 @@ function answerFor(
   if (type === Packet.TYPE.A) return (entry.A ?? []).map((address) => ({ ...base, type, address }));
   if (type === Packet.TYPE.AAAA)
     return (entry.AAAA ?? []).map((address) => ({ ...base, type, address }));
+  if (type === Packet.TYPE.TXT) return (entry.TXT ?? []).map((data) => ({ ...base, type, data }));
   return [];
 }
 

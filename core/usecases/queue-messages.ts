@@ -53,6 +53,11 @@ export const DeliveryJobSchema = z.object({
   notBefore: isoDate.optional(),
   delayNotified: z.boolean().optional(),
   internetMessageId: z.string().optional(),
+  /** Header fields only: they go in front of the body as they are. */
+  dkimSignatures: z
+    .string()
+    .regex(/^DKIM-Signature:[\s\S]*\r\n$/i)
+    .optional(),
 });
 
 export type Parsed<T> =

@@ -1,5 +1,4 @@
 // The route function's dependencies in AWS (deliver builds on them): adapters from the environment, tracking metered, metrics flushed per invocation.
-import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
 import type { RouteDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { RELAY_ENV } from "./env.ts";
 import {
@@ -59,8 +58,6 @@ export function relayDepsFromEnv(
       clock: { now: () => new Date() },
       log,
       metrics,
-      // Route signs; its role may read only the dkim/ secrets (infra/constructs/storage.ts).
-      dkim: { signer: new MailauthDkimSigner(), secrets: adapters.secretStore },
       ...(hostName ? { hostName } : {}),
       ...(inlineBodyLimit ? { inlineBodyLimit } : {}),
       ...(maxReceiveCount ? { maxReceiveCount } : {}),

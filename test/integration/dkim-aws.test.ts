@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { deliverDepsFromEnv } from "#adapters/aws/deliver-deps.ts";
 import { RELAY_ENV } from "#adapters/aws/env.ts";
 import { type AwsAdapters, awsAdaptersFromEnv } from "#adapters/aws/from-env.ts";
-import { meteredHandler, relayDepsFromEnv } from "#adapters/aws/function-deps.ts";
+import { meteredHandler } from "#adapters/aws/function-deps.ts";
+import { routeDepsFromEnv } from "#adapters/aws/route-deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
@@ -92,7 +93,7 @@ beforeAll(async () => {
   ])
     await adapters.recordStore.put(record);
   const quiet = (serviceName: string) => new Logger({ serviceName, logLevel: "SILENT" });
-  const route = relayDepsFromEnv(useCaseLog(quiet("relay-route")), env, emu, {
+  const route = routeDepsFromEnv(useCaseLog(quiet("relay-route")), env, emu, {
     writeMetrics: (l) => metricLines.push(l),
   });
   const deliver = deliverDepsFromEnv(useCaseLog(quiet("relay-deliver")), env, emu, {

@@ -10,7 +10,7 @@ import { SqsQueue } from "#adapters/aws/sqs.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { RecipientRow } from "#core/ports.ts";
 import { heldJobKey, parkHeldJob } from "#core/usecases/admin-hold.ts";
-import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { runCli } from "#test/support/cli.ts";
 
 let emu: AwsEmulators;
@@ -23,15 +23,6 @@ let submission: SqsQueue<SubmittedMessage>;
 let deliveryDlq: SqsQueue<unknown>;
 const names = { records: "cli-records", tracking: "cli-tracking", bucket: "cli-bodies" };
 const urls: Record<string, string> = {};
-
-const endpointOf = async (client: { config: { endpoint?: () => Promise<unknown> } }) => {
-  const ep = (await client.config.endpoint?.()) as {
-    protocol: string;
-    hostname: string;
-    port: number;
-  };
-  return `${ep.protocol}//${ep.hostname}:${ep.port}`;
-};
 
 beforeAll(async () => {
   emu = await startAwsEmulators();

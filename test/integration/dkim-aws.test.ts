@@ -12,7 +12,7 @@ import { routeDepsFromEnv } from "#adapters/aws/route-deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
-import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { runCli } from "#test/support/cli.ts";
 import { type PrintedDnsRecord, publish, verifyDkim } from "#test/support/dkim.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
@@ -37,15 +37,6 @@ const until = async (what: string, check: () => Promise<boolean> | boolean, ms =
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
-};
-
-const endpointOf = async (client: { config: { endpoint?: () => Promise<unknown> } }) => {
-  const ep = (await client.config.endpoint?.()) as {
-    protocol: string;
-    hostname: string;
-    port: number;
-  };
-  return `${ep.protocol}//${ep.hostname}:${ep.port}`;
 };
 
 beforeAll(async () => {

@@ -262,3 +262,15 @@ export async function startAwsEmulators(): Promise<AwsEmulators> {
     },
   };
 }
+
+/** An SDK client's endpoint as a URL, for a child process's AWS_ENDPOINT_URL_* variables. */
+export async function endpointOf(client: {
+  config: { endpoint?: () => Promise<unknown> };
+}): Promise<string> {
+  const ep = (await client.config.endpoint?.()) as {
+    protocol: string;
+    hostname: string;
+    port: number;
+  };
+  return `${ep.protocol}//${ep.hostname}:${ep.port}`;
+}

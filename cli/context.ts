@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
-import type { RateCounterStore, RecordStore, SecretStore } from "#core/ports.ts";
+import type { RateCounterStore, RecordStore, SecretStore, SecretWriter } from "#core/ports.ts";
 import { type RelayHome, relayHome } from "#local/home.ts";
 import { type Flags, str } from "./args.ts";
 import type { QueueBackend } from "./backends/backend.ts";
@@ -12,7 +12,7 @@ import { UsageError } from "./errors.ts";
 export interface CliContext {
   kind: "local" | "aws";
   records: RecordStore;
-  secrets: SecretStore & { set(name: string, value: string): Promise<void> };
+  secrets: SecretStore & SecretWriter;
   home?: RelayHome;
   /** With --stack: the stack's outputs (EgressIp1, ...), for the verbs that read more than names. */
   stackOutputs?: Record<string, string>;
@@ -116,6 +116,7 @@ export async function openContext(
     secrets: {
       get: async (name) => (await secretStore()).get(name),
       set: async (name, value) => (await secretStore()).set(name, value),
+      delete: async (name) => (await secretStore()).delete(name),
     },
     queues: once(async () => {
       requireHome();

@@ -21,6 +21,7 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
   test: async () => (await import("./commands/test-send.ts")).testCommand,
   "transport-config": async () =>
     (await import("./commands/transport-config.ts")).transportConfigCommand,
+  "dkim-signing-config": async () => (await import("./commands/dkim.ts")).dkimCommand,
   records: async () => {
     const { validateRecords } = await import("./commands/records.ts");
     return async (ctx, out, _verb, args) => validateRecords(ctx, out, args);

@@ -72,6 +72,11 @@ export interface DeliveryJob {
   dsn?: MessageDsn;
   /** The DSN parameters of this job's recipients (lower-cased keys). */
   rcptDsn?: Record<string, RecipientDsn>;
+  /**
+   * DKIM-Signature fields made once by route, put in front of the body at every attempt: a retry
+   * sends the same signed bytes, and the stored body stays the one the client sent.
+   */
+  dkimSignatures?: string;
 }
 
 /**

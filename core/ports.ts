@@ -135,6 +135,38 @@ export interface SecretStore {
   get(name: string): Promise<string>;
 }
 
+/**
+ * Writing secrets, for the admin tool (DKIM private keys, smart-host credentials): `set` creates
+ * or replaces and resolves once stored; `delete` resolves false when there was no such secret.
+ */
+export interface SecretWriter {
+  set(name: string, value: string): Promise<void>;
+  delete(name: string): Promise<boolean>;
+}
+
+/** One DKIM key to sign with: d=, s= and the PEM private key. */
+export interface DkimSigningKey {
+  domain: string;
+  selector: string;
+  privateKey: string;
+}
+
+/**
+ * DKIM signing (RFC 6376, relaxed/relaxed, whole body). Resolves the DKIM-Signature fields to put
+ * in front of the message (CRLF-terminated; "" when none could be made) and one error per key that
+ * could not sign (a damaged or wrong key). Deterministic for a given message, key and `signTime`.
+ */
+export interface DkimSigner {
+  sign(
+    raw: Uint8Array,
+    keys: DkimSigningKey[],
+    options: { headers: readonly string[]; signTime: Date },
+  ): Promise<{
+    signatures: string;
+    errors: { domain: string; selector: string; message: string }[];
+  }>;
+}
+
 export interface Clock {
   now(): Date;
 }

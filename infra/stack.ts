@@ -130,6 +130,8 @@ export class RelayStack extends Stack {
       tracking: true,
       secrets: false,
     });
+    // Route signs outgoing mail with DKIM: it reads the dkim/ secrets and no others.
+    this.storage.grantDkimRead(this.route, this.route.role);
     grantRelayAccess(this.deliver, this.deliver.role, this.storage, {
       sendTo: [this.delivery.queue, this.submission.queue],
       bodies: "readWrite",

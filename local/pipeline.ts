@@ -1,6 +1,7 @@
 // Local mode's delivery side: the spooled queues, tracking, and the route and deliver workers that
 // feed the Lambda handlers SQS-shaped batches. Runs in its own thread beside the listener.
 import { hostname } from "node:os";
+import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
@@ -17,7 +18,7 @@ import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
 import { logLimits } from "#core/retention.ts";
-import type { DeliverDeps } from "#core/usecases/deps.ts";
+import type { DeliverDeps, RouteDeps } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import type { RelayHome } from "./home.ts";
@@ -99,7 +100,8 @@ export async function startPipeline(
   retention.start();
   const timeout = settings.smtpTimeoutMs;
   const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
-  const deps: DeliverDeps = {
+  const secrets = await LocalSecretStore.open(home.secrets);
+  const deps: DeliverDeps & RouteDeps = {
     records,
     tracking,
     messages: await LocalMessageStore.open(home.bodies),
@@ -116,7 +118,8 @@ export async function startPipeline(
         ? { connectionTimeoutMs: timeout, greetingTimeoutMs: timeout, socketTimeoutMs: timeout }
         : {}),
     }),
-    secrets: await LocalSecretStore.open(home.secrets),
+    secrets,
+    dkim: { signer: new MailauthDkimSigner(), secrets },
     protocolLog: { write: (line) => sendLog.write(line) },
     tlsPolicy: {
       lookups: new NetworkTlsPolicyLookups(

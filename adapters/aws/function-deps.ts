@@ -1,6 +1,6 @@
 // The route function's dependencies in AWS (deliver builds on them): adapters from the environment, metrics flushed per invocation.
 import type { EmfMetrics } from "#adapters/observability/metrics.ts";
-import type { RelayDeps, UseCaseLog } from "#core/usecases/deps.ts";
+import type { RouteDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { RELAY_ENV } from "./env.ts";
 import {
   type AwsAdapters,
@@ -34,7 +34,7 @@ export function relayDepsFromEnv(
   env: Env = process.env,
   clients: AwsClients = defaultClients(),
   options: WiringOptions = {},
-): FunctionWiring<RelayDeps> & { adapters: AwsAdapters } {
+): FunctionWiring<RouteDeps> & { adapters: AwsAdapters } {
   const adapters = awsAdaptersFromEnv(env, clients, {
     onProblem: (p, text) =>
       log.warn("record skipped", { record: p.record, field: p.field, problem: text }),

@@ -1,7 +1,13 @@
-// Secrets Manager adapter: TLS key, smart-host credentials and (later) DKIM keys, cached briefly.
-import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+// Secrets Manager adapter: TLS key, smart-host credentials and DKIM private keys, cached briefly; writes for the admin tool.
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { NotFoundError } from "#core/errors.ts";
-import type { Clock, SecretStore } from "#core/ports.ts";
+import type { Clock, SecretStore, SecretWriter } from "#core/ports.ts";
 
 export interface SecretsManagerStoreOptions {
   client: SecretsManagerClient;
@@ -15,7 +21,7 @@ export interface SecretsManagerStoreOptions {
   clock?: Clock;
 }
 
-export class SecretsManagerStore implements SecretStore {
+export class SecretsManagerStore implements SecretStore, SecretWriter {
   readonly #client: SecretsManagerClient;
   readonly #prefix: string;
   readonly #ttl: number;
@@ -47,5 +53,36 @@ export class SecretsManagerStore implements SecretStore {
     }
     this.#cache.set(name, { value, at: now });
     return value;
+  }
+
+  /** CreateSecret, or PutSecretValue (a new AWSCURRENT version) when the name exists. */
+  async set(name: string, value: string): Promise<void> {
+    const secretId = this.#prefix + name;
+    try {
+      await this.#client.send(new CreateSecretCommand({ Name: secretId, SecretString: value }));
+    } catch (error) {
+      if ((error as Error).name !== "ResourceExistsException") throw error;
+      await this.#client.send(
+        new PutSecretValueCommand({ SecretId: secretId, SecretString: value }),
+      );
+    }
+    this.#cache.delete(name);
+  }
+
+  /**
+   * Scheduled for deletion after Secrets Manager's shortest recovery window (7 days), so a key
+   * removed by mistake can still be restored (`aws secretsmanager restore-secret`).
+   */
+  async delete(name: string): Promise<boolean> {
+    this.#cache.delete(name);
+    try {
+      await this.#client.send(
+        new DeleteSecretCommand({ SecretId: this.#prefix + name, RecoveryWindowInDays: 7 }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === "ResourceNotFoundException") return false;
+      throw error;
+    }
   }
 }

@@ -1,9 +1,9 @@
 // Secrets for local mode (smart host credentials, TLS keys), encrypted at rest with AES-256-GCM.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "#core/errors.ts";
-import type { SecretStore } from "#core/ports.ts";
+import type { SecretStore, SecretWriter } from "#core/ports.ts";
 import { writeFileDurably } from "./durable-file.ts";
 
 /*
@@ -11,7 +11,7 @@ import { writeFileDurably } from "./durable-file.ts";
  * kept in `.key` (mode 0600) beside them, or given in RELAY_SECRET_KEY (64 hex digits) so the key
  * can live apart from the data, e.g. in a service manager's credential store.
  */
-export class LocalSecretStore implements SecretStore {
+export class LocalSecretStore implements SecretStore, SecretWriter {
   readonly dir: string;
   readonly #key: Buffer;
 
@@ -73,5 +73,15 @@ export class LocalSecretStore implements SecretStore {
       tmpDir: join(this.dir, ".tmp"),
       mode: 0o600,
     });
+  }
+
+  async delete(name: string): Promise<boolean> {
+    try {
+      await unlink(join(this.dir, this.#file(name)));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw error;
+    }
   }
 }

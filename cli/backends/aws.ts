@@ -55,19 +55,13 @@ export function awsCounters(flags: Flags, clients: AwsClients): DynamoRateCounte
   return new DynamoRateCounterStore({ client: clients.dynamo, tableName });
 }
 
-export function awsSecretStore(flags: Flags, clients: AwsClients) {
-  const store = new SecretsManagerStore({
+export function awsSecretStore(flags: Flags, clients: AwsClients): SecretsManagerStore {
+  return new SecretsManagerStore({
     client: clients.secretsManager,
     prefix: str(flags, "secret-prefix") ?? process.env[AWS_FLAGS["secret-prefix"]] ?? "",
+    // The CLI reads what it has just written.
+    cacheTtlMs: 0,
   });
-  return {
-    get: (name: string) => store.get(name),
-    async set(name: string): Promise<void> {
-      throw new UsageError(
-        `--auth-user with --aws: the CLI does not write Secrets Manager in this release; create the secret "<SecretPrefix>${name}" holding {"username","password"} (aws secretsmanager create-secret), then relay send-connector set --aws --name NAME --auth-secret ${name}`,
-      );
-    },
-  };
 }
 
 /** SQS redrive by hand: receive from the DLQ, release, send to the source, delete; until it is empty. */

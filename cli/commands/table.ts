@@ -106,6 +106,58 @@ const identity = flag(
 
 export const COMMANDS: Record<string, NounDoc> = {
   ...Object.fromEntries(Object.keys(RECORD_SPECS).map((n) => [n, recordNoun(n)])),
+  "dkim-signing-config": {
+    summary:
+      "DKIM keys per sender domain (New-, Get-, Set-, Rotate-DkimSigningConfig); prints the DNS records to publish",
+    verbs: {
+      new: {
+        summary:
+          "make a key pair (the private key goes only to the secret store) and print its TXT record",
+        flags: [
+          flag("domain", "domain", "the From domain to sign for (and its subdomains)", {
+            required: true,
+          }),
+          flag("selector", "text", "the key's selector", { default: "relay<yyyymmdd>" }),
+          flag("key-type", "rsa|ed25519|rsa,ed25519", "one key, or both for dual signing", {
+            default: "rsa",
+          }),
+          flag("key-size", "int", "RSA key size in bits", { default: "2048" }),
+          bool("enabled", "sign at once (--no-enabled: publish first, enable later)"),
+          flag("comment", "text", "a note for other admins"),
+        ],
+        example: "relay dkim-signing-config new --domain contoso.com",
+      },
+      get: {
+        summary: "each domain's selector, state and the TXT records to publish",
+        flags: [flag("domain", "domain", "one domain only")],
+        example: "relay dkim-signing-config get --domain contoso.com --json",
+      },
+      set: {
+        summary: "turn signing for a domain on or off",
+        flags: [
+          flag("domain", "domain", "the domain", { required: true }),
+          bool("enabled", "sign (--no-enabled or --enabled false: stop signing)"),
+        ],
+        example: "relay dkim-signing-config set --domain contoso.com --enabled false",
+      },
+      rotate: {
+        summary: "a new key signs at once; the old one stays published (retired) until removed",
+        flags: [
+          flag("domain", "domain", "the domain", { required: true }),
+          flag("key-size", "int", "RSA key size in bits", { default: "2048" }),
+        ],
+        example: "relay dkim-signing-config rotate --domain contoso.com",
+      },
+      remove: {
+        summary: "remove a domain's config and keys, or one retired key with --selector",
+        flags: [
+          flag("domain", "domain", "the domain", { required: true }),
+          flag("selector", "text", "a retired key to drop"),
+        ],
+        example: "relay dkim-signing-config remove --domain contoso.com --selector relay20261001",
+      },
+    },
+  },
   "transport-config": {
     summary: "organisation-wide settings: retries, expiry, host name (Get-/Set-TransportConfig)",
     verbs: {

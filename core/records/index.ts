@@ -1,6 +1,7 @@
 // The record kinds an admin edits, and parsing of one raw record into a typed one.
 import type { z } from "zod";
 import { type AcceptedDomain, AcceptedDomainSchema } from "./accepted-domain.ts";
+import { type DkimSigningConfig, DkimSigningConfigSchema } from "./dkim-signing-config.ts";
 import { type ReceiveConnector, ReceiveConnectorSchema } from "./receive-connector.ts";
 import { type SendConnector, SendConnectorSchema } from "./send-connector.ts";
 import { type SmtpUser, SmtpUserSchema } from "./smtp-user.ts";
@@ -12,6 +13,7 @@ export const RECORD_SCHEMAS = {
   AcceptedDomain: AcceptedDomainSchema,
   SmtpUser: SmtpUserSchema,
   TransportSettings: TransportSettingsSchema,
+  DkimSigningConfig: DkimSigningConfigSchema,
 } as const;
 
 export type RecordKind = keyof typeof RECORD_SCHEMAS;
@@ -22,7 +24,8 @@ export type AnyRecord =
   | ReceiveConnector
   | AcceptedDomain
   | SmtpUser
-  | TransportSettings;
+  | TransportSettings
+  | DkimSigningConfig;
 export type RecordOf<K extends RecordKind> = z.infer<(typeof RECORD_SCHEMAS)[K]>;
 
 /** The field that names a record of each kind (the sort key in the record table). */
@@ -32,6 +35,7 @@ export const RECORD_ID_FIELD: Record<RecordKind, string> = {
   AcceptedDomain: "domain",
   SmtpUser: "name",
   TransportSettings: "name",
+  DkimSigningConfig: "domain",
 };
 
 /** A problem with one record: which record, which field, what is wrong and how to fix it. */
@@ -115,4 +119,11 @@ export function parseRecordOf<K extends RecordKind>(
   return r as ParseResult<RecordOf<K>>;
 }
 
-export type { AcceptedDomain, ReceiveConnector, SendConnector, SmtpUser, TransportSettings };
+export type {
+  AcceptedDomain,
+  DkimSigningConfig,
+  ReceiveConnector,
+  SendConnector,
+  SmtpUser,
+  TransportSettings,
+};

@@ -9,6 +9,7 @@ import {
 } from "../net/ip-range.ts";
 import type { AcceptedDomain } from "./accepted-domain.ts";
 import { parseHostPort } from "./common.ts";
+import type { DkimSigningConfig } from "./dkim-signing-config.ts";
 import { type AnyRecord, formatProblem, parseRecord, type RecordProblem } from "./index.ts";
 import type { ReceiveConnector } from "./receive-connector.ts";
 import type { SendConnector } from "./send-connector.ts";
@@ -22,6 +23,7 @@ export interface RecordSet {
   acceptedDomains: AcceptedDomain[];
   smtpUsers: SmtpUser[];
   settings: TransportSettings;
+  dkimSigningConfigs: DkimSigningConfig[];
   problems: RecordProblem[];
 }
 
@@ -291,6 +293,13 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
     "name",
     problems,
   );
+  const dkimSigningConfigs = unique(
+    records.filter((r): r is DkimSigningConfig => r.kind === "DkimSigningConfig"),
+    (d) => d.domain,
+    "DkimSigningConfig",
+    "domain",
+    problems,
+  );
   const settingsRecords = records.filter(
     (r): r is TransportSettings => r.kind === "TransportSettings",
   );
@@ -300,6 +309,7 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
     acceptedDomains,
     smtpUsers,
     settings: settingsRecords[0] ?? DEFAULT_TRANSPORT_SETTINGS,
+    dkimSigningConfigs,
     problems,
   };
 }

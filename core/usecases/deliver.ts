@@ -140,7 +140,7 @@ async function attempt(
     ehloName: connector.fqdn ?? relayHostName(set.settings, deps),
     mailFrom: job.mailFrom,
     recipients: open,
-    raw: await readBody(deps.messages, job.body),
+    raw: withSignatures(job.dkimSignatures, await readBody(deps.messages, job.body)),
     ...(credentials.auth ? { auth: credentials.auth } : {}),
     sessionPrefix: `${job.jobId}.${job.attempts + 1}`,
     ...(deadline ? { deadline } : {}),
@@ -148,6 +148,12 @@ async function attempt(
     ...(job.dsn ? { dsn: job.dsn } : {}),
     ...(job.rcptDsn ? { rcptDsn: job.rcptDsn } : {}),
   });
+}
+
+/** The body as sent: route's DKIM-Signature fields first (RFC 6376 §5.6), then the message. */
+function withSignatures(signatures: string | undefined, raw: Uint8Array): Uint8Array {
+  if (!signatures) return raw;
+  return Buffer.concat([Buffer.from(signatures, "utf8"), raw]);
 }
 
 /** Back to the queue without an attempt: a new queue message, so no receive is counted either. */

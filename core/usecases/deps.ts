@@ -14,6 +14,7 @@ import type {
 } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
 import type { MtaStsPolicyStore, TlsPolicyLookups } from "../tls-policy/ports.ts";
+import type { DkimDeps } from "./dkim.ts";
 
 /** Structured logging, shaped so Powertools' Logger fits (message first, then extra attributes). */
 export type UseCaseLog = Log;
@@ -50,7 +51,7 @@ export interface RelayDeps {
   deliveryQueue: QueueProducer<DeliveryJob>;
   clock: Clock;
   log?: UseCaseLog;
-  /** Counts of routed, delivered, deferred, failed and expired recipients (core/usecases/counts.ts). */
+  /** Counts of routed, delivered, deferred, failed and expired recipients (core/usecases/counts.ts), DkimSignFailed. */
   metrics?: Metrics;
   /** This machine's name, used when TransportSettings.hostName is unset (EHLO, Reporting-MTA). */
   hostName?: string;
@@ -67,7 +68,10 @@ export interface RelayDeps {
   maxReceiveCount?: number;
 }
 
-export type RouteDeps = RelayDeps;
+export interface RouteDeps extends RelayDeps {
+  /** DKIM signing; absent, mail goes unsigned. */
+  dkim?: DkimDeps;
+}
 
 export interface DeliverDeps extends RelayDeps {
   dns: DnsResolver;

@@ -76,6 +76,11 @@ export const DeliveryJobSchema = z.object({
   delayNotified: z.boolean().optional(),
   internetMessageId: z.string().optional(),
   ...extensions,
+  /** Header fields only: they go in front of the body as they are. */
+  dkimSignatures: z
+    .string()
+    .regex(/^DKIM-Signature:[\s\S]*\r\n$/i)
+    .optional(),
 });
 
 export type Parsed<T> =

@@ -3,11 +3,12 @@ import type { DsnRecipient } from "../dsn.ts";
 import type { DeliveryJob, SubmittedMessage } from "../message.ts";
 import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
 import type { RecipientRow } from "../ports.ts";
-import { dropBodyIfDone, jobBodyRef } from "./body.ts";
+import { dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { countEvent, deliveryDimensions } from "./counts.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
 import { jobExtensions } from "./extensions.ts";
+import { signMessage } from "./dkim.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 
@@ -87,6 +88,22 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
   );
 
   const body = plan.groups.length ? await jobBodyRef(deps, message.id, message.body) : message.body;
+  /*
+   * DKIM signing happens here, once per message: after the send connectors are chosen (nothing is
+   * signed for mail that cannot leave) and before any job exists, so every job and every retry of
+   * it carries the same signature fields. They travel in the job rather than as a second stored
+   * body: no extra write or cleanup, and the body in the store stays what the client sent. A
+   * redelivered submission signs again with t= = receivedAt and deterministic algorithms, so a
+   * duplicate job carries the very same bytes. Not at the listener: the 250 must not wait for
+   * Secrets Manager, and the listener holds no DKIM keys.
+   */
+  const dkim = plan.groups.length
+    ? await signMessage(deps, set, {
+        messageId: message.id,
+        receivedAt: message.receivedAt,
+        read: () => readBody(deps.messages, body),
+      })
+    : undefined;
   for (const g of plan.groups) {
     const job: DeliveryJob = {
       jobId: deliveryJobId(message.id, g.connector.name, g.nextHopKey),
@@ -103,6 +120,7 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
       firstSeenAt: now,
       ...(message.internetMessageId ? { internetMessageId: message.internetMessageId } : {}),
       ...jobExtensions(message.envelope, g.recipients),
+      ...(dkim?.signed ? { dkimSignatures: dkim.signatures } : {}),
     };
     await deps.deliveryQueue.send(job);
     outcome.jobs.push({
@@ -186,6 +204,7 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
     messageId: message.id,
     jobs: outcome.jobs.map((j) => `${j.connector} -> ${j.nextHopKey} (${j.recipients.length})`),
     unroutable: outcome.unroutable,
+    ...(dkim?.signed ? { dkim: `${dkim.domain} (${dkim.selectors.join(", ")})` } : {}),
   });
   return outcome;
 }

@@ -98,6 +98,21 @@ export class RelayStorage extends Construct {
       this.tlsSecret = secrets.Secret.fromSecretNameV2(this, "TlsCertificate", props.tlsSecretName);
   }
 
+  /** Read only the DKIM private keys (`<prefix>dkim/...`): route signs, it needs no other secret. */
+  grantDkimRead(owner: Construct, role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [this.secretArnPattern("dkim/")],
+      }),
+    );
+    Validations.of(owner).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${Stack.of(owner).region}:${Stack.of(owner).account}:secret:${this.secretPrefix}dkim/*]`,
+      reason:
+        "DKIM keys are created by the admin tool per sender domain and selector at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's dkim/ secrets.",
+    });
+  }
+
   /**
    * Lets the listener read its certificate and the client CA bundles of partner connectors, the
    * secrets `<prefix>tls/<name>` (listener/tls.ts), but not the smart-host credentials beside them.

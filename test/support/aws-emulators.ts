@@ -37,8 +37,9 @@ const close = (server: Server) =>
 
 /*
  * No Secrets Manager emulator is installed (fauxqs and dynalite do not cover it), so this is the
- * smallest honest stand-in: an HTTP server speaking the service's JSON 1.1 protocol for the one
- * call the relay makes, GetSecretValue, with the real ResourceNotFoundException error shape. The
+ * smallest honest stand-in: an HTTP server speaking the service's JSON 1.1 protocol for the calls
+ * the relay and its CLI make (GetSecretValue; CreateSecret, PutSecretValue, DeleteSecret), with the
+ * real ResourceNotFoundException and ResourceExistsException error shapes. The
  * real SDK client talks to it, so request signing, serialisation and error parsing are exercised.
  */
 export async function startSecretsManagerFake(
@@ -55,16 +56,19 @@ export async function startSecretsManagerFake(
         });
         res.end(JSON.stringify(body));
       };
-      const target = String(req.headers["x-amz-target"] ?? "");
-      if (target !== "secretsmanager.GetSecretValue")
-        return reply(400, { __type: "UnknownOperationException" }, "UnknownOperationException");
-      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
+      const target = String(req.headers["x-amz-target"] ?? "").replace(/^secretsmanager\./, "");
+      const input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
         SecretId?: string;
+        Name?: string;
+        SecretString?: string;
       };
-      const name = String(SecretId ?? "").replace(/^arn:aws:secretsmanager:[^:]*:\d+:secret:/, "");
-      const value = secrets.get(name);
-      if (value === undefined)
-        return reply(
+      const name = String(input.SecretId ?? input.Name ?? "").replace(
+        /^arn:aws:secretsmanager:[^:]*:\d+:secret:/,
+        "",
+      );
+      const arn = `arn:aws:secretsmanager:${REGION}:000000000000:secret:${name}`;
+      const notFound = () =>
+        reply(
           400,
           {
             __type: "ResourceNotFoundException",
@@ -72,14 +76,40 @@ export async function startSecretsManagerFake(
           },
           "ResourceNotFoundException",
         );
-      reply(200, {
-        ARN: `arn:aws:secretsmanager:${REGION}:000000000000:secret:${name}`,
-        Name: name,
-        SecretString: value,
-        VersionId: "00000000-0000-0000-0000-000000000001",
-        VersionStages: ["AWSCURRENT"],
-        CreatedDate: Date.now() / 1000,
-      });
+      const version = { VersionId: "00000000-0000-0000-0000-000000000001" };
+      switch (target) {
+        case "GetSecretValue": {
+          const value = secrets.get(name);
+          if (value === undefined) return notFound();
+          return reply(200, {
+            ARN: arn,
+            Name: name,
+            SecretString: value,
+            ...version,
+            VersionStages: ["AWSCURRENT"],
+            CreatedDate: Date.now() / 1000,
+          });
+        }
+        // The admin tool's writes (DKIM keys, smart-host credentials), with the real error shapes.
+        case "CreateSecret":
+          if (secrets.has(name))
+            return reply(
+              400,
+              { __type: "ResourceExistsException", message: `The secret ${name} already exists.` },
+              "ResourceExistsException",
+            );
+          secrets.set(name, input.SecretString ?? "");
+          return reply(200, { ARN: arn, Name: name, ...version });
+        case "PutSecretValue":
+          if (!secrets.has(name)) return notFound();
+          secrets.set(name, input.SecretString ?? "");
+          return reply(200, { ARN: arn, Name: name, ...version, VersionStages: ["AWSCURRENT"] });
+        case "DeleteSecret":
+          if (!secrets.delete(name)) return notFound();
+          return reply(200, { ARN: arn, Name: name, DeletionDate: Date.now() / 1000 + 7 * 86400 });
+        default:
+          return reply(400, { __type: "UnknownOperationException" }, "UnknownOperationException");
+      }
     });
   });
   const endpoint = await listen(server);

@@ -27,12 +27,14 @@ describe("function bundles", () => {
     // Two esbuild runs plus a full synth: ~40 s on a busy shared machine, beyond the default hook timeout.
   }, 120_000);
 
-  test("synth bundled both functions as ESM files of less than 1 MB each", () => {
+  test("synth bundled both functions as ESM files: deliver under 1 MB, route (which signs DKIM) under 2 MB", () => {
     expect(bundles.map((b) => b.name).sort()).toEqual(["deliver", "route"]);
     for (const b of bundles) {
       const size = statSync(b.file).size;
       expect(size, b.name).toBeGreaterThan(10_000);
-      expect(size, b.name).toBeLessThan(MB);
+      // mailauth's signer brings libmime's charset tables (iconv-lite, encoding-japanese): about
+      // 0.7 MB that only route carries.
+      expect(size, b.name).toBeLessThan(b.name === "route" ? 2 * MB : MB);
     }
   });
 

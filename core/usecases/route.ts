@@ -7,8 +7,8 @@ import { dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { countEvent, deliveryDimensions } from "./counts.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
-import { jobExtensions } from "./extensions.ts";
 import { signMessage } from "./dkim.ts";
+import { jobExtensions } from "./extensions.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 

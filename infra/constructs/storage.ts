@@ -107,7 +107,7 @@ export class RelayStorage extends Construct {
       }),
     );
     Validations.of(owner).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${Stack.of(owner).region}:${Stack.of(owner).account}:secret:${this.secretPrefix}dkim/*]`,
+      id: `AwsSolutions-IAM5[Resource::${this.nagSecretResource("dkim/")}]`,
       reason:
         "DKIM keys are created by the admin tool per sender domain and selector at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's dkim/ secrets.",
     });

@@ -111,7 +111,7 @@ describe("log shape", () => {
       expect.arrayContaining([
         "relay-listener INFO listener started",
         "relay-listener INFO smtp-receive",
-        "relay-listener INFO connection refused",
+        "relay-listener INFO refused",
       ]),
     );
     expect(messages(functions)).toEqual(
@@ -133,8 +133,10 @@ describe("log shape", () => {
     const routed = functions.find((l) => l.message === "message routed")!;
     expect(fieldsOf(routed)).toEqual(["messageId", "jobs", "unroutable"]);
     expect(routed.function_name).toBe("submission");
-    const refused = listener.find((l) => l.message === "connection refused")!;
-    expect(fieldsOf(refused)).toEqual(["binding", "client", "why"]);
+    const refused = listener.find((l) => l.message === "refused")!;
+    expect(fieldsOf(refused)).toEqual(
+      expect.arrayContaining(["code", "enhanced", "client", "rule", "session"]),
+    );
     const failed = functions.find((l) => l.message === "record failed")!;
     expect(failed).toMatchObject({ queue: "submission", receiveCount: 1 });
     expect(String(failed.error)).toMatch(/^PoisonMessageError: /);

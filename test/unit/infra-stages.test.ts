@@ -54,7 +54,10 @@ describe("what `cdk destroy` keeps", () => {
       resources
         .filter(([id, r]) => r.Type === type && id.startsWith(idPrefix))
         .map(([, r]) => r.DeletionPolicy ?? "Delete");
-    expect(policies("AWS::DynamoDB::Table")).toEqual(["Retain", "Retain"]);
+    expect(policies("AWS::DynamoDB::Table", "StorageRecords")).toEqual(["Retain"]);
+    expect(policies("AWS::DynamoDB::Table", "StorageTracking")).toEqual(["Retain"]);
+    // Rate counts and lockouts last minutes: nothing in the Limits table is worth keeping.
+    expect(policies("AWS::DynamoDB::Table", "StorageLimits")).toEqual(["Delete"]);
     expect(policies("AWS::S3::Bucket")).toEqual(["Retain"]);
     expect(policies("AWS::EC2::EIP")).toEqual(["Retain", "Retain"]);
     for (const prefix of ["Listener", "Route", "Deliver"])

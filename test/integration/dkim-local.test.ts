@@ -118,7 +118,7 @@ describe("relay dkim-signing-config in local mode", () => {
         .find((l) => l.includes("DKIM signing failed"));
     await waitFor("the log line", () => warning() !== undefined);
     expect(JSON.parse(warning() ?? "{}")).toMatchObject({
-      level: "warn",
+      level: "WARN",
       domain: "fabrikam.com",
       outcome: "sent unsigned",
     });

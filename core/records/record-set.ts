@@ -248,26 +248,22 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
     if (r.ok) records.push(r.record);
     else problems.push(...r.problems);
   }
+  const ofKind = <K extends AnyRecord["kind"]>(kind: K, idField: string) =>
+    unique(
+      records.filter((r): r is Extract<AnyRecord, { kind: K }> => r.kind === kind),
+      (r) => String((r as Record<string, unknown>)[idField]),
+      kind,
+      idField,
+      problems,
+    );
   const sendConnectors: SendConnector[] = [];
-  const sendRecords = unique(
-    records.filter((r): r is SendConnector => r.kind === "SendConnector"),
-    (c) => c.name,
-    "SendConnector",
-    "name",
-    problems,
-  );
+  const sendRecords = ofKind("SendConnector", "name");
   for (const c of sendRecords) {
     const p = sendConnectorProblems(c);
     if (p.length) problems.push(...p);
     else sendConnectors.push(c);
   }
-  const receive = unique(
-    records.filter((r): r is ReceiveConnector => r.kind === "ReceiveConnector"),
-    (c) => c.name,
-    "ReceiveConnector",
-    "name",
-    problems,
-  );
+  const receive = ofKind("ReceiveConnector", "name");
   const receiveConnectors: ReceiveConnector[] = [];
   for (const c of receive) {
     const p = [
@@ -279,27 +275,9 @@ export function buildRecordSet(raws: unknown[]): RecordSet {
     if (p.length) problems.push(...p);
     else receiveConnectors.push(c);
   }
-  const acceptedDomains = unique(
-    records.filter((r): r is AcceptedDomain => r.kind === "AcceptedDomain"),
-    (d) => d.domain,
-    "AcceptedDomain",
-    "domain",
-    problems,
-  );
-  const smtpUsers = unique(
-    records.filter((r): r is SmtpUser => r.kind === "SmtpUser"),
-    (u) => u.name,
-    "SmtpUser",
-    "name",
-    problems,
-  );
-  const dkimSigningConfigs = unique(
-    records.filter((r): r is DkimSigningConfig => r.kind === "DkimSigningConfig"),
-    (d) => d.domain,
-    "DkimSigningConfig",
-    "domain",
-    problems,
-  );
+  const acceptedDomains = ofKind("AcceptedDomain", "domain");
+  const smtpUsers = ofKind("SmtpUser", "name");
+  const dkimSigningConfigs = ofKind("DkimSigningConfig", "domain");
   const settingsRecords = records.filter(
     (r): r is TransportSettings => r.kind === "TransportSettings",
   );

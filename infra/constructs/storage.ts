@@ -100,17 +100,12 @@ export class RelayStorage extends Construct {
 
   /** Read only the DKIM private keys (`<prefix>dkim/...`): route signs, it needs no other secret. */
   grantDkimRead(owner: Construct, role: iam.IRole): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["secretsmanager:GetSecretValue"],
-        resources: [this.secretArnPattern("dkim/")],
-      }),
+    this.#grantReadUnder(
+      owner,
+      role,
+      "dkim/",
+      "DKIM keys are created by the admin tool per sender domain and selector",
     );
-    Validations.of(owner).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${this.nagSecretResource("dkim/")}]`,
-      reason:
-        "DKIM keys are created by the admin tool per sender domain and selector at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's dkim/ secrets.",
-    });
   }
 
   /**
@@ -120,16 +115,25 @@ export class RelayStorage extends Construct {
   grantTlsRead(owner: Construct, role: iam.IRole): void {
     if (!this.tlsSecret) return;
     this.tlsSecret.grantRead(role);
+    this.#grantReadUnder(
+      owner,
+      role,
+      "tls/",
+      "Client CA bundles are named by receive connector records an admin adds",
+    );
+  }
+
+  /** GetSecretValue on `<prefix><under>*` only, with the cdk-nag acknowledgement it needs. */
+  #grantReadUnder(owner: Construct, role: iam.IRole, under: string, why: string): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ["secretsmanager:GetSecretValue"],
-        resources: [this.secretArnPattern("tls/")],
+        resources: [this.secretArnPattern(under)],
       }),
     );
     Validations.of(owner).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${this.nagSecretResource("tls/")}]`,
-      reason:
-        "Client CA bundles are named by receive connector records an admin adds at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's tls/ secrets.",
+      id: `AwsSolutions-IAM5[Resource::${this.nagSecretResource(under)}]`,
+      reason: `${why} at run time, and Secrets Manager appends a random suffix to every ARN; the wildcard covers only the relay's ${under} secrets.`,
     });
   }
 

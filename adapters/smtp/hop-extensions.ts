@@ -2,7 +2,7 @@
 import type { SMTPEnvelopeDsn } from "nodemailer/lib/smtp-connection";
 import type { CourierRequest } from "#core/ports.ts";
 import type { SmtpReply } from "#core/replies.ts";
-import { downgradeTo7bit } from "./downgrade.ts";
+import { downgradeTo7bit } from "#adapters/mime/downgrade.ts";
 
 export type HopPlan =
   | { ok: true; raw: Buffer; use8BitMime: boolean; dsn?: SMTPEnvelopeDsn; dsnPassedOn: boolean }

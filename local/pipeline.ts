@@ -1,7 +1,7 @@
 // Local mode's delivery side: the spooled queues, tracking, and the route and deliver workers that
 // feed the Lambda handlers SQS-shaped batches. Runs in its own thread beside the listener.
 import { hostname } from "node:os";
-import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
+import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
@@ -119,7 +119,7 @@ export async function startPipeline(
         : {}),
     }),
     secrets,
-    dkim: { signer: new MailauthDkimSigner(), secrets },
+    dkim: mailauthDkim(secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
     tlsPolicy: {
       lookups: new NetworkTlsPolicyLookups(

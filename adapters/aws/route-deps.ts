@@ -1,5 +1,5 @@
 // The route function's dependencies in AWS: the shared ones plus DKIM signing (mailauth, keys from Secrets Manager).
-import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
+import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import type { RouteDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { type AwsClients, defaultClients } from "./from-env.ts";
 import { type FunctionWiring, relayDepsFromEnv, type WiringOptions } from "./function-deps.ts";
@@ -19,6 +19,6 @@ export function routeDepsFromEnv(
   const { deps, metrics, adapters } = relayDepsFromEnv(log, env, clients, options);
   return {
     metrics,
-    deps: { ...deps, dkim: { signer: new MailauthDkimSigner(), secrets: adapters.secretStore } },
+    deps: { ...deps, dkim: mailauthDkim(adapters.secretStore) },
   };
 }

@@ -1,6 +1,8 @@
 // The DkimSigner port on mailauth's dkimSign: relaxed/relaxed, sha256, the whole body (no l=).
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
-import type { DkimSigner, DkimSigningKey } from "#core/ports.ts";
+import { downgradeTo7bit } from "#adapters/mime/downgrade.ts";
+import type { DkimSigner, DkimSigningKey, SecretStore } from "#core/ports.ts";
+import type { DkimDeps } from "#core/usecases/dkim.ts";
 
 /*
  * Only mailauth's signing module is loaded (not its SPF, DMARC and BIMI code with their HTTP
@@ -32,4 +34,9 @@ export class MailauthDkimSigner implements DkimSigner {
       })),
     };
   }
+}
+
+/** Route's DKIM in both runtimes: mailauth signs, keys come from `secrets`, 8-bit content is signed in its 7-bit form. */
+export function mailauthDkim(secrets: SecretStore): DkimDeps {
+  return { signer: new MailauthDkimSigner(), secrets, to7bit: downgradeTo7bit };
 }

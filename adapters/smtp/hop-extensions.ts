@@ -1,8 +1,8 @@
 // What one next hop's EHLO allows: SMTPUTF8 (RFC 6531), 8BITMIME (RFC 6152) and DSN (RFC 3461) decide how, or whether, a message goes.
 import type { SMTPEnvelopeDsn } from "nodemailer/lib/smtp-connection";
+import { downgradeTo7bit } from "#adapters/mime/downgrade.ts";
 import type { CourierRequest } from "#core/ports.ts";
 import type { SmtpReply } from "#core/replies.ts";
-import { downgradeTo7bit } from "./downgrade.ts";
 
 export type HopPlan =
   | { ok: true; raw: Buffer; use8BitMime: boolean; dsn?: SMTPEnvelopeDsn; dsnPassedOn: boolean }

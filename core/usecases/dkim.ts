@@ -6,10 +6,15 @@ import type { RecordSet } from "../records/record-set.ts";
 import { headerBlock, headerField } from "./body.ts";
 import { SILENT_LOG, type UseCaseLog } from "./deps.ts";
 
-/** What signing needs from a runtime: the signer and the secret store holding the private keys. */
+/** What signing needs from a runtime: the signer, the secret store holding the private keys, and MIME conversion. */
 export interface DkimDeps {
   signer: DkimSigner;
   secrets: SecretStore;
+  /**
+   * The message with its 8-bit MIME content re-encoded as 7-bit (quoted-printable or base64), or
+   * undefined when it cannot be (8-bit header fields). Injected: the encoders live in an adapter.
+   */
+  to7bit(raw: Uint8Array): Uint8Array | undefined;
 }
 
 export interface DkimSignInput {
@@ -17,10 +22,20 @@ export interface DkimSignInput {
   receivedAt: string;
   /** Reads the raw message; called only when some config is enabled (a claim-checked body is fetched). */
   read(): Promise<Uint8Array>;
+  /** The message needs SMTPUTF8: it only goes to hops that take 8-bit (RFC 6531 §3.1), so it is signed as it is. */
+  smtpUtf8?: boolean;
 }
 
 export type DkimSignResult =
-  | { signed: true; domain: string; selectors: string[]; signatures: string; failures: string[] }
+  | {
+      signed: true;
+      domain: string;
+      selectors: string[];
+      signatures: string;
+      failures: string[];
+      /** The 7-bit form that was signed, when the message had 8-bit content: it must be sent instead. */
+      converted?: Uint8Array;
+    }
   | { signed: false; domain?: string; failures: string[] };
 
 /**
@@ -55,10 +70,17 @@ export async function signMessage(
       );
     }
   }
+  /*
+   * RFC 6376 §5.3: a message that may be converted in transit is signed in its 7-bit form, or a
+   * hop without 8BITMIME would make the courier re-encode it and break the body hash. Converted
+   * whatever the next hops offer: they are not known until delivery, and a retry may go to another.
+   */
+  const converted =
+    keys.length && !input.smtpUtf8 && raw.some((b) => b > 0x7f) ? deps.dkim.to7bit(raw) : undefined;
   let signatures = "";
   if (keys.length) {
     try {
-      const out = await deps.dkim.signer.sign(raw, keys, {
+      const out = await deps.dkim.signer.sign(converted ?? raw, keys, {
         headers: DKIM_SIGNED_HEADERS,
         signTime: new Date(input.receivedAt),
       });
@@ -84,5 +106,6 @@ export async function signMessage(
     selectors: keys.map((k) => k.selector),
     signatures,
     failures,
+    ...(converted ? { converted } : {}),
   };
 }

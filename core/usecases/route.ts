@@ -1,9 +1,9 @@
 // Use case "route": a submitted message becomes tracking rows and one delivery job per (send connector, next hop).
 import type { DsnRecipient } from "../dsn.ts";
-import type { DeliveryJob, SubmittedMessage } from "../message.ts";
+import type { BodyRef, DeliveryJob, SubmittedMessage } from "../message.ts";
 import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
 import type { RecipientRow } from "../ports.ts";
-import { dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
+import { bodyRefFor, dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { countEvent, deliveryDimensions } from "./counts.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
@@ -36,6 +36,34 @@ function uniqueRecipients(rcptTo: string[]): string[] {
     seen.add(k);
     return true;
   });
+}
+
+const nonAscii = (s: string) => /[^\p{ASCII}]/u.test(s);
+
+/** As the courier decides it: the SMTPUTF8 parameter, or an address that cannot go without it. */
+function needsSmtpUtf8(message: SubmittedMessage): boolean {
+  const { envelope } = message;
+  return !!envelope.smtpUtf8 || nonAscii(envelope.mailFrom) || envelope.rcptTo.some(nonAscii);
+}
+
+/*
+ * The 7-bit form DKIM signed (RFC 6376 §5.3) becomes the body the jobs carry, so deliver sends the
+ * signed bytes as they are on every attempt and to every hop: a retry is byte-identical, and no
+ * code that could change between attempts (a deploy) re-derives them. A claim-checked body is
+ * replaced under its own key (an atomic put of an equivalent MIME form): no second object, and the
+ * cleanup that drops it when every recipient is final stays as it is. A redelivered submission then
+ * reads the 7-bit form, which converts to itself and signs to the same fields. An inline body goes
+ * inline again, or to the store when the encoding made it larger than the limit.
+ */
+async function signedBodyRef(
+  deps: RouteDeps,
+  key: string,
+  ref: BodyRef,
+  converted: Uint8Array,
+): Promise<BodyRef> {
+  if (!("storeKey" in ref)) return bodyRefFor(deps, key, converted);
+  await deps.messages.put(ref.storeKey, converted);
+  return ref;
 }
 
 /**
@@ -87,23 +115,25 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
     pending,
   );
 
-  const body = plan.groups.length ? await jobBodyRef(deps, message.id, message.body) : message.body;
+  let body = plan.groups.length ? await jobBodyRef(deps, message.id, message.body) : message.body;
   /*
    * DKIM signing happens here, once per message: after the send connectors are chosen (nothing is
    * signed for mail that cannot leave) and before any job exists, so every job and every retry of
    * it carries the same signature fields. They travel in the job rather than as a second stored
-   * body: no extra write or cleanup, and the body in the store stays what the client sent. A
-   * redelivered submission signs again with t= = receivedAt and deterministic algorithms, so a
-   * duplicate job carries the very same bytes. Not at the listener: the 250 must not wait for
-   * Secrets Manager, and the listener holds no DKIM keys.
+   * body: no extra write or cleanup. A redelivered submission signs again with t= = receivedAt and
+   * deterministic algorithms, so a duplicate job carries the very same bytes. Not at the listener:
+   * the 250 must not wait for Secrets Manager, and the listener holds no DKIM keys.
    */
   const dkim = plan.groups.length
     ? await signMessage(deps, set, {
         messageId: message.id,
         receivedAt: message.receivedAt,
         read: () => readBody(deps.messages, body),
+        smtpUtf8: needsSmtpUtf8(message),
       })
     : undefined;
+  if (dkim?.signed && dkim.converted)
+    body = await signedBodyRef(deps, message.id, body, dkim.converted);
   for (const g of plan.groups) {
     const job: DeliveryJob = {
       jobId: deliveryJobId(message.id, g.connector.name, g.nextHopKey),

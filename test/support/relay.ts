@@ -1,5 +1,6 @@
 // A route + deliver pipeline on memory adapters, real DNS and SMTP adapters and a hand-moved clock, driven through the Lambda handlers.
 import { Logger } from "@aws-lambda-powertools/logger";
+import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
@@ -37,6 +38,8 @@ export interface RelayOptions {
   tlsPolicy?: DeliverDeps["tlsPolicy"];
   /** Receives the use cases' log lines instead of the silent logger. */
   log?: UseCaseLog;
+  /** Route signs with the DkimSigningConfig records, keys from `secrets`, as both runtimes wire it. */
+  dkim?: boolean;
 }
 
 export interface MessageInput {
@@ -96,7 +99,11 @@ export class TestRelay {
         ? { inlineBodyLimit: options.inlineBodyLimit }
         : {}),
     };
-    this.route = makeRouteHandler({ ...common, logger: logger("relay-route") });
+    this.route = makeRouteHandler({
+      ...common,
+      logger: logger("relay-route"),
+      ...(options.dkim ? { dkim: mailauthDkim(this.secrets) } : {}),
+    });
     const courier = new NodemailerCourier({
       connectionTimeoutMs: 3000,
       greetingTimeoutMs: 3000,

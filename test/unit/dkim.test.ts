@@ -1,7 +1,7 @@
 // DKIM in core: the DNS records to publish, which config signs, signing with mailauth and verifying it, broken keys, doctor checks.
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { describe, expect, test } from "vitest";
-import { MailauthDkimSigner } from "#adapters/dkim/mailauth-signer.ts";
+import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
 import { dkimDnsRecords, splitTxt } from "#core/dkim/dns-record.ts";
 import { dkimProblems } from "#core/dkim/doctor.ts";
@@ -98,7 +98,7 @@ describe("signMessage", () => {
   test("rsa and ed25519 signatures verify; signing again gives the same bytes", async () => {
     const secrets = new MemorySecretStore();
     const set = buildRecordSet([config("contoso.com", ["rsa", "ed25519"], secrets)]);
-    const deps = { dkim: { signer: new MailauthDkimSigner(), secrets } };
+    const deps = { dkim: mailauthDkim(secrets) };
     const input = {
       messageId: "m1",
       receivedAt: "2025-06-02T10:00:00.000Z",
@@ -149,7 +149,7 @@ describe("signMessage", () => {
       error() {},
       warn: (_m: string, f?: Record<string, unknown>) => void warnings.push(f ?? {}),
     };
-    const deps = { dkim: { signer: new MailauthDkimSigner(), secrets }, metrics, log };
+    const deps = { dkim: mailauthDkim(secrets), metrics, log };
     const damaged = await signMessage(deps, set, {
       messageId: "m2",
       receivedAt: new Date().toISOString(),

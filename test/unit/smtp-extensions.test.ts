@@ -1,7 +1,7 @@
 // Table tests for the SMTPUTF8 and DSN parameters (RFC 6531, RFC 3461) and the 8-bit to 7-bit conversion (RFC 6152).
 import { simpleParser } from "mailparser";
 import { describe, expect, test } from "vitest";
-import { downgradeTo7bit } from "#adapters/smtp/downgrade.ts";
+import { downgradeTo7bit } from "#adapters/mime/downgrade.ts";
 import {
   decodeXtext,
   encodeXtext,

@@ -1,4 +1,4 @@
-// RFC 6152 §3: 8-bit MIME content re-encoded as 7-bit (quoted-printable text, base64 otherwise) for a next hop without 8BITMIME.
+// RFC 6152 §3: 8-bit MIME content re-encoded as 7-bit (quoted-printable text, base64 otherwise), for DKIM before signing and a next hop without 8BITMIME.
 import { encode as base64Encode, wrap as base64Wrap } from "nodemailer/lib/base64";
 import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
 
@@ -106,9 +106,10 @@ function multipart(body: Buffer, boundary: string): Buffer | undefined {
 }
 
 /**
- * The message in 7-bit form for a next hop without 8BITMIME, or undefined when it cannot be
- * converted (then the recipient gets 5.6.3). Where DKIM signing exists it must sign the bytes this
- * returns — signing runs on the message that goes out, so convert first, then sign, then send.
+ * The message in 7-bit form, or undefined when it cannot be converted (then a recipient behind a
+ * hop without 8BITMIME gets 5.6.3). Deterministic, and a 7-bit message comes back unchanged: route
+ * converts a message before DKIM signing it (RFC 6376 §5.3), so the courier finds nothing to
+ * convert after the signature is made.
  */
 export function downgradeTo7bit(raw: Uint8Array): Buffer | undefined {
   return entity(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), true);

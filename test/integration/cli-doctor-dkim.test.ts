@@ -107,7 +107,7 @@ describe("relay doctor: DKIM", () => {
     expect(disabled.dkim.find((f) => f.subject === "news.contoso.com")?.status).toBe("WARN");
   }, 60_000);
 
-  test("TXT record missing, then publishing another key: FAIL naming the record, exit 1", async () => {
+  test("TXT record missing, then publishing another key: FAIL naming the record, exit 1; SERVFAIL: WARN", async () => {
     const { home, created } = await homeWithKey("tailspin.test");
     const name = `${created.selector}._domainkey.tailspin.test`;
     const missing = await doctorDkim(home);
@@ -129,6 +129,15 @@ describe("relay doctor: DKIM", () => {
     expect(stale.dkim[0]).toMatchObject({
       status: "FAIL",
       detail: expect.stringMatching(/publishes a different public key/),
+    });
+
+    // SERVFAIL says nothing about the record (a verifier would TEMPFAIL): WARN, not FAIL.
+    dns.set(name, "SERVFAIL");
+    const unanswered = await doctorDkim(home);
+    expect(unanswered.code).toBe(0);
+    expect(unanswered.dkim[0]).toMatchObject({
+      status: "WARN",
+      detail: expect.stringContaining(`could not look up ${name}`),
     });
   }, 60_000);
 

@@ -11,13 +11,13 @@ import { bad, type DoctorCheck, type DoctorDns, type Finding, ok, senderDomains 
  * "no record"; a timeout or SERVFAIL says nothing about the record (a receiver would retry, RFC
  * 6376 §6.1.2 TEMPFAIL), so those names are remembered and reported as WARN, not FAIL.
  */
-function txtLookup(dns: DoctorDns, unanswered: Set<string>): TxtLookup {
+function txtLookup(dns: DoctorDns, unanswered: Map<string, string>): TxtLookup {
   return async (name) => {
     let found: string[];
     try {
       found = await dns.txt(name);
     } catch (error) {
-      unanswered.add(name);
+      unanswered.set(name, (error as Error).message);
       throw error;
     }
     if (found.length === 0) throw new Error("no such record");
@@ -51,7 +51,7 @@ export const dkim: DoctorCheck = {
   title: "DKIM signing of the sender domains",
   async run({ set, secrets, dns }) {
     const configs = set.dkimSigningConfigs;
-    const unanswered = new Set<string>();
+    const unanswered = new Map<string, string>();
     const problems = await dkimProblems(configs, secrets, txtLookup(dns, unanswered));
     const out: Finding[] = [];
     for (const config of [...configs].sort((a, b) => a.domain.localeCompare(b.domain))) {
@@ -92,7 +92,10 @@ export const dkim: DoctorCheck = {
             "dkim",
             domain,
             "WARN",
-            `could not look up ${timedOut.map((p) => dkimRecordName(p.selector, domain)).join(", ")}: ${timedOut[0]?.message}`,
+            timedOut
+              .map((p) => dkimRecordName(p.selector, domain))
+              .map((name) => `could not look up ${name}: ${unanswered.get(name)}`)
+              .join("; "),
             "run again; check --dns-servers",
           ),
         );

@@ -111,6 +111,7 @@ export async function doctorCommand(ctx: CliContext, out: Out, args: string[]): 
     probeDomain: str(flags, "probe-domain") ?? "gmail.com",
     connect: connectWithin(timeoutMs),
     certificate: certificateOf(ctx, str(flags, "tls-cert")),
+    secrets: ctx.secrets,
     // Unknown (undefined) when the queues cannot be opened: no relay has run in RELAY_HOME yet, or
     // --aws without the dead-letter queue URLs. The check says so and how to give them.
     poisonCount: async () => {

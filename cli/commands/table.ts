@@ -301,7 +301,7 @@ export const COMMANDS: Record<string, NounDoc> = {
   },
   doctor: {
     summary:
-      "what usually breaks mail flow: PTR, SPF, MTA-STS, port 25, certificates, dead letters, records",
+      "what usually breaks mail flow: PTR, SPF, DKIM, MTA-STS, port 25, certificates, dead letters, records",
     verbs: {
       "": {
         summary: "check, one line per finding (OK, WARN, FAIL) with the fix; exit 1 on any FAIL",

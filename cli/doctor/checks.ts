@@ -1,8 +1,8 @@
 // `relay doctor`'s checks: each looks at one thing that usually breaks mail flow and says OK, WARN or FAIL with the fix.
 //
-// A check is data plus one function over DoctorEnv, so a new one (DKIM selectors, once DKIM
-// signing lands) is one more entry in CHECKS.
+// A check is data plus one function over DoctorEnv, so a new one is one more entry in CHECKS.
 import { X509Certificate } from "node:crypto";
+import { dkim } from "./dkim-check.ts";
 import { mtaSts, ptr, spf } from "./dns-checks.ts";
 import { bad, type DoctorCheck, type Finding, ok } from "./types.ts";
 
@@ -216,4 +216,13 @@ const deadLetters: DoctorCheck = {
 };
 
 /** Every check, in the order of the report. */
-export const CHECKS: DoctorCheck[] = [records, ptr, spf, mtaSts, port25, certificate, deadLetters];
+export const CHECKS: DoctorCheck[] = [
+  records,
+  ptr,
+  spf,
+  dkim,
+  mtaSts,
+  port25,
+  certificate,
+  deadLetters,
+];

@@ -1,4 +1,5 @@
 // What a `relay doctor` check is: a function over DoctorEnv (records, DNS, network) returning findings.
+import type { SecretStore } from "#core/ports.ts";
 import type { RecordSet } from "#core/records/record-set.ts";
 import type { SpfDns } from "./spf.ts";
 
@@ -30,6 +31,8 @@ export interface DoctorEnv {
   connect(host: string, port: number): Promise<void>;
   certificate(): Promise<{ source: string; pem: string } | undefined>;
   poisonCount(): Promise<number | undefined>;
+  /** Where DKIM private keys are read from: RELAY_HOME's secrets, or Secrets Manager with --aws. */
+  secrets: SecretStore;
 }
 
 export interface DoctorCheck {

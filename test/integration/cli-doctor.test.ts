@@ -1,4 +1,4 @@
-// `relay doctor` as a child process against a loopback DNS server, a loopback TCP sink and certificates made here: each check passing and failing.
+// `relay doctor` as a child process against a loopback DNS server, a loopback TCP sink and certificates made here: each check passing and failing (DKIM's failures: cli-doctor-dkim.test.ts).
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { relayHome } from "#local/home.ts";
 import { runCli } from "#test/support/cli.ts";
+import { type PrintedDnsRecord, publish } from "#test/support/dkim.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import { createServerCertificate, createTestCa } from "#test/support/tls.ts";
 
@@ -85,7 +86,8 @@ beforeAll(async () => {
     "probe.test": { MX: [{ exchange: "mx.probe.test", priority: 10 }] },
     "mx.probe.test": { A: ["127.0.0.1"] },
   });
-  sink = createServer((socket) => socket.end("220 sink\r\n"));
+  // The doctor closes as soon as TCP connects, so the greeting may meet a reset: not an error here.
+  sink = createServer((socket) => socket.on("error", () => {}).end("220 sink\r\n"));
   sinkPort = await listen(sink);
   const gone = createServer();
   closedPort = await listen(gone);
@@ -120,6 +122,17 @@ describe("relay doctor", () => {
       "--host-name",
       "relay.contoso.com",
     ]);
+    const dkim = await relay(home, [
+      "dkim-signing-config",
+      "new",
+      "--domain",
+      "contoso.com",
+      "--json",
+    ]);
+    publish(
+      dns,
+      (JSON.parse(dkim.stdout) as { config: { dnsRecords: PrintedDnsRecord[] } }).config.dnsRecords,
+    );
     const ca = await createTestCa();
     const cert = await createServerCertificate(["relay.contoso.com"], ca);
     await mkdir(relayHome(home).tls, { recursive: true });
@@ -133,6 +146,7 @@ describe("relay doctor", () => {
       "records",
       "ptr",
       "spf",
+      "dkim",
       "mta-sts",
       "outbound",
       "tls",
@@ -142,6 +156,9 @@ describe("relay doctor", () => {
       /PTR relay.contoso.com, forward-confirmed/,
     );
     expect(find(report.findings, "spf", "contoso.com")?.detail).toMatch(/passes 203.0.113.5/);
+    expect(find(report.findings, "dkim", "contoso.com")?.detail).toMatch(
+      /record published and matching/,
+    );
     expect(find(report.findings, "mta-sts", "contoso.com")?.detail).toMatch(/id 2026113001/);
     expect(find(report.findings, "outbound", `mx.probe.test:${sinkPort}`)?.status).toBe("OK");
 
@@ -155,7 +172,7 @@ describe("relay doctor", () => {
     ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^OK\s+ptr\s+203\.0\.113\.5\s+PTR relay\.contoso\.com/m);
-    expect(text.stdout).toMatch(/7 OK, 0 WARN, 0 FAIL/);
+    expect(text.stdout).toMatch(/8 OK, 0 WARN, 0 FAIL/);
   }, 60_000);
 
   test("each check failing names the subject and the fix; exit 1", async () => {
@@ -228,6 +245,10 @@ describe("relay doctor", () => {
     expect(find(f, "spf", "northwind.test")).toMatchObject({
       status: "FAIL",
       detail: expect.stringMatching(/no SPF record/),
+    });
+    expect(find(f, "dkim", "northwind.test")).toMatchObject({
+      status: "WARN",
+      fix: expect.stringMatching(/^relay dkim-signing-config new --domain northwind\.test/),
     });
     expect(find(f, "mta-sts", "contoso.com")?.status).toBe("OK");
     expect(find(f, "mta-sts", "fabrikam.com")).toMatchObject({

@@ -11,6 +11,7 @@ import {
   type CloudFormationStandIn,
   startCloudFormationStandIn,
 } from "#test/support/cloudformation-standin.ts";
+import { type PrintedDnsRecord, publish } from "#test/support/dkim.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import { createServerCertificate, createTestCa } from "#test/support/tls.ts";
 
@@ -139,6 +140,39 @@ describe("--stack", () => {
     expect(report.findings.find((f) => f.check === "dead-letters")).toMatchObject({
       status: "WARN",
       detail: expect.stringMatching(/^1 message/),
+    });
+  }, 60_000);
+
+  test("doctor --stack checks DKIM against the record table and Secrets Manager", async () => {
+    const made = await relay([
+      "dkim-signing-config",
+      "new",
+      "--stack",
+      "Relay",
+      "--domain",
+      "tailspin.test",
+      "--json",
+    ]);
+    expect(made, made.stderr).toMatchObject({ code: 0 });
+    const { config } = JSON.parse(made.stdout) as {
+      config: { selector: string; dnsRecords: PrintedDnsRecord[] };
+    };
+    publish(dns, config.dnsRecords);
+    const dkimOf = async () => {
+      const r = await relay(["doctor", "--stack", "Relay", "--json", "--dns-servers", dns.address]);
+      const { findings } = JSON.parse(r.stdout) as {
+        findings: Array<{ check: string; subject: string; status: string; detail: string }>;
+      };
+      return findings.find((f) => f.check === "dkim" && f.subject === "tailspin.test");
+    };
+    expect(await dkimOf()).toMatchObject({ status: "OK" });
+    const secretName = `relay/dkim/tailspin.test/${config.selector}`;
+    expect(emu.secrets.delete(secretName)).toBe(true);
+    expect(await dkimOf()).toMatchObject({
+      status: "FAIL",
+      detail: expect.stringContaining(
+        `secret dkim/tailspin.test/${config.selector} cannot be read`,
+      ),
     });
   }, 60_000);
 

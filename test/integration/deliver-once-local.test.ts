@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
@@ -81,6 +82,7 @@ async function home(visibilityTimeoutSeconds: number) {
       dns: new NodeDnsResolver(),
       courier: new NodemailerCourier(),
       secrets: new MemorySecretStore({}),
+      logger: new Logger({ serviceName: "relay-deliver", logLevel: "SILENT" }),
     });
     workers.push(
       startWorker({

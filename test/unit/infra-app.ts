@@ -61,3 +61,29 @@ export function synthRelay(options: SynthOptions = {}): {
   const template = Template.fromStack(stack);
   return { app, stack, template, outdir };
 }
+
+/** Template JSON as parsed: shapes vary per resource type, so properties stay untyped. */
+export type Cfn = ReturnType<typeof JSON.parse>;
+export type Resources = Record<string, { Type: string; Properties?: Cfn; DeletionPolicy?: string }>;
+
+/** A synthesised stack with lookups by resource type and logical id prefix. */
+export function viewOf(synth: ReturnType<typeof synthRelay>) {
+  const resources = synth.template.toJSON().Resources as Resources;
+  const ofType = (type: string) =>
+    Object.entries(resources).filter(([, r]) => r.Type === type) as Array<
+      [string, { Properties: Cfn; DeletionPolicy?: string }]
+    >;
+  return {
+    template: synth.template,
+    stackName: synth.stack.stackName,
+    resources,
+    ofType,
+    /** The one resource of a type whose logical id starts with `idPrefix`. */
+    only(type: string, idPrefix = "") {
+      const found = ofType(type).filter(([id]) => id.startsWith(idPrefix));
+      if (found.length !== 1)
+        throw new Error(`${found.length} ${type} resources start with "${idPrefix}", not 1`);
+      return (found[0] as [string, { Properties: Cfn; DeletionPolicy?: string }])[1];
+    },
+  };
+}

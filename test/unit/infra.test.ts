@@ -2,33 +2,14 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parseConfig } from "#infra/config.ts";
-import { synthRelay } from "./infra-app.ts";
+import { type Cfn, type Resources, synthRelay, viewOf } from "./infra-app.ts";
 
-/** Template JSON as parsed: shapes vary per resource type, so properties stay untyped. */
-type Cfn = ReturnType<typeof JSON.parse>;
-type Resources = Record<string, { Type: string; Properties?: Cfn; DeletionPolicy?: string }>;
-
-let template: ReturnType<typeof synthRelay>["template"];
-let stackName: string;
-let resources: Resources;
-const ofType = (type: string) =>
-  Object.entries(resources).filter(([, r]) => r.Type === type) as Array<
-    [string, { Properties: Cfn; DeletionPolicy?: string }]
-  >;
-
-/** The one resource of a type whose logical id starts with `idPrefix`. */
-const only = (type: string, idPrefix = "") => {
-  const found = ofType(type).filter(([id]) => id.startsWith(idPrefix));
-  expect(found).toHaveLength(1);
-  return found[0]![1];
-};
-
+let s: ReturnType<typeof viewOf>;
 beforeAll(() => {
-  const synth = synthRelay();
-  template = synth.template;
-  stackName = synth.stack.stackName;
-  resources = template.toJSON().Resources as Resources;
+  s = viewOf(synthRelay());
 });
+const ofType = (type: string) => s.ofType(type);
+const only = (type: string, idPrefix = "") => s.only(type, idPrefix);
 
 describe("queues", () => {
   test("submission and delivery queues redrive to DLQs after maxReceiveCount 5", () => {
@@ -72,7 +53,7 @@ describe("queues", () => {
     for (const [, m] of ofType("AWS::Lambda::EventSourceMapping")) {
       const fnTimeout = fns[m.Properties.FunctionName.Ref]!;
       const queueId = m.Properties.EventSourceArn["Fn::GetAtt"][0];
-      const queue = resources[queueId]!.Properties;
+      const queue = s.resources[queueId]!.Properties;
       expect(queue.VisibilityTimeout).toBe(6 * fnTimeout);
     }
   });
@@ -135,7 +116,7 @@ describe("network", () => {
     for (const [, eip] of eips) expect(eip.DeletionPolicy).toBe("Retain");
     const allocations = nats.map(([, n]) => n.Properties.AllocationId["Fn::GetAtt"][0]).sort();
     expect(allocations).toEqual(eips.map(([id]) => id).sort());
-    const outputs = template.toJSON().Outputs;
+    const outputs = s.template.toJSON().Outputs;
     expect(Object.keys(outputs).filter((k) => /^EgressIp\d$/.test(k))).toHaveLength(2);
     expect(outputs.EgressIp1.Value).toEqual({ "Fn::GetAtt": [expect.any(String), "PublicIp"] });
   });
@@ -146,7 +127,7 @@ describe("network", () => {
   });
 
   test("VPC flow logs are on", () => {
-    template.resourceCountIs("AWS::EC2::FlowLog", 1);
+    s.template.resourceCountIs("AWS::EC2::FlowLog", 1);
   });
 
   test("S3 and DynamoDB traffic uses gateway endpoints, not the NAT gateways", () => {
@@ -167,7 +148,7 @@ describe("listener", () => {
       ([, l]) => `${l.Properties.Protocol}/${l.Properties.Port}`,
     );
     expect(listeners.sort()).toEqual(["TCP/25", "TCP/465", "TCP/587"]);
-    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
+    s.template.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
       Type: "network",
       Scheme: "internet-facing",
     });
@@ -189,17 +170,17 @@ describe("listener", () => {
   });
 
   test("the service rolls back failed deployments and scales on CPU", () => {
-    template.hasResourceProperties("AWS::ECS::Service", {
+    s.template.hasResourceProperties("AWS::ECS::Service", {
       DeploymentConfiguration: Match.objectLike({
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
       }),
       LaunchType: "FARGATE",
     });
-    template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", {
+    s.template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", {
       MinCapacity: 2,
       MaxCapacity: 6,
     });
-    template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalingPolicy", {
+    s.template.hasResourceProperties("AWS::ApplicationAutoScaling::ScalingPolicy", {
       PolicyType: "TargetTrackingScaling",
     });
   });
@@ -224,7 +205,7 @@ describe("storage", () => {
       expect(t.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
       expect(t.Properties.SSESpecification.SSEEnabled).toBe(true);
     }
-    template.hasResourceProperties("AWS::DynamoDB::Table", {
+    s.template.hasResourceProperties("AWS::DynamoDB::Table", {
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
       GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: "active" })]),
     });
@@ -242,7 +223,7 @@ describe("storage", () => {
     const task = only("AWS::ECS::TaskDefinition");
     const env = task.Properties.ContainerDefinitions[0].Environment;
     expect(env).toContainEqual({ Name: "RELAY_LIMITS_TABLE", Value: { Ref: id } });
-    const grants = Object.entries(resources)
+    const grants = Object.entries(s.resources)
       .filter(([, r]) => r.Type === "AWS::IAM::Policy")
       .flatMap(([pid, p]) =>
         (p.Properties.PolicyDocument.Statement as Cfn[])
@@ -258,7 +239,7 @@ describe("storage", () => {
   });
 
   test("the body bucket blocks public access, is encrypted, expires bodies and denies non-TLS requests", () => {
-    template.hasResourceProperties("AWS::S3::Bucket", {
+    s.template.hasResourceProperties("AWS::S3::Bucket", {
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
@@ -270,7 +251,7 @@ describe("storage", () => {
         Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7, Status: "Enabled" })]),
       },
     });
-    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+    s.template.hasResourceProperties("AWS::S3::BucketPolicy", {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -280,103 +261,6 @@ describe("storage", () => {
         ]),
       },
     });
-  });
-});
-
-describe("monitoring", () => {
-  const alarms = () => ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
-
-  test("each DLQ alarms as soon as it holds a message", () => {
-    const dlqAlarms = alarms().filter((a) => a.MetricName === "ApproximateNumberOfMessagesVisible");
-    expect(dlqAlarms).toHaveLength(2);
-    for (const a of dlqAlarms) {
-      expect(a.Threshold).toBe(0);
-      expect(a.ComparisonOperator).toBe("GreaterThanThreshold");
-      const queueId = a.Dimensions[0].Value["Fn::GetAtt"][0];
-      expect(resources[queueId]!.Properties.RedrivePolicy).toBeUndefined();
-    }
-  });
-
-  test("oldest message age, function errors and listener health are alarmed, all notifying the topic", () => {
-    const names = alarms().map((a) => a.MetricName);
-    expect(names.filter((n) => n === "ApproximateAgeOfOldestMessage")).toHaveLength(2);
-    expect(names.filter((n) => n === "Errors")).toHaveLength(2);
-    expect(names.filter((n) => n === "UnHealthyHostCount")).toHaveLength(3);
-    for (const a of alarms())
-      expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
-    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
-  });
-
-  test("a dashboard shows queue depth, accepts, deliveries, deferrals and bounces, and both per send connector", () => {
-    const dashboard = only("AWS::CloudWatch::Dashboard");
-    const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const text of ["Queue depth", "NumberOfMessagesSent", "Delivered", "Deferred", "Failed"])
-      expect(body).toContain(text);
-    expect(body).toContain("Received");
-    // The body is a join of text and tokens (queue names, region); the text alone is JSON.
-    const text = (dashboard.Properties.DashboardBody["Fn::Join"][1] as unknown[])
-      .map((part) => (typeof part === "string" ? part : "token"))
-      .join("");
-    const widgets = JSON.parse(text).widgets as Array<{ properties: { metrics?: unknown[][] } }>;
-    const searches = widgets
-      .flatMap((w) => w.properties.metrics ?? [])
-      .flat()
-      .map((m) => (m as { expression?: string }).expression ?? "")
-      .filter((e) => e.startsWith("SEARCH"));
-    // One line per send connector: SEARCH over the [service, SendConnector] dimension set.
-    expect(searches).toEqual(
-      ["Deferred", "Failed"].map(
-        (name) =>
-          `SEARCH('{ConnectorRelay,SendConnector,service} MetricName="${name}" service="${stackName}"', 'Sum', 300)`,
-      ),
-    );
-  });
-
-  test("deferral and bounce spikes alarm on rates of the relay's own counts, for this stack only", () => {
-    const spikes = alarms().filter((a) => a.Metrics);
-    expect(spikes).toHaveLength(2);
-    const byThreshold = new Map(spikes.map((a) => [a.Threshold, a]));
-    for (const [threshold, counted, periodSeconds, periods] of [
-      [30, "Deferred", 300, 3],
-      [5, "Failed", 900, 2],
-    ] as const) {
-      const a = byThreshold.get(threshold);
-      expect(a, `alarm at ${threshold} %`).toBeDefined();
-      expect(a.EvaluationPeriods).toBe(periods);
-      expect(a.TreatMissingData).toBe("notBreaching");
-      const stats = a.Metrics.filter((m: Cfn) => m.MetricStat).map((m: Cfn) => m.MetricStat);
-      expect(stats.map((m: Cfn) => m.Metric.MetricName).sort()).toEqual([
-        "Deferred",
-        "Delivered",
-        "Expired",
-        "Failed",
-      ]);
-      for (const m of stats) {
-        expect(m.Metric.Namespace).toBe("ConnectorRelay");
-        expect(m.Metric.Dimensions).toEqual([{ Name: "service", Value: stackName }]);
-        expect(m.Stat).toBe("Sum");
-        expect(m.Period).toBe(periodSeconds);
-      }
-      const [expression] = a.Metrics.filter((m: Cfn) => m.Expression);
-      expect(expression.Expression).toContain(counted);
-      expect(expression.ReturnData).not.toBe(false);
-      expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
-    }
-  });
-
-  test("the listener and both functions name the stack as their metrics' service", () => {
-    const fns = ofType("AWS::Lambda::Function").filter(
-      ([, f]) => f.Properties.Environment?.Variables?.RELAY_SUBMISSION_QUEUE_URL,
-    );
-    expect(fns).toHaveLength(2);
-    for (const [, f] of fns)
-      expect(f.Properties.Environment.Variables.RELAY_METRICS_SERVICE).toBe(stackName);
-    const [task] = ofType("AWS::ECS::TaskDefinition");
-    const env = task![1].Properties.ContainerDefinitions[0].Environment as Array<{
-      Name: string;
-      Value: string;
-    }>;
-    expect(env).toContainEqual({ Name: "RELAY_METRICS_SERVICE", Value: stackName });
   });
 });
 

@@ -80,6 +80,9 @@ export async function startPipeline(
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
   const tracking = new LocalTrackingStore(home.tracking);
+  // The jobs just released may be claimed by the process that died holding them.
+  const staleClaims = tracking.releaseAllClaims();
+  if (staleClaims > 0) logger.info("delivery claims of the last run released", { staleClaims });
   // The policy cache lives beside tracking, so the CLI and every worker see one cache.
   const mtaStsStore = new LocalMtaStsPolicyStore(home.tracking);
   const sendLog = new RollingJsonLog(

@@ -203,6 +203,18 @@ export class LocalTrackingStore implements TrackingStore {
     });
   }
 
+  /**
+   * Ends every lease. Only for a process that holds the RELAY_HOME lock at start: no other deliverer
+   * can be running, so claims left by one that was killed would only hold its jobs back until their
+   * leases ran out (up to the delivery queue's visibility timeout).
+   */
+  releaseAllClaims(): number {
+    const released = this.#write(() => Number(this.#statement("DELETE FROM claims").run().changes));
+    // Committed now, not at the end of the turn: the caller opens the same file next.
+    this.#commit();
+    return released;
+  }
+
   async release(key: string, holder: string): Promise<void> {
     this.#write(() =>
       this.#statement("DELETE FROM claims WHERE key = ? AND holder = ?").run(key, holder),

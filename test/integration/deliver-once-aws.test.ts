@@ -10,7 +10,7 @@ import { meteredHandler } from "#adapters/aws/function-deps.ts";
 import type { DeliveryJob } from "#core/message.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
-import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { type AwsEmulators, relayEnv, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { deliveriesAt, smartHostJob } from "#test/support/delivery-job.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "#test/support/esm-simulator.ts";
 import { waitFor } from "#test/support/relay-process.ts";
@@ -51,16 +51,10 @@ async function deployment() {
     visibilityTimeoutSeconds: 8,
   });
   const submission = await emu.createQueue({ name: `submission-${queueNo}` });
-  const env: Record<string, string> = {
-    [RELAY_ENV.submissionQueueUrl]: submission.url,
-    [RELAY_ENV.deliveryQueueUrl]: delivery.url,
-    [RELAY_ENV.bodyBucket]: "relay-bodies",
-    [RELAY_ENV.recordTable]: "relay-records",
-    [RELAY_ENV.trackingTable]: "relay-tracking",
-    [RELAY_ENV.secretPrefix]: "connectorrelay/",
-    [RELAY_ENV.hostName]: "relay.test",
-    [RELAY_ENV.maxReceiveCount]: "5",
-  };
+  const env: Record<string, string> = relayEnv(
+    { submission: submission.url, delivery: delivery.url },
+    { [RELAY_ENV.maxReceiveCount]: "5" },
+  );
   const adapters: AwsAdapters = awsAdaptersFromEnv(env, emu);
   await adapters.recordStore.put({
     kind: "SendConnector",

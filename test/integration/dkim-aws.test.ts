@@ -12,11 +12,17 @@ import { routeDepsFromEnv } from "#adapters/aws/route-deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
-import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import {
+  type AwsEmulators,
+  endpointOf,
+  relayEnv,
+  startAwsEmulators,
+} from "#test/support/aws-emulators.ts";
 import { runCli } from "#test/support/cli.ts";
 import { type PrintedDnsRecord, publish, verifyDkim } from "#test/support/dkim.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "#test/support/esm-simulator.ts";
+import { waitFor as until } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 
 let emu: AwsEmulators;
@@ -29,15 +35,6 @@ const metricLines: string[] = [];
 const PREFIX = "connectorrelay/";
 /** Data the sink defers once with 451 before accepting it. */
 let deferNext = true;
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 beforeAll(async () => {
   emu = await startAwsEmulators();
@@ -57,16 +54,10 @@ beforeAll(async () => {
   await emu.createBucket("relay-bodies");
   await emu.createRecordTable("relay-records");
   await emu.createTrackingTable("relay-tracking");
-  const env: Record<string, string> = {
-    [RELAY_ENV.submissionQueueUrl]: submission.url,
-    [RELAY_ENV.deliveryQueueUrl]: delivery.url,
-    [RELAY_ENV.bodyBucket]: "relay-bodies",
-    [RELAY_ENV.recordTable]: "relay-records",
-    [RELAY_ENV.trackingTable]: "relay-tracking",
-    [RELAY_ENV.secretPrefix]: PREFIX,
-    [RELAY_ENV.hostName]: "relay.test",
-    [RELAY_ENV.recordCacheSeconds]: "1",
-  };
+  const env: Record<string, string> = relayEnv(
+    { submission: submission.url, delivery: delivery.url },
+    { [RELAY_ENV.secretPrefix]: PREFIX, [RELAY_ENV.recordCacheSeconds]: "1" },
+  );
   adapters = awsAdaptersFromEnv(env, emu);
   for (const record of [
     {

@@ -18,13 +18,14 @@ import { makeRouteHandler } from "#functions/route/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
 import { listenerConfigFromEnv } from "#listener/main.ts";
 import { createListener, type Listener } from "#listener/server.ts";
-import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { type AwsEmulators, relayEnv, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import {
   type EventSourceMapping,
   failedIds,
   startEventSourceMapping,
 } from "#test/support/esm-simulator.ts";
+import { waitFor as until } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 import { RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
 
@@ -40,15 +41,6 @@ const metricLines: string[] = [];
 let routeMapping: EventSourceMapping;
 /** Recipients the sink defers once with 451 before accepting. */
 const deferOnce = new Set(["retry@fabrikam.test"]);
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 beforeAll(async () => {
   emu = await startAwsEmulators();
@@ -81,21 +73,17 @@ beforeAll(async () => {
   await emu.createTrackingTable("relay-tracking");
 
   // The variables the stack sets on the task and the functions (adapters/aws/env.ts).
-  const env: Record<string, string> = {
-    [RELAY_ENV.submissionQueueUrl]: submission.url,
-    [RELAY_ENV.deliveryQueueUrl]: delivery.url,
-    [RELAY_ENV.bodyBucket]: "relay-bodies",
-    [RELAY_ENV.recordTable]: "relay-records",
-    [RELAY_ENV.trackingTable]: "relay-tracking",
-    [RELAY_ENV.secretPrefix]: "connectorrelay/",
-    [RELAY_ENV.hostName]: "relay.test",
-    [RELAY_ENV.maxReceiveCount]: "2",
-    [RELAY_ENV.mxDeliveryEnabled]: "false",
-    [RELAY_ENV.recordCacheSeconds]: "1",
-    [RELAY_ENV.metricsService]: "RelayE2e",
-    // The task binds unprivileged ports for the public ones; here any free port for 25.
-    [RELAY_ENV.bindPorts]: JSON.stringify({ "25": 0 }),
-  };
+  const env: Record<string, string> = relayEnv(
+    { submission: submission.url, delivery: delivery.url },
+    {
+      [RELAY_ENV.maxReceiveCount]: "2",
+      [RELAY_ENV.mxDeliveryEnabled]: "false",
+      [RELAY_ENV.recordCacheSeconds]: "1",
+      [RELAY_ENV.metricsService]: "RelayE2e",
+      // The task binds unprivileged ports for the public ones; here any free port for 25.
+      [RELAY_ENV.bindPorts]: JSON.stringify({ "25": 0 }),
+    },
+  );
 
   adapters = awsAdaptersFromEnv(env, emu);
   for (const record of [

@@ -1,5 +1,6 @@
 // In-process emulators of the AWS APIs the relay uses, on 127.0.0.1 port 0: fauxqs (SQS, S3),
 // dynalite (DynamoDB) and a minimal Secrets Manager, with SDK clients pointed at them.
+
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -13,6 +14,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { buildApp } from "fauxqs";
+import { RELAY_ENV } from "#adapters/aws/env.ts";
 import { queueDepth } from "#adapters/aws/sqs.ts";
 import { LIMITS_TABLE, RECORD_TABLE, TRACKING_TABLE } from "#adapters/aws/table-design.ts";
 
@@ -284,5 +286,25 @@ export async function startAwsEmulators(): Promise<AwsEmulators> {
       await close(dynaliteServer);
       await secretsFake.stop();
     },
+  };
+}
+
+/**
+ * The variables the stack sets on the listener task and the functions (adapters/aws/env.ts), for
+ * the emulators' queues and the test tables ("relay-records", "relay-tracking", "relay-bodies").
+ */
+export function relayEnv(
+  queues: { submission: string; delivery: string },
+  more: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    [RELAY_ENV.submissionQueueUrl]: queues.submission,
+    [RELAY_ENV.deliveryQueueUrl]: queues.delivery,
+    [RELAY_ENV.bodyBucket]: "relay-bodies",
+    [RELAY_ENV.recordTable]: "relay-records",
+    [RELAY_ENV.trackingTable]: "relay-tracking",
+    [RELAY_ENV.secretPrefix]: "connectorrelay/",
+    [RELAY_ENV.hostName]: "relay.test",
+    ...more,
   };
 }

@@ -1,18 +1,20 @@
 // MtaStsPolicyStore for local mode: one SQLite table (node:sqlite) beside tracking, shared by every worker of the relay.
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { CachedMtaStsPolicy } from "#core/tls-policy/mta-sts.ts";
 import type { MtaStsPolicyStore } from "#core/tls-policy/ports.ts";
+import { openDatabase } from "./sqlite.ts";
 
 export class LocalMtaStsPolicyStore implements MtaStsPolicyStore {
   readonly #db: DatabaseSync;
 
   /** `path` may be the tracking database: the table is separate and writes are single statements. */
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec(`
-      PRAGMA busy_timeout = 5000;
+    this.#db = openDatabase(
+      path,
+      `
       CREATE TABLE IF NOT EXISTS mta_sts_policies (domain TEXT PRIMARY KEY, policy TEXT NOT NULL);
-    `);
+      `,
+    );
   }
 
   async get(domain: string): Promise<CachedMtaStsPolicy | undefined> {

@@ -1,6 +1,7 @@
 // Rate counters for local mode in SQLite (node:sqlite): shared by the relay and the CLI, kept across restarts.
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Clock, RateCount, RateCounterStore } from "#core/ports.ts";
+import { openDatabase } from "./sqlite.ts";
 
 /*
  * One UPSERT per increment, so it is atomic between the relay and a CLI writing the same file
@@ -19,14 +20,13 @@ export class LocalRateCounterStore implements RateCounterStore {
 
   constructor(path: string, clock: Clock = { now: () => new Date() }) {
     this.#clock = clock;
-    this.#db = new DatabaseSync(path);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      PRAGMA busy_timeout = 5000;
+    this.#db = openDatabase(
+      path,
+      `
       CREATE TABLE IF NOT EXISTS counters (
         key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-    `);
+      `,
+    );
     this.#increment = this.#db.prepare(`
       INSERT INTO counters (key, count, expires_at) VALUES (:key, :n, :end)
       ON CONFLICT (key) DO UPDATE SET

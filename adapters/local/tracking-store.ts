@@ -1,5 +1,5 @@
 // Message tracking for local mode in SQLite (node:sqlite): per-recipient rows and the event log.
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
   FINAL_STATUSES,
   type JobClaim,
@@ -8,6 +8,7 @@ import {
   type TrackingEvent,
   type TrackingStore,
 } from "#core/ports.ts";
+import { openDatabase } from "./sqlite.ts";
 
 /** A row in a final status; literal, so SQLite can use the partial index that repeats it. */
 const FINISHED = `status IN (${FINAL_STATUSES.map((st) => `'${st}'`).join(", ")})`;
@@ -23,11 +24,9 @@ export class LocalTrackingStore implements TrackingStore {
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      PRAGMA busy_timeout = 5000;
+    this.#db = openDatabase(
+      path,
+      `
       CREATE TABLE IF NOT EXISTS recipients (
         message_id TEXT NOT NULL, recipient_lc TEXT NOT NULL, status TEXT NOT NULL,
         sender_lc TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (message_id, recipient_lc));
@@ -40,7 +39,8 @@ export class LocalTrackingStore implements TrackingStore {
       CREATE INDEX IF NOT EXISTS events_sender ON events(sender_lc);
       CREATE TABLE IF NOT EXISTS claims (
         key TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL);
-    `);
+      `,
+    );
     // updated_at, for retention: a column of its own (databases made before it get it filled once).
     const columns = this.#db.prepare("PRAGMA table_info(recipients)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "updated_at"))

@@ -45,7 +45,7 @@ export function startRelayChild(
     // Bounded: a long fuzz run logs every failed session.
     err = (err + d).slice(-5_000_000);
   });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
   return {
     child,
     pid: child.pid ?? 0,

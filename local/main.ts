@@ -76,13 +76,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(banner(relay));
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Under `npm start` one Ctrl-C arrives twice: from the terminal to the process group, and
+      // forwarded by npm. Only a second signal a moment later means "exit now".
+      if (Date.now() - stoppingSince < 1000) return;
       process.stderr.write(`connector-relay: ${signal} again, exiting now\n`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stdout.write(
       `connector-relay: ${signal}: stopping (sessions may finish; press Ctrl-C again to exit at once)\n`,
     );

@@ -32,7 +32,9 @@ export function startRelayProcess(home: string, env: Record<string, string> = {}
   child.stderr?.on("data", (d) => {
     err += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code) => resolve(code)),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     const check = setInterval(() => {
       if (out.includes("connector-relay is running")) {

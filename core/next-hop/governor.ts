@@ -43,6 +43,8 @@ export class NextHopGovernor {
   readonly #store: HopStateStore;
   readonly #clock: Clock;
   readonly #random: () => number;
+  /** This runner (process, Lambda execution environment): its courier's idle connections are its own. */
+  readonly #runner = crypto.randomUUID().slice(0, 8);
 
   constructor(store: HopStateStore, clock: Clock, random: () => number = Math.random) {
     this.#store = store;
@@ -75,7 +77,7 @@ export class NextHopGovernor {
 
   admit(nextHop: string, limits: HopLimits, holder: string, leaseUntil: Date): Promise<Admission> {
     return this.#mutate<HopState, Admission>(hopKey(nextHop), (s, now) => {
-      const a = admitToHop(s, limits, holder, leaseUntil.getTime(), now);
+      const a = admitToHop(s, limits, holder, leaseUntil.getTime(), now, this.#runner);
       return a.ok
         ? { result: a, write: { state: a.state, expiresAt: hopExpiry(a.state, now) } }
         : { result: a };
@@ -85,7 +87,7 @@ export class NextHopGovernor {
   release(nextHop: string, holder: string): Promise<void> {
     return this.#mutate<HopState, void>(hopKey(nextHop), (s, now) => {
       if (!s?.leases[holder]) return { result: undefined };
-      const state = releaseSlot(s, holder, now);
+      const state = releaseSlot(s, holder, this.#runner, now);
       return { result: undefined, write: { state, expiresAt: hopExpiry(state, now) } };
     });
   }

@@ -38,7 +38,7 @@ export interface HopState {
 
 const MINUTE = 60_000;
 /** A job that finds every slot taken comes back after this: long enough not to spin, short enough to keep the hop busy. */
-export const BUSY_RETRY_MS = 5_000;
+export const BUSY_RETRY_MS = 2_000;
 /** Documents outlive their last deadline by this, so a backoff's history is there for the next throttle. */
 const KEEP_MS = 3600_000;
 
@@ -69,8 +69,12 @@ export function admitToHop(
   holder: string,
   leaseUntil: number,
   now: number,
+  runner = "",
 ): Admission {
   const s = pruneHop(current, now);
+  // The runner's own lingering lease (its idle connection) passes to this job: no new slot.
+  const own = runner ? Object.keys(s.leases).find((k) => k.startsWith(`${runner}~`)) : undefined;
+  if (own) delete s.leases[own];
   if (s.throttle && now < s.throttle.until)
     return {
       ok: false,
@@ -80,7 +84,7 @@ export function admitToHop(
     };
   const cap = connectionsNow(s, limits, now);
   const others = Object.keys(s.leases).filter((h) => h !== holder).length;
-  if (others >= cap)
+  if (!own && others >= cap)
     return {
       ok: false,
       kind: "busy",
@@ -105,9 +109,26 @@ export function admitToHop(
   };
 }
 
-export function releaseSlot(current: HopState | undefined, holder: string, now: number): HopState {
+/**
+ * A slot covers a connection, and the courier keeps a connection open up to 2 s after its last
+ * transaction (Postfix's smtp_connection_cache_time_limit) for the next job of the same runner.
+ * So a finished job's lease is not dropped: it passes to its runner (`<runner>~…`) for this long,
+ * and that runner's next job takes it over (reusing the idle connection), while another runner (a
+ * Lambda execution environment) must not open a connection beside it.
+ */
+export const CONNECTION_LINGER_MS = 3_000;
+
+export function releaseSlot(
+  current: HopState | undefined,
+  holder: string,
+  runner: string,
+  now: number,
+): HopState {
   const s = pruneHop(current, now);
-  const { [holder]: _gone, ...leases } = s.leases;
+  const until = s.leases[holder];
+  if (until === undefined) return s;
+  const { [holder]: _done, ...leases } = s.leases;
+  leases[`${runner}~${holder}`] = Math.min(until, now + CONNECTION_LINGER_MS);
   return { ...s, leases };
 }
 

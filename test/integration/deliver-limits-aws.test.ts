@@ -20,6 +20,8 @@ import {
   failoverConnectors,
   limitedConnector,
   primaryJob,
+  rcptTimes,
+  throttleFirstRcpt,
 } from "#test/support/next-hop-fixtures.ts";
 import { waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
@@ -136,16 +138,7 @@ describe("next-hop limits across deliver invocations (AWS shape)", () => {
       [limitedConnector(sink, {}), FAST_SETTINGS],
       2,
     );
-    const rcptAt = new Map<string, number>();
-    sink.script = {
-      rcpt: (a) => {
-        const again = rcptAt.has(a);
-        if (!again) rcptAt.set(a, Date.now());
-        return a === "first@fabrikam.test" && !again
-          ? "421 4.7.28 Unusual rate of mail"
-          : undefined;
-      },
-    };
+    const rcptAt = throttleFirstRcpt(sink);
     const first = smartHostJob("first@fabrikam.test", sink);
     await enqueue([first]);
     await waitFor("the first job deferred", async () => {
@@ -169,13 +162,7 @@ describe("next-hop limits across deliver invocations (AWS shape)", () => {
       1,
     );
     const jobs = Array.from({ length: 6 }, (_, i) => primaryJob(`f${i}@fabrikam.test`, sink, dead));
-    const atSink: number[] = [];
-    sink.script = {
-      rcpt: () => {
-        atSink.push(Date.now());
-        return undefined;
-      },
-    };
+    const atSink = rcptTimes(sink);
     const started = Date.now();
     // Three jobs meet the refused port (one batch, in parallel) and open its circuit...
     await enqueue(jobs.slice(0, 3));

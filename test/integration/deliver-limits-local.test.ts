@@ -24,6 +24,8 @@ import {
   failoverConnectors,
   limitedConnector,
   primaryJob,
+  rcptTimes,
+  throttleFirstRcpt,
 } from "#test/support/next-hop-fixtures.ts";
 import { waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
@@ -127,16 +129,7 @@ describe("next-hop limits in local mode", () => {
       limitedConnector(sink, {}),
       FAST_SETTINGS,
     ]);
-    const rcptAt = new Map<string, number>();
-    sink.script = {
-      rcpt: (a) => {
-        const again = rcptAt.has(a);
-        if (!again) rcptAt.set(a, Date.now());
-        return a === "first@fabrikam.test" && !again
-          ? "421 4.7.28 Our system has detected an unusual rate of unsolicited mail"
-          : undefined;
-      },
-    };
+    const rcptAt = throttleFirstRcpt(sink);
     const first = smartHostJob("first@fabrikam.test", sink);
     await delivery.send(first);
     await waitFor("the first job deferred", async () => {
@@ -167,13 +160,7 @@ describe("next-hop limits in local mode", () => {
       1,
     );
     const jobs = Array.from({ length: 6 }, (_, i) => primaryJob(`f${i}@fabrikam.test`, sink, dead));
-    const atSink: number[] = [];
-    sink.script = {
-      rcpt: () => {
-        atSink.push(Date.now());
-        return undefined;
-      },
-    };
+    const atSink = rcptTimes(sink);
     const started = Date.now();
     // Three jobs meet the refused port and open its circuit...
     for (const j of jobs.slice(0, 3)) await delivery.send(j);

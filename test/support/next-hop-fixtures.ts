@@ -64,3 +64,30 @@ export function primaryJob(recipient: string, sink: Sink, deadPort: number): Del
     nextHopKey: hosts.join(","),
   };
 }
+
+/** Scripts the sink: the first RCPT to first@fabrikam.test gets Gmail's throttle reply. Returns when each address was first seen. */
+export function throttleFirstRcpt(sink: Sink): Map<string, number> {
+  const rcptAt = new Map<string, number>();
+  sink.script = {
+    rcpt: (a) => {
+      const again = rcptAt.has(a);
+      if (!again) rcptAt.set(a, Date.now());
+      return a === "first@fabrikam.test" && !again
+        ? "421 4.7.28 Our system has detected an unusual rate of unsolicited mail"
+        : undefined;
+    },
+  };
+  return rcptAt;
+}
+
+/** Scripts the sink to accept every RCPT, noting when each arrived. */
+export function rcptTimes(sink: Sink): number[] {
+  const at: number[] = [];
+  sink.script = {
+    rcpt: () => {
+      at.push(Date.now());
+      return undefined;
+    },
+  };
+  return at;
+}

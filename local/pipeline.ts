@@ -106,6 +106,7 @@ export async function startPipeline(
   const timeout = settings.smtpTimeoutMs;
   const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const secrets = await LocalSecretStore.open(home.secrets);
+  const hopState = new LocalHopStateStore(home.limits);
   const deps: DeliverDeps & RouteDeps = {
     records,
     tracking,
@@ -125,7 +126,7 @@ export async function startPipeline(
     }),
     secrets,
     // Next-hop slots, rate, backoff and circuits in limits.db, which the CLI reads for queue get.
-    nextHops: new NextHopGovernor(new LocalHopStateStore(home.limits), { now: () => new Date() }),
+    nextHops: new NextHopGovernor(hopState, { now: () => new Date() }),
     dkim: mailauthDkim(secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
     tlsPolicy: {
@@ -167,6 +168,7 @@ export async function startPipeline(
       metrics.close();
       tracking.close();
       mtaStsStore.close();
+      hopState.close();
     },
   };
 }

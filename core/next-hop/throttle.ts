@@ -6,7 +6,12 @@ import type { SmtpReply } from "../replies.ts";
  * Built-in throttle replies, each quoting the provider that sends it. The basic code must be 421
  * or 451 (a 5xx is never a throttle: it ends the recipient).
  */
-export const BUILT_IN_THROTTLES: readonly { enhanced?: string; text?: RegExp; why: string }[] = [
+export const BUILT_IN_THROTTLES: readonly {
+  code?: number;
+  enhanced?: string;
+  text?: RegExp;
+  why: string;
+}[] = [
   { enhanced: "4.7.28", why: "Gmail: unusual rate of unsolicited mail from your IP or domain" },
   { enhanced: "4.7.500", why: "Microsoft 365 / Outlook.com: server busy, try again later" },
   {
@@ -15,10 +20,22 @@ export const BUILT_IN_THROTTLES: readonly { enhanced?: string; text?: RegExp; wh
   },
   {
     enhanced: "4.7.",
-    text: /\b(rate|too many|try (again )?later|throttl|slow down)/i,
-    why: "RFC 3463 X.7.x security/policy with rate or try-later wording (Postfix, Exim, SES)",
+    text: /\b(rate|too many|throttl|slow down|sending too fast)/i,
+    why: "RFC 3463 X.7.x security/policy with rate wording (Postfix, Exim, SES)",
+  },
+  {
+    code: 421,
+    enhanced: "4.7.",
+    text: /\btry (again )?later\b/i,
+    why: '421 closes the session (RFC 5321 §3.8): a policy "try later" there is about the sender, not one message',
   },
 ];
+
+/**
+ * Greylisting (RFC 6647) is per message and answers "451 4.7.1 … try again later": the retry of
+ * that one message is the cure, so it never slows the whole next hop down.
+ */
+const GREYLIST = /gr[ea]y ?list/i;
 
 const line = (r: SmtpReply) => `${r.code} ${r.enhanced} ${r.text}`;
 
@@ -27,8 +44,10 @@ export function isThrottleReply(reply: SmtpReply, patterns: readonly string[] = 
   if (reply.code !== 421 && reply.code !== 451) return false;
   const text = line(reply);
   if (patterns.some((p) => new RegExp(p, "i").test(text))) return true;
+  if (GREYLIST.test(reply.text)) return false;
   return BUILT_IN_THROTTLES.some(
     (t) =>
+      (t.code === undefined || t.code === reply.code) &&
       (t.enhanced === undefined ||
         (t.enhanced.endsWith(".")
           ? reply.enhanced.startsWith(t.enhanced)

@@ -175,6 +175,11 @@ describe("throttle replies", () => {
     ],
     [451, "4.7.1", "Rate limit exceeded, try again later", true],
     [451, "4.7.1", "Greylisted, see https://postgrey.schweikert.ch", false],
+    [451, "4.7.1", "Greylisted, try again later", false],
+    [421, "4.7.1", "Greylisting in action, try again later", false],
+    [451, "4.7.1", "Please try again later", false],
+    [421, "4.7.0", "Too many messages from your IP, try again later", true],
+    [421, "4.7.0", "Service temporarily unavailable, try again later", true],
     [550, "5.7.28", "permanent block", false],
     [451, "4.4.1", "Unable to connect", false],
   ])("%i %s %s → %s", (code, enhanced, text, expected) => {

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
+import type { HopStateStore } from "#core/next-hop/ports.ts";
 import type { RateCounterStore, RecordStore, SecretStore, SecretWriter } from "#core/ports.ts";
 import { type RelayHome, relayHome } from "#local/home.ts";
 import { type Flags, str } from "./args.ts";
@@ -20,6 +21,8 @@ export interface CliContext {
   queues(): Promise<QueueBackend>;
   /** The relay's rate and AUTH-failure counters (lockouts), opened on first use. */
   counters(): Promise<RateCounterStore>;
+  /** Deliver's next-hop state (throttles, circuits); undefined when there is none to read. */
+  hopState(): Promise<HopStateStore | undefined>;
   close(): void;
 }
 
@@ -70,9 +73,8 @@ export async function openContext(
   const stack = str(flags, "stack");
   if (flags.aws || stack !== undefined) {
     // The SDK clients take a quarter second to load: only --aws pays for them.
-    const { awsBackend, awsClients, awsCounters, awsRecordStore, awsSecretStore } = await import(
-      "./backends/aws.ts"
-    );
+    const { awsBackend, awsClients, awsCounters, awsHopState, awsRecordStore, awsSecretStore } =
+      await import("./backends/aws.ts");
     let stackOutputs: Record<string, string> | undefined;
     if (stack !== undefined) {
       const { applyStackOutputs, readStackOutputs } = await import("./stack.ts");
@@ -89,6 +91,7 @@ export async function openContext(
       queues,
       ...(stackOutputs ? { stackOutputs } : {}),
       counters: once(async () => awsCounters(flags, clients)),
+      hopState: once(async () => awsHopState(flags, clients)),
       close: () => {
         for (const c of Object.values(clients)) c.destroy();
       },
@@ -104,6 +107,7 @@ export async function openContext(
   });
   let opened: QueueBackend | undefined;
   let counters: { close(): void } | undefined;
+  let hops: { close(): void } | undefined;
   // Opened on use: it creates the key file, which only verbs that touch secrets should do.
   const secretStore = once(() => {
     requireHome();
@@ -131,8 +135,17 @@ export async function openContext(
       counters = store;
       return store;
     }),
+    hopState: once(async () => {
+      // Only a relay that ran has next-hop state; reading must not create limits.db.
+      if (!existsSync(home.limits)) return undefined;
+      const { LocalHopStateStore } = await import("#adapters/local/hop-state-store.ts");
+      const store = new LocalHopStateStore(home.limits);
+      hops = store;
+      return store;
+    }),
     close: () => {
       opened?.close();
+      hops?.close();
       counters?.close();
     },
   };

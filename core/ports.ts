@@ -225,6 +225,8 @@ export interface CourierRequest {
   smtpUtf8?: boolean;
   /** RFC 3461 parameters to pass on when the next hop offers DSN; NOTIFY and ORCPT apply to every recipient. */
   dsn?: MessageDsn & RecipientDsn;
+  /** Exchange's SmtpMaxMessagesPerConnection: a reused connection is closed once it carried this many. */
+  maxMessagesPerConnection?: number;
   /** Called with each protocol line (credentials already redacted) when the connector logs verbosely. */
   protocolLog?: (direction: "<" | ">" | "*", line: string) => void;
 }

@@ -114,7 +114,8 @@ export class RelayStack extends Stack {
       entry: props.entries?.deliver ?? "functions/deliver/lambda.ts",
       memoryMiB: c.deliver.memoryMiB,
       timeout: Duration.seconds(c.deliver.timeoutSeconds),
-      environment,
+      // Next-hop slots, rates, throttle backoff and circuits, shared by every invocation.
+      environment: { ...environment, [RELAY_ENV.limitsTable]: this.storage.limitsTable.tableName },
       queue: this.delivery.queue,
       batchSize: c.deliver.batchSize,
       maxConcurrency: c.deliver.maxConcurrency,
@@ -183,6 +184,8 @@ export class RelayStack extends Stack {
       "dynamodb:UpdateItem",
       "dynamodb:PutItem",
     );
+    // Deliver's next-hop documents: read and conditional put, nothing else (dynamodb-hop-state.ts).
+    this.storage.limitsTable.grant(this.deliver.role, "dynamodb:GetItem", "dynamodb:PutItem");
     // The listener reads only its TLS secrets, not the smart-host credentials under the prefix.
     this.storage.grantTlsRead(this.listener.taskDefinition, this.listener.taskDefinition.taskRole);
 

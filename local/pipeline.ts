@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { LocalHopStateStore } from "#adapters/local/hop-state-store.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
@@ -15,6 +16,7 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { NetworkTlsPolicyLookups } from "#adapters/tls-policy/lookups.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
+import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
 import { logLimits } from "#core/retention.ts";
@@ -104,6 +106,7 @@ export async function startPipeline(
   const timeout = settings.smtpTimeoutMs;
   const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const secrets = await LocalSecretStore.open(home.secrets);
+  const hopState = new LocalHopStateStore(home.limits);
   const deps: DeliverDeps & RouteDeps = {
     records,
     tracking,
@@ -122,6 +125,8 @@ export async function startPipeline(
         : {}),
     }),
     secrets,
+    // Next-hop slots, rate, backoff and circuits in limits.db, which the CLI reads for queue get.
+    nextHops: new NextHopGovernor(hopState, { now: () => new Date() }),
     dkim: mailauthDkim(secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
     tlsPolicy: {
@@ -163,6 +168,7 @@ export async function startPipeline(
       metrics.close();
       tracking.close();
       mtaStsStore.close();
+      hopState.close();
     },
   };
 }

@@ -2,7 +2,9 @@
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { NetworkTlsPolicyLookups } from "#adapters/tls-policy/lookups.ts";
+import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import type { DeliverDeps, UseCaseLog } from "#core/usecases/deps.ts";
+import { DynamoHopStateStore } from "./dynamodb-hop-state.ts";
 import { DynamoMtaStsPolicyStore } from "./dynamodb-mta-sts.ts";
 import { RELAY_ENV } from "./env.ts";
 import { type AwsClients, defaultClients } from "./from-env.ts";
@@ -28,6 +30,14 @@ export function deliverDepsFromEnv(
 ): FunctionWiring<DeliverDeps> {
   const { deps, metrics, adapters } = relayDepsFromEnv(log, env, clients, options);
   const port25Enabled = env[RELAY_ENV.mxDeliveryEnabled] !== "false";
+  // Next-hop limits shared by every invocation, in the Limits table (dynamodb-hop-state.ts).
+  const limitsTable = env[RELAY_ENV.limitsTable];
+  const nextHops = limitsTable
+    ? new NextHopGovernor(
+        new DynamoHopStateStore({ client: clients.dynamo, tableName: limitsTable }),
+        { now: () => new Date() },
+      )
+    : undefined;
   return {
     metrics,
     deps: {
@@ -35,6 +45,7 @@ export function deliverDepsFromEnv(
       dns: new NodeDnsResolver(),
       courier: new Port25GuardCourier(new NodemailerCourier(), { port25Enabled }),
       secrets: adapters.secretStore,
+      ...(nextHops ? { nextHops } : {}),
       tlsPolicy: {
         lookups: new NetworkTlsPolicyLookups(
           options.mtaStsFetch ? { fetch: options.mtaStsFetch } : {},

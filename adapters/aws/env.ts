@@ -7,7 +7,7 @@ export const RELAY_ENV = {
   bodyBucket: "RELAY_BODY_BUCKET",
   recordTable: "RELAY_RECORD_TABLE",
   trackingTable: "RELAY_TRACKING_TABLE",
-  /** Listener only: the table of rate and AUTH-failure counters shared by its tasks. */
+  /** The table of shared counters: the listener's rates and AUTH failures, deliver's next-hop limits and circuits. */
   limitsTable: "RELAY_LIMITS_TABLE",
   /** Secrets are named `<prefix><name>`, e.g. "connector-relay/smarthost/relay1". */
   secretPrefix: "RELAY_SECRET_PREFIX",

@@ -37,5 +37,9 @@ export const ACTIVE_SHARDS = 8;
  * by every listener task. `pk` is the counter's key (e.g. `lock:ip:192.0.2.7`), `count` a number
  * changed only by atomic `ADD`, `expiresAt` the window's end in epoch seconds, which DynamoDB TTL
  * deletes eventually (readers ignore expired items; dynalite has no TTL at all).
+ *
+ * Deliver keeps next-hop documents in the same table: `hop:<next hop>` (slot leases, the last
+ * minute's sends, throttle backoff) and `host:<name>:<port>` (a host's circuit), each with `state`
+ * (JSON), `version` (the compare-and-set number) and the same `expiresAt`.
  */
 export const LIMITS_TABLE = { partitionKey: "pk", ttlAttribute: "expiresAt" } as const;

@@ -207,7 +207,8 @@ export class NodemailerCourier implements SmtpCourier {
         expired,
       );
       current.uses += 1;
-      if (key && this.#cache) this.#cache.park(key, current);
+      const spent = current.uses >= (request.maxMessagesPerConnection ?? Number.POSITIVE_INFINITY);
+      if (key && this.#cache && !spent) this.#cache.park(key, current);
       else current.conn.quit();
       const outcomes = transactionOutcomes(
         request.recipients,

@@ -3,6 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoHopStateStore } from "#adapters/aws/dynamodb-hop-state.ts";
 import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
@@ -53,6 +54,12 @@ export function awsRecordStore(flags: Flags, clients: AwsClients): RecordStore {
 export function awsCounters(flags: Flags, clients: AwsClients): DynamoRateCounterStore {
   const tableName = awsSetting(flags, "limits-table", "lockouts (the LimitsTable output)");
   return new DynamoRateCounterStore({ client: clients.dynamo, tableName });
+}
+
+/** Deliver's next-hop documents in the Limits table; without --limits-table the views show none. */
+export function awsHopState(flags: Flags, clients: AwsClients): DynamoHopStateStore | undefined {
+  const tableName = str(flags, "limits-table") ?? process.env[AWS_FLAGS["limits-table"]];
+  return tableName ? new DynamoHopStateStore({ client: clients.dynamo, tableName }) : undefined;
 }
 
 export function awsSecretStore(flags: Flags, clients: AwsClients): SecretsManagerStore {

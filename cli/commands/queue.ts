@@ -1,4 +1,6 @@
 // `relay queue get` (Get-Queue) and `relay queue retry` (Retry-Queue; the Poison queue is redriven).
+
+import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import { retryMessage } from "#core/usecases/admin.ts";
 import { redriveDeadLetters } from "#core/usecases/admin-redrive.ts";
 import {
@@ -7,6 +9,7 @@ import {
   type QueueView,
   queueViews,
 } from "#core/usecases/admin-views.ts";
+import { withNextHopState } from "#core/usecases/next-hop-views.ts";
 import { parseFlags, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { NotFoundCliError, UsageError } from "../errors.ts";
@@ -33,7 +36,7 @@ const queueRow = (q: QueueView) => ({
   NextRetryTime: q.nextRetryTime,
 });
 
-/** Every queue now, as Get-Queue lists them. */
+/** Every queue now, as Get-Queue lists them, with each next hop's throttle and circuits. */
 export async function currentQueues(ctx: CliContext): Promise<QueueView[]> {
   const backend = await ctx.queues();
   const set = await backend.deps.records.get();
@@ -42,10 +45,14 @@ export async function currentQueues(ctx: CliContext): Promise<QueueView[]> {
     backend.submissionCount(),
     backend.poisonCount(),
   ]);
-  return queueViews(active, set.sendConnectors, {
+  const views = queueViews(active, set.sendConnectors, {
     ...(submission !== undefined ? { submission } : {}),
     ...(poison !== undefined ? { poison } : {}),
   });
+  const hops = await ctx.hopState();
+  if (!hops) return views;
+  const governor = new NextHopGovernor(hops, { now: () => new Date() });
+  return withNextHopState(views, governor, set.sendConnectors);
 }
 
 /** The queue an admin named (identity or next hop, any case), or NotFound with the way to list them. */

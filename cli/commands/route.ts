@@ -1,7 +1,11 @@
 // `relay route explain --to addr [--from addr] [--size bytes]`: which send connector would carry it, and why every other lost.
+
+import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import { buildRecordSet } from "#core/records/record-set.ts";
 import { explainRoute, nextHopFor } from "#core/routing/select.ts";
 import { explainTlsPolicy } from "#core/tls-policy/explain.ts";
+import { unavailableConnectors } from "#core/usecases/next-hop-gate.ts";
+import { connectorCircuits } from "#core/usecases/next-hop-views.ts";
 import { domainOf } from "#core/usecases/plan.ts";
 import { address, bytes, parseFlags, requireStr, str } from "../args.ts";
 import type { CliContext } from "../context.ts";
@@ -33,12 +37,29 @@ export async function routeCommand(
       `--receive-connector: ReceiveConnector "${source}" not found; list them with relay receive-connector get`,
     );
   const domain = domainOf(to);
-  const { result, candidates } = explainRoute(set.sendConnectors, {
-    recipientDomain: domain,
-    sender: from,
-    size,
-    ...(receive ? { sourceConnector: receive.name } : {}),
-  });
+  // The circuits deliver keeps: a connector whose every smart host is open loses to the next by cost.
+  const hops = await ctx.hopState();
+  const governor = hops ? new NextHopGovernor(hops, { now: () => new Date() }) : undefined;
+  const unavailable = governor
+    ? await unavailableConnectors(governor, set.sendConnectors)
+    : new Map<string, string>();
+  const { result, candidates: judged } = explainRoute(
+    set.sendConnectors,
+    {
+      recipientDomain: domain,
+      sender: from,
+      size,
+      ...(receive ? { sourceConnector: receive.name } : {}),
+    },
+    unavailable,
+  );
+  const candidates = await Promise.all(
+    judged.map(async (c) => {
+      const connector = set.sendConnectors.find((x) => x.name === c.connector);
+      const circuits = governor && connector ? await connectorCircuits(governor, connector) : [];
+      return circuits.length ? { ...c, circuits } : c;
+    }),
+  );
   const selected = result.ok
     ? {
         connector: result.connector.name,
@@ -66,8 +87,16 @@ export async function routeCommand(
       Verdict: c.verdict,
       AddressSpace: c.addressSpace ? `${c.addressSpace.domain};${c.addressSpace.cost}` : "",
       Reason: c.reason,
+      Circuits:
+        "circuits" in c
+          ? c.circuits
+              .map((h) => `${h.host} ${h.state}${h.until ? ` until ${h.until}` : ""}`)
+              .join(", ")
+          : "",
     })),
-    ["Connector", "Verdict", "AddressSpace", "Reason"],
+    governor
+      ? ["Connector", "Verdict", "AddressSpace", "Circuits", "Reason"]
+      : ["Connector", "Verdict", "AddressSpace", "Reason"],
   );
   return 0;
 }

@@ -10,6 +10,7 @@ import {
   protocolLogging,
   recordMeta,
 } from "./common.ts";
+import { CONNECTOR_NEXT_HOP_LIMITS } from "./next-hop-limits.ts";
 
 export const SEND_CONNECTOR_USAGES = ["Internal", "Internet", "Partner", "Custom"] as const;
 export type SendConnectorUsage = (typeof SEND_CONNECTOR_USAGES)[number];
@@ -100,6 +101,7 @@ export const SendConnectorSchema = z.strictObject({
   /** Sender-based routing: only mail from these senders uses this connector; empty: any sender. */
   senderAddressSpaces: z.array(senderPattern).default([]),
   protocolLogging,
+  ...CONNECTOR_NEXT_HOP_LIMITS,
   comment: z.string().optional(),
   ...recordMeta,
 });

@@ -1,6 +1,7 @@
 // Schema of the organisation-wide transport settings record: retry, expiry, notification timing and log retention.
 import { z } from "zod";
 import { isIpv4, isIpv6, recordMeta } from "./common.ts";
+import { TRANSPORT_NEXT_HOP_LIMITS } from "./next-hop-limits.ts";
 
 /**
  * Defaults follow Exchange's transport service: quick retries first (1 min × 4, then 5 min × 6),
@@ -89,6 +90,8 @@ export const TransportSettingsSchema = z
       .int()
       .min(0)
       .default(24 * 3600),
+    /** Limits per next hop, throttle replies and the circuit breaker (see next-hop-limits.ts). */
+    ...TRANSPORT_NEXT_HOP_LIMITS,
     ...recordMeta,
   })
   .superRefine((s, ctx) => {

@@ -26,6 +26,11 @@ export { nextHopFor } from "./next-hop.ts";
  *  4. The lowest cost of the matching address space.
  *  5. The connector name, case-insensitive ascending ("alphanumerically", as Exchange does after
  *     cost and proximity; proximity has no meaning for a single relay).
+ *
+ * Failover: a connector whose every smart host has an open circuit (core/next-hop/circuit.ts) is
+ * ineligible while that lasts, so the next by the same ranking (the cost-2 connector Exchange
+ * admins add for this) takes the mail. When no connector is left that way, the ranking is made
+ * again without circuits: mail then waits for the best connector's hosts rather than failing.
  */
 
 export interface RouteQuery {
@@ -77,7 +82,10 @@ function bestAddressSpace(c: SendConnector, domain: string): Judged["match"] {
   return best;
 }
 
-function judge(c: SendConnector, q: RouteQuery, domain: string): Judged {
+/** Connector name → why it cannot take mail now (every smart host's circuit is open). */
+export type Unavailable = ReadonlyMap<string, string>;
+
+function judge(c: SendConnector, q: RouteQuery, domain: string, unavailable?: Unavailable): Judged {
   const match = bestAddressSpace(c, domain);
   const sender = c.senderAddressSpaces.length
     ? bestSenderMatch(c.senderAddressSpaces, q.sender)
@@ -102,6 +110,7 @@ function judge(c: SendConnector, q: RouteQuery, domain: string): Judged {
   else if (c.senderAddressSpaces.length > 0 && !sender)
     out.ineligible = `sender ${q.sender === "" ? "<> (null sender)" : JSON.stringify(q.sender)} not in senderAddressSpaces ${quoteList(c.senderAddressSpaces)}`;
   else if (!match) out.ineligible = `no address space matches ${JSON.stringify(domain)}`;
+  else if (unavailable?.has(c.name)) out.ineligible = unavailable.get(c.name);
   return out;
 }
 
@@ -173,15 +182,22 @@ function failureReason(judged: Judged[], domain: string): string {
 export function explainRoute(
   connectors: SendConnector[],
   q: RouteQuery,
+  unavailable?: Unavailable,
 ): { result: RouteResult; candidates: Candidate[] } {
   const domain = normalizeDomain(q.recipientDomain);
-  const judged = connectors.map((c) => judge(c, q, domain));
+  let judged = connectors.map((c) => judge(c, q, domain, unavailable));
+  // Every candidate's hosts are down: choose as if none were, so mail waits instead of bouncing.
+  if (unavailable?.size && judged.every((j) => j.ineligible))
+    judged = connectors.map((c) => judge(c, q, domain));
   const ranked = judged.filter((j) => !j.ineligible).sort(compareJudged);
   const winner = ranked[0];
   const candidates = judged.map((j): Candidate => {
     const verdict = j.ineligible ? "ineligible" : j === winner ? "selected" : "lost";
     // Only eligible connectors reach whyLost, so a winner exists there.
-    const reason = j.ineligible ?? (j === winner ? whySelected(j) : whyLost(j, winner!));
+    let reason = j.ineligible ?? (j === winner ? whySelected(j) : whyLost(j, winner!));
+    const down = unavailable?.get(j.connector.name);
+    if (down && !j.ineligible)
+      reason += ` (${down}; no other connector can take it, so mail waits)`;
     const c: Candidate = { connector: j.connector.name, verdict, reason };
     if (j.match) c.addressSpace = j.match.space;
     return c;

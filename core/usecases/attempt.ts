@@ -7,6 +7,7 @@ import type { SendConnector } from "../records/send-connector.ts";
 import type { SmtpReply } from "../replies.ts";
 import { MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import type { DeliverDeps } from "./deps.ts";
+import type { HostGuard } from "./next-hop-gate.ts";
 import type { Target } from "./targets.ts";
 
 /**
@@ -78,6 +79,10 @@ export interface AttemptInput {
   dsn?: MessageDsn;
   /** NOTIFY and ORCPT by lower-cased recipient. */
   rcptDsn?: Record<string, RecipientDsn>;
+  /** Circuits per host: an open one is skipped without connecting (next-hop-gate.ts). */
+  guard?: HostGuard;
+  /** SmtpMaxMessagesPerConnection: a cached connection is closed after this many messages. */
+  maxMessagesPerConnection?: number;
 }
 
 /**
@@ -140,6 +145,11 @@ async function attemptGroup(
       if (i === 0) none = networkFailure("timeout", "no time left in this invocation");
       break;
     }
+    const skip = await input.guard?.before(target);
+    if (skip) {
+      none = networkFailure("connect", skip);
+      continue;
+    }
     const session = `${input.sessionPrefix}.${i + 1}`;
     const remote = `${target.host}[${target.address}]:${target.port}`;
     const request: CourierRequest = {
@@ -155,6 +165,8 @@ async function attemptGroup(
       ...(dsn ? { dsn } : {}),
     };
     if (input.auth) request.auth = input.auth;
+    if (input.maxMessagesPerConnection)
+      request.maxMessagesPerConnection = input.maxMessagesPerConnection;
     if (timeLimitMs !== undefined) request.timeLimitMs = timeLimitMs;
     if (verbose)
       request.protocolLog = (direction, line) =>
@@ -167,6 +179,7 @@ async function attemptGroup(
           line,
         });
     const sent = await deps.courier.send(request);
+    await input.guard?.after(target, sent);
     const outcomes = target.tlsPolicy
       ? sent.map((o) => ({ ...o, tlsPolicy: target.tlsPolicy }))
       : sent;

@@ -3,6 +3,7 @@ import type { DeliveryJob, RecipientOutcome } from "../message.ts";
 import { REMOTE_PERMANENT } from "../outcome.ts";
 import { FINAL_STATUSES } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
+import type { SendConnector } from "../records/send-connector.ts";
 import { heldJobKey, parkHeldJob } from "./admin-hold.ts";
 import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
 import { dropBodyIfDone, readBody } from "./body.ts";
@@ -10,6 +11,14 @@ import { relayHostName } from "./bounce.ts";
 import { withJobClaim } from "./claim.ts";
 import { type AttemptWindow, attemptWindow, MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import { type DeliverDeps, logOf } from "./deps.ts";
+import {
+  type AttemptRoute,
+  admitAttempt,
+  nextHopOptions,
+  noteFailover,
+  noteThrottle,
+  routeForAttempt,
+} from "./next-hop-gate.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
@@ -109,21 +118,29 @@ async function reroute(
   return { kind: "rerouted", jobs, settled };
 }
 
+/** The job's connector as it is now, or "reroute" when it went away or changed its kind of routing. */
+function connectorOf(set: RecordSet, job: DeliveryJob): SendConnector | "reroute" {
+  const connector = set.sendConnectors.find((c) => c.name === job.connector && c.enabled);
+  if (!connector || connector.dnsRoutingEnabled !== (job.nextHop.type === "mx")) return "reroute";
+  return connector;
+}
+
 async function attempt(
   deps: DeliverDeps,
   set: RecordSet,
   job: DeliveryJob,
+  route: AttemptRoute,
   open: string[],
-  deadline: Date | undefined,
-): Promise<RecipientOutcome[] | "reroute"> {
-  const connector = set.sendConnectors.find((c) => c.name === job.connector && c.enabled);
-  if (!connector || connector.dnsRoutingEnabled !== (job.nextHop.type === "mx")) return "reroute";
-  const targets = await resolveTargets(deps.dns, connector, job.nextHop, deps.random);
+  window: AttemptWindow,
+): Promise<RecipientOutcome[]> {
+  const { connector, nextHop } = route;
+  const deadline = window.deadline;
+  const targets = await resolveTargets(deps.dns, connector, nextHop, deps.random);
   if (!targets.ok) {
     const { status, reply, detail } = targets;
     return open.map((recipient) => ({ recipient, status, reply, ...(detail ? { detail } : {}) }));
   }
-  const domain = job.nextHop.type === "mx" ? job.nextHop.domain : "";
+  const domain = nextHop.type === "mx" ? nextHop.domain : "";
   const policed = await policedTargets(deps, connector, domain, targets.targets);
   if (!policed.ok) {
     const { reply, tlsPolicy } = policed;
@@ -147,6 +164,7 @@ async function attempt(
     ...(job.smtpUtf8 ? { smtpUtf8: true } : {}),
     ...(job.dsn ? { dsn: job.dsn } : {}),
     ...(job.rcptDsn ? { rcptDsn: job.rcptDsn } : {}),
+    ...nextHopOptions(deps, set.settings, route, window),
   });
 }
 
@@ -217,8 +235,15 @@ async function claimed(
         : "every recipient is final or owned by a newer job",
     };
   }
-  const outcomes = await attempt(deps, set, job, open, window.deadline);
-  if (outcomes === "reroute") return reroute(deps, set, job, open, now);
+  const connector = connectorOf(set, job);
+  if (connector === "reroute") return reroute(deps, set, job, open, now);
+  // Next-hop limits (next-hop-gate.ts): failover, then a slot and rate token, else back to the queue.
+  const route = await routeForAttempt(deps, set, job, connector, open);
+  const admission = await admitAttempt(deps, set.settings, route, job, window);
+  if (!admission.ok) return giveBack(deps, job, admission.reason, admission.delaySeconds);
+  if (route.failover) await noteFailover(deps, job, open, route.failover);
+  const outcomes = await attempt(deps, set, job, route, open, window).finally(admission.release);
+  await noteThrottle(deps, set.settings, route, outcomes);
   const settled = await settle(deps, set.settings, job, outcomes, deps.clock.now());
   logOf(deps).info("delivery attempt", {
     jobId: job.jobId,

@@ -3,6 +3,7 @@
 import { type Log, SILENT_LOG } from "../log.ts";
 import type { DeliveryJob, SubmittedMessage } from "../message.ts";
 import type { Metrics } from "../metrics.ts";
+import type { NextHopGovernor } from "../next-hop/governor.ts";
 import type {
   Clock,
   DnsResolver,
@@ -82,6 +83,8 @@ export interface DeliverDeps extends RelayDeps {
   maxConnectionsPerAttempt?: number;
   /** MTA-STS and DANE for MX delivery; without it MX delivery uses the connector's own TLS. */
   tlsPolicy?: { lookups: TlsPolicyLookups; mtaStsStore: MtaStsPolicyStore };
+  /** Limits, throttle backoff and circuits per next hop, shared by every deliver invocation; absent: none. */
+  nextHops?: NextHopGovernor;
   /** For shuffling MX hosts of equal preference; injectable so tests can fix the order. */
   random?: () => number;
 }

@@ -26,7 +26,7 @@ const S = dynamodb.AttributeType.STRING;
 export class RelayStorage extends Construct {
   readonly recordTable: dynamodb.Table;
   readonly trackingTable: dynamodb.Table;
-  /** Rate and AUTH-failure counters shared by the listener tasks (see LIMITS_TABLE). */
+  /** Rate and AUTH-failure counters of the listener tasks, next-hop limits and circuits of deliver (see LIMITS_TABLE). */
   readonly limitsTable: dynamodb.Table;
   readonly bodyBucket: s3.Bucket;
   /** The listener's certificate and key, JSON `{"cert": PEM, "key": PEM}`, when configured. */

@@ -2,6 +2,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { MemoryHopStateStore } from "#adapters/memory/hop-state-store.ts";
 import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
@@ -12,6 +13,7 @@ import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { newMessageId } from "#core/ids.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { Metrics } from "#core/metrics.ts";
+import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import type { SmtpCourier } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import type { DeliverDeps, SendProtocolLogLine, UseCaseLog } from "#core/usecases/deps.ts";
@@ -40,6 +42,8 @@ export interface RelayOptions {
   log?: UseCaseLog;
   /** Route signs with the DkimSigningConfig records, keys from `secrets`, as both runtimes wire it. */
   dkim?: boolean;
+  /** Next-hop limits and circuits, in memory on the test clock (as both runtimes wire them, shared). */
+  nextHops?: boolean;
 }
 
 export interface MessageInput {
@@ -119,6 +123,9 @@ export class TestRelay {
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,
       ...(options.tlsPolicy ? { tlsPolicy: options.tlsPolicy } : {}),
+      ...(options.nextHops
+        ? { nextHops: new NextHopGovernor(new MemoryHopStateStore(this.clock), this.clock) }
+        : {}),
     });
   }
 

@@ -71,6 +71,9 @@ export interface Sink {
   readonly rcptSeen: string[];
   /** Connections opened to the sink. */
   readonly connections: number;
+  /** Connections open now, and the most open at once since the sink started or the peak was set to 0. */
+  readonly openConnections: number;
+  peakConnections: number;
   /** AUTH attempts as "user:ok" or "user:failed". */
   readonly authAttempts: string[];
   close(): Promise<void>;
@@ -91,6 +94,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const rcptSeen: string[] = [];
   const authAttempts: string[] = [];
   let connections = 0;
+  let open = 0;
+  let peak = 0;
   const state = { script: options.script ?? {} };
   const disabled: string[] = [];
   if (!options.tls) disabled.push("STARTTLS");
@@ -110,8 +115,13 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     hide8BITMIME: options.hide?.includes("8BITMIME") ?? false,
     hideDSN: !options.offer?.includes("DSN"),
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    onClose() {
+      open -= 1;
+    },
     onConnect(_session, callback) {
       connections += 1;
+      open += 1;
+      peak = Math.max(peak, open);
       const r = state.script.connect;
       callback(isAccept(r) ? null : replyError(r!));
     },
@@ -181,6 +191,15 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     authAttempts,
     get connections() {
       return connections;
+    },
+    get openConnections() {
+      return open;
+    },
+    get peakConnections() {
+      return peak;
+    },
+    set peakConnections(n: number) {
+      peak = n;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

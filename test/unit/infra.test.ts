@@ -211,7 +211,7 @@ describe("storage", () => {
     });
   });
 
-  test("the limits table expires counters by TTL; only the listener's task role may count in it", () => {
+  test("the limits table expires counters by TTL; only the listener's task role counts in it, deliver reads and puts its next-hop items", () => {
     const [[id, table]] = ofType("AWS::DynamoDB::Table").filter(([k]) => k.includes("Limits")) as [
       [string, { Properties: Cfn }],
     ];
@@ -232,10 +232,16 @@ describe("storage", () => {
       );
     expect(grants).toEqual([
       {
+        policy: expect.stringMatching(/^DeliverFunctionServiceRole/),
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+      },
+      {
         policy: expect.stringMatching(/^ListenerTaskTaskRole/),
         actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       },
     ]);
+    const deliver = ofType("AWS::Lambda::Function").find(([k]) => k.startsWith("Deliver"));
+    expect(deliver?.[1].Properties.Environment.Variables.RELAY_LIMITS_TABLE).toEqual({ Ref: id });
   });
 
   test("the body bucket blocks public access, is encrypted, expires bodies and denies non-TLS requests", () => {

@@ -1,6 +1,7 @@
 // Schema of the organisation-wide transport settings record: retry, expiry, notification timing and log retention.
 import { z } from "zod";
 import { isIpv4, isIpv6, recordMeta } from "./common.ts";
+import { suppressionAndEventSettings } from "./delivery-feedback.ts";
 
 /**
  * Defaults follow Exchange's transport service: quick retries first (1 min × 4, then 5 min × 6),
@@ -89,6 +90,7 @@ export const TransportSettingsSchema = z
       .int()
       .min(0)
       .default(24 * 3600),
+    ...suppressionAndEventSettings,
     ...recordMeta,
   })
   .superRefine((s, ctx) => {

@@ -10,6 +10,7 @@ import { relayHostName } from "./bounce.ts";
 import { withJobClaim } from "./claim.ts";
 import { type AttemptWindow, attemptWindow, MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import { type DeliverDeps, logOf } from "./deps.ts";
+import { recordHardBounces, screenSuppressed } from "./feedback.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
 import { reportingPoison } from "./poison.ts";
 import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
@@ -217,9 +218,14 @@ async function claimed(
         : "every recipient is final or owned by a newer job",
     };
   }
-  const outcomes = await attempt(deps, set, job, open, window.deadline);
-  if (outcomes === "reroute") return reroute(deps, set, job, open, now);
+  const screened = await screenSuppressed(deps, set, job, open);
+  const attempted = screened.open.length
+    ? await attempt(deps, set, job, screened.open, window.deadline)
+    : [];
+  if (attempted === "reroute") return reroute(deps, set, job, open, now);
+  const outcomes = [...screened.suppressed, ...attempted];
   const settled = await settle(deps, set.settings, job, outcomes, deps.clock.now());
+  await recordHardBounces(deps, set, job, attempted);
   logOf(deps).info("delivery attempt", {
     jobId: job.jobId,
     messageId: job.messageId,

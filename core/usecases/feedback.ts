@@ -95,7 +95,8 @@ export async function publishOutcome(
   counted: CountedEvent,
   row: { attempts?: number; nextRetryAt?: string },
 ): Promise<void> {
-  if (!deps.events) return;
+  // Reports (NDRs, DSNs; MAIL FROM:<>) are not an application's mail: SES publishes none for them either.
+  if (!deps.events || job.mailFrom === "") return;
   let type = TYPES[counted];
   if (!type) return;
   if (type === "bounced" && o.status === "permanent" && o.suppressedSince) type = "suppressed";

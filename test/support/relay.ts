@@ -40,6 +40,9 @@ export interface RelayOptions {
   log?: UseCaseLog;
   /** Route signs with the DkimSigningConfig records, keys from `secrets`, as both runtimes wire it. */
   dkim?: boolean;
+  /** The suppression list and the delivery event publisher deliver uses (both runtimes wire them). */
+  suppression?: DeliverDeps["suppression"];
+  events?: DeliverDeps["events"];
 }
 
 export interface MessageInput {
@@ -119,6 +122,8 @@ export class TestRelay {
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,
       ...(options.tlsPolicy ? { tlsPolicy: options.tlsPolicy } : {}),
+      ...(options.suppression ? { suppression: options.suppression } : {}),
+      ...(options.events ? { events: options.events } : {}),
     });
   }
 

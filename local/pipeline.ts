@@ -3,11 +3,13 @@
 import { hostname } from "node:os";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { LocalEventOutbox } from "#adapters/local/event-outbox.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
+import { LocalSuppressionStore } from "#adapters/local/suppression-store.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
 import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
@@ -21,6 +23,7 @@ import { logLimits } from "#core/retention.ts";
 import type { DeliverDeps, RouteDeps } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
+import { startEventWorker } from "./event-worker.ts";
 import type { RelayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
 import { Retention } from "./retention.ts";
@@ -37,6 +40,8 @@ export interface PipelineSettings {
   retentionFirstRunMs?: number;
   /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
   mtaStsFetch?: { ca?: string[]; port?: number };
+  /** First delay before a failed webhook call is retried; default 10 s. */
+  eventRetryBaseMs?: number;
 }
 
 export interface Pipeline {
@@ -104,6 +109,17 @@ export async function startPipeline(
   const timeout = settings.smtpTimeoutMs;
   const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const secrets = await LocalSecretStore.open(home.secrets);
+  const suppression = new LocalSuppressionStore(home.suppression);
+  const outbox = new LocalEventOutbox(
+    home.events,
+    () => (records.current?.settings ?? DEFAULT_TRANSPORT_SETTINGS).eventWebhooks,
+  );
+  const eventWorker = startEventWorker({
+    outbox,
+    secrets,
+    log: logger,
+    ...(settings.eventRetryBaseMs ? { retryBaseMs: settings.eventRetryBaseMs } : {}),
+  });
   const deps: DeliverDeps & RouteDeps = {
     records,
     tracking,
@@ -122,6 +138,8 @@ export async function startPipeline(
         : {}),
     }),
     secrets,
+    suppression,
+    events: outbox,
     dkim: mailauthDkim(secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
     tlsPolicy: {
@@ -158,6 +176,9 @@ export async function startPipeline(
     recovered,
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
+      await eventWorker.stop();
+      outbox.close();
+      suppression.close();
       await retention.stop();
       await sendLog.close();
       metrics.close();

@@ -1,4 +1,4 @@
-// The suppression list for local mode in SQLite beside tracking: shared by the relay and the CLI, kept across restarts.
+// The suppression list for local mode in its own SQLite file: shared by the relay and the CLI, kept across restarts.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Clock } from "#core/ports.ts";
 import {
@@ -8,7 +8,11 @@ import {
 } from "#core/suppression/list.ts";
 import { openDatabase } from "./sqlite.ts";
 
-/** One row per address; `expires_at` (epoch ms, NULL: never) is compared on read and swept on write. */
+/**
+ * One row per address; `expires_at` (epoch ms, NULL: never) is compared on read and swept on write.
+ * A file of its own, not tracking.db: tracking holds a write transaction open for a whole
+ * event-loop turn, and node:sqlite's busy wait would block the very thread that commits it.
+ */
 export class LocalSuppressionStore implements SuppressionStore {
   readonly #db: DatabaseSync;
   readonly #clock: Clock;

@@ -45,7 +45,7 @@ rateCounterStoreContract("local SQLite", async () => {
 });
 suppressionStoreContract("local SQLite", async () => {
   const clock = new ManualClock("2026-11-24T10:00:00.000Z");
-  const path = join(await tmp(), "tracking.db");
+  const path = join(await tmp(), "suppression.db");
   return {
     store: new LocalSuppressionStore(path, clock),
     other: new LocalSuppressionStore(path, clock),

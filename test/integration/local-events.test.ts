@@ -42,7 +42,8 @@ async function webhook(): Promise<Hook> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const status = hook.failNext > 0 ? (hook.failNext--, 503) : 204;
+      const status = hook.failNext > 0 ? 503 : 204;
+      if (status === 503) hook.failNext--;
       hook.calls.push({
         eventId: String(req.headers["x-relay-event-id"]),
         signature: String(req.headers["x-relay-signature"]),
@@ -54,7 +55,13 @@ async function webhook(): Promise<Hook> {
   });
   await new Promise<void>((r) => hook.server.listen(0, "127.0.0.1", r));
   hook.url = `http://127.0.0.1:${(hook.server.address() as AddressInfo).port}/relay-events`;
-  cleanup.push(() => new Promise((r) => (hook.server.closeAllConnections(), hook.server.close(r))));
+  cleanup.push(
+    () =>
+      new Promise((r) => {
+        hook.server.closeAllConnections();
+        hook.server.close(r);
+      }),
+  );
   return hook;
 }
 

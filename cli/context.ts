@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import type { RateCounterStore, RecordStore, SecretStore, SecretWriter } from "#core/ports.ts";
+import type { SuppressionStore } from "#core/suppression/list.ts";
 import { type RelayHome, relayHome } from "#local/home.ts";
 import { type Flags, str } from "./args.ts";
 import type { QueueBackend } from "./backends/backend.ts";
@@ -20,6 +21,8 @@ export interface CliContext {
   queues(): Promise<QueueBackend>;
   /** The relay's rate and AUTH-failure counters (lockouts), opened on first use. */
   counters(): Promise<RateCounterStore>;
+  /** The suppression list, opened on first use. */
+  suppression(): Promise<SuppressionStore>;
   close(): void;
 }
 
@@ -70,9 +73,8 @@ export async function openContext(
   const stack = str(flags, "stack");
   if (flags.aws || stack !== undefined) {
     // The SDK clients take a quarter second to load: only --aws pays for them.
-    const { awsBackend, awsClients, awsCounters, awsRecordStore, awsSecretStore } = await import(
-      "./backends/aws.ts"
-    );
+    const { awsBackend, awsClients, awsCounters, awsRecordStore, awsSecretStore, awsSuppression } =
+      await import("./backends/aws.ts");
     let stackOutputs: Record<string, string> | undefined;
     if (stack !== undefined) {
       const { applyStackOutputs, readStackOutputs } = await import("./stack.ts");
@@ -89,6 +91,7 @@ export async function openContext(
       queues,
       ...(stackOutputs ? { stackOutputs } : {}),
       counters: once(async () => awsCounters(flags, clients)),
+      suppression: once(async () => awsSuppression(flags, clients)),
       close: () => {
         for (const c of Object.values(clients)) c.destroy();
       },
@@ -104,6 +107,7 @@ export async function openContext(
   });
   let opened: QueueBackend | undefined;
   let counters: { close(): void } | undefined;
+  let suppression: { close(): void } | undefined;
   // Opened on use: it creates the key file, which only verbs that touch secrets should do.
   const secretStore = once(() => {
     requireHome();
@@ -131,9 +135,17 @@ export async function openContext(
       counters = store;
       return store;
     }),
+    suppression: once(async () => {
+      requireHome();
+      const { LocalSuppressionStore } = await import("#adapters/local/suppression-store.ts");
+      const store = new LocalSuppressionStore(home.suppression);
+      suppression = store;
+      return store;
+    }),
     close: () => {
       opened?.close();
       counters?.close();
+      suppression?.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
+import { DynamoSuppressionStore } from "#adapters/aws/dynamodb-suppression.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
@@ -53,6 +54,15 @@ export function awsRecordStore(flags: Flags, clients: AwsClients): RecordStore {
 export function awsCounters(flags: Flags, clients: AwsClients): DynamoRateCounterStore {
   const tableName = awsSetting(flags, "limits-table", "lockouts (the LimitsTable output)");
   return new DynamoRateCounterStore({ client: clients.dynamo, tableName });
+}
+
+export function awsSuppression(flags: Flags, clients: AwsClients): DynamoSuppressionStore {
+  const tableName = awsSetting(
+    flags,
+    "tracking-table",
+    "the suppression list (the TrackingTable output)",
+  );
+  return new DynamoSuppressionStore({ client: clients.dynamo, tableName });
 }
 
 export function awsSecretStore(flags: Flags, clients: AwsClients): SecretsManagerStore {

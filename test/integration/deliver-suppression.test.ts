@@ -47,9 +47,15 @@ class RecordingPublisher implements EventPublisher {
   }
 }
 
-function relay(connector: Record<string, unknown> = {}, settings: Record<string, unknown> = {}) {
+function relay(
+  connector: Record<string, unknown> = {},
+  settings: Record<string, unknown> = {},
+  options: { list?: boolean; events?: EventPublisher } = {},
+) {
+  // The list reads the relay's hand-moved clock, so expiry follows r.advance().
+  const suppression = new MemorySuppressionStore({ now: () => r.clock.now() });
   const publisher = new RecordingPublisher();
-  const r = new TestRelay({
+  const r: TestRelay = new TestRelay({
     records: [
       sendConnector({
         name: "To Internet",
@@ -59,30 +65,15 @@ function relay(connector: Record<string, unknown> = {}, settings: Record<string,
       }),
       { kind: "TransportSettings", postmaster: "postmaster@contoso.test", ...settings },
     ],
-    events: publisher,
-  });
-  return { r, publisher };
-}
-
-const withList = (connector: Record<string, unknown> = {}, settings = {}) => {
-  const suppression = new MemorySuppressionStore();
-  const publisher = new RecordingPublisher();
-  const r = new TestRelay({
-    records: [
-      sendConnector({
-        name: "To Internet",
-        port: mx.port,
-        externalDnsServers: [dns.address],
-        ...connector,
-      }),
-      { kind: "TransportSettings", postmaster: "postmaster@contoso.test", ...settings },
-    ],
-    suppression,
-    events: publisher,
+    ...(options.list ? { suppression } : {}),
+    events: options.events ?? publisher,
     start: "2026-11-24T10:00:00Z",
   });
   return { r, suppression, publisher };
-};
+}
+
+const withList = (connector: Record<string, unknown> = {}, settings = {}) =>
+  relay(connector, settings, { list: true });
 
 const gone = "gone@fabrikam.test";
 const ann = "ann@fabrikam.test";
@@ -253,15 +244,7 @@ describe("delivery events", () => {
   });
 
   it("a suppressed recipient publishes a suppressed event with since when", async () => {
-    const suppression = new MemorySuppressionStore();
-    const { publisher } = relay();
-    const r = new TestRelay({
-      records: [
-        sendConnector({ name: "To Internet", port: mx.port, externalDnsServers: [dns.address] }),
-      ],
-      suppression,
-      events: publisher,
-    });
+    const { r, suppression, publisher } = withList();
     await suppression.put({
       recipient: gone,
       since: "2026-11-20T08:00:00.000Z",
@@ -283,12 +266,8 @@ describe("delivery events", () => {
   });
 
   it("a publisher that fails does not hold up delivery", async () => {
-    const r = new TestRelay({
-      records: [
-        sendConnector({ name: "To Internet", port: mx.port, externalDnsServers: [dns.address] }),
-      ],
-      events: { publish: () => Promise.reject(new Error("bus unavailable")) },
-    });
+    const events = { publish: () => Promise.reject(new Error("bus unavailable")) };
+    const { r } = relay({}, {}, { events });
     const m = await r.submit({ from: "app@contoso.test", to: [ann] });
     await r.pump();
     expect(await r.row(m.id, ann)).toMatchObject({ status: "Delivered" });

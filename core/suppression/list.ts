@@ -48,10 +48,9 @@ export function suppressionAddress(
   return { ok: true, recipient: suppressionKey(parsed.mailbox.address) };
 }
 
-const live = (e: SuppressionEntry, now: Date) =>
+/** Not past its expiry at `now` (an entry without one stays until removed). */
+export const suppressionLive = (e: SuppressionEntry, now: Date): boolean =>
   e.expiresAt === undefined || Date.parse(e.expiresAt) > now.getTime();
-
-export { live as suppressionLive };
 
 /**
  * The entry a remote hard bounce makes, or undefined when the outcome does not suppress: only a

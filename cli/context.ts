@@ -5,6 +5,7 @@ import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import type { HopStateStore } from "#core/next-hop/ports.ts";
 import type { RateCounterStore, RecordStore, SecretStore, SecretWriter } from "#core/ports.ts";
+import type { SuppressionStore } from "#core/suppression/list.ts";
 import { type RelayHome, relayHome } from "#local/home.ts";
 import { type Flags, str } from "./args.ts";
 import type { QueueBackend } from "./backends/backend.ts";
@@ -23,6 +24,8 @@ export interface CliContext {
   counters(): Promise<RateCounterStore>;
   /** Deliver's next-hop state (throttles, circuits); undefined when there is none to read. */
   hopState(): Promise<HopStateStore | undefined>;
+  /** The suppression list, opened on first use. */
+  suppression(): Promise<SuppressionStore>;
   close(): void;
 }
 
@@ -73,8 +76,15 @@ export async function openContext(
   const stack = str(flags, "stack");
   if (flags.aws || stack !== undefined) {
     // The SDK clients take a quarter second to load: only --aws pays for them.
-    const { awsBackend, awsClients, awsCounters, awsHopState, awsRecordStore, awsSecretStore } =
-      await import("./backends/aws.ts");
+    const {
+      awsBackend,
+      awsClients,
+      awsCounters,
+      awsHopState,
+      awsRecordStore,
+      awsSecretStore,
+      awsSuppression,
+    } = await import("./backends/aws.ts");
     let stackOutputs: Record<string, string> | undefined;
     if (stack !== undefined) {
       const { applyStackOutputs, readStackOutputs } = await import("./stack.ts");
@@ -92,6 +102,7 @@ export async function openContext(
       ...(stackOutputs ? { stackOutputs } : {}),
       counters: once(async () => awsCounters(flags, clients)),
       hopState: once(async () => awsHopState(flags, clients)),
+      suppression: once(async () => awsSuppression(flags, clients)),
       close: () => {
         for (const c of Object.values(clients)) c.destroy();
       },
@@ -108,6 +119,7 @@ export async function openContext(
   let opened: QueueBackend | undefined;
   let counters: { close(): void } | undefined;
   let hops: { close(): void } | undefined;
+  let suppression: { close(): void } | undefined;
   // Opened on use: it creates the key file, which only verbs that touch secrets should do.
   const secretStore = once(() => {
     requireHome();
@@ -143,10 +155,18 @@ export async function openContext(
       hops = store;
       return store;
     }),
+    suppression: once(async () => {
+      requireHome();
+      const { LocalSuppressionStore } = await import("#adapters/local/suppression-store.ts");
+      const store = new LocalSuppressionStore(home.suppression);
+      suppression = store;
+      return store;
+    }),
     close: () => {
       opened?.close();
       hops?.close();
       counters?.close();
+      suppression?.close();
     },
   };
 }

@@ -22,6 +22,7 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
   "transport-config": async () =>
     (await import("./commands/transport-config.ts")).transportConfigCommand,
   "dkim-signing-config": async () => (await import("./commands/dkim.ts")).dkimCommand,
+  suppression: async () => (await import("./commands/suppression.ts")).suppressionCommand,
   records: async () => {
     const { validateRecords } = await import("./commands/records.ts");
     return async (ctx, out, _verb, args) => validateRecords(ctx, out, args);

@@ -109,6 +109,8 @@ export type RecipientOutcome =
       reply: SmtpReply;
       detail?: string;
       tlsPolicy?: string;
+      /** Not attempted: the recipient is on the suppression list since then (core/suppression). */
+      suppressedSince?: string;
     };
 
 export type OutcomeStatus = RecipientOutcome["status"];

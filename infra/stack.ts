@@ -7,6 +7,7 @@ import { MAX_DELAY_SECONDS } from "#adapters/aws/sqs.ts";
 import { DEFAULT_METRICS_NAMESPACE } from "#adapters/observability/metrics.ts";
 import type { RelayConfig } from "./config.ts";
 import { grantRelayAccess } from "./constructs/access.ts";
+import { DeliveryEvents } from "./constructs/events.ts";
 import { RelayFunction } from "./constructs/functions.ts";
 import { ListenerService } from "./constructs/listener.ts";
 import { RelayMonitoring } from "./constructs/monitoring.ts";
@@ -29,6 +30,8 @@ const containerPort = (port: number) => (port < 1024 ? 10_000 + port : port);
 export class RelayStack extends Stack {
   readonly network: RelayNetwork;
   readonly storage: RelayStorage;
+  /** The EventBridge bus of delivery events. */
+  readonly events: DeliveryEvents;
   readonly submission: RelayQueue;
   readonly delivery: RelayQueue;
   readonly route: RelayFunction;
@@ -109,13 +112,18 @@ export class RelayStack extends Stack {
     deliverSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(53), "DNS");
     deliverSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(53), "DNS over TCP");
 
+    this.events = new DeliveryEvents(this, "Events");
     this.deliver = new RelayFunction(this, "Deliver", {
       description: "Delivers jobs by MX or smart host; retries, NDRs and delay DSNs",
       entry: props.entries?.deliver ?? "functions/deliver/lambda.ts",
       memoryMiB: c.deliver.memoryMiB,
       timeout: Duration.seconds(c.deliver.timeoutSeconds),
       // Next-hop slots, rates, throttle backoff and circuits, shared by every invocation.
-      environment: { ...environment, [RELAY_ENV.limitsTable]: this.storage.limitsTable.tableName },
+      environment: {
+        ...environment,
+        [RELAY_ENV.limitsTable]: this.storage.limitsTable.tableName,
+        [RELAY_ENV.eventBus]: this.events.bus.eventBusName,
+      },
       queue: this.delivery.queue,
       batchSize: c.deliver.batchSize,
       maxConcurrency: c.deliver.maxConcurrency,
@@ -140,6 +148,7 @@ export class RelayStack extends Stack {
       tracking: true,
       secrets: true,
     });
+    this.events.grantPublish(this.deliver.fn);
 
     const ports = [
       { name: "Smtp", port: c.ports.smtp },
@@ -223,6 +232,7 @@ export class RelayStack extends Stack {
     new CfnOutput(this, "LimitsTable", { value: this.storage.limitsTable.tableName });
     new CfnOutput(this, "SecretPrefix", { value: secretPrefix });
     new CfnOutput(this, "AlarmTopic", { value: this.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, "EventBus", { value: this.events.bus.eventBusName });
     // The rest of what `relay ... --stack NAME` reads (cli/stack.ts, STACK_OUTPUTS).
     const forCli: Record<string, string> = {
       TrackingTable: this.storage.trackingTable.tableName,

@@ -14,6 +14,10 @@ export interface RelayHome {
   tracking: string;
   /** Rate and AUTH-failure counters (SQLite), shared with the CLI's `user get` / `--unlock`. */
   limits: string;
+  /** The suppression list (SQLite), shared with `relay suppression`. */
+  suppression: string;
+  /** The outbox of delivery events not yet POSTed to their webhooks (SQLite). */
+  events: string;
   protocolLogs: string;
   tls: string;
   lock: string;
@@ -32,6 +36,8 @@ export function relayHome(root = process.env.RELAY_HOME ?? ".relay"): RelayHome 
     secrets: join(r, "secrets"),
     tracking: join(r, "tracking.db"),
     limits: join(r, "limits.db"),
+    suppression: join(r, "suppression.db"),
+    events: join(r, "events.db"),
     protocolLogs: join(r, "logs", "protocol"),
     tls: join(r, "tls"),
     lock: join(r, "relay.lock"),

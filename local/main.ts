@@ -66,6 +66,9 @@ async function main(): Promise<void> {
       ...(process.env.RELAY_HEALTH_PORT
         ? { healthPort: Number(process.env.RELAY_HEALTH_PORT) }
         : {}),
+      ...(Number(process.env.RELAY_EVENT_RETRY_BASE_MS) > 0
+        ? { eventRetryBaseMs: Number(process.env.RELAY_EVENT_RETRY_BASE_MS) }
+        : {}),
     });
   } catch (error) {
     if (error instanceof RelayHomeLockedError) {

@@ -3,12 +3,14 @@
 import { hostname } from "node:os";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { LocalEventOutbox } from "#adapters/local/event-outbox.ts";
 import { LocalHopStateStore } from "#adapters/local/hop-state-store.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
+import { LocalSuppressionStore } from "#adapters/local/suppression-store.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
 import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
@@ -23,6 +25,7 @@ import { logLimits } from "#core/retention.ts";
 import type { DeliverDeps, RouteDeps } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
+import { startEventWorker } from "./event-worker.ts";
 import type { RelayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
 import { Retention } from "./retention.ts";
@@ -39,6 +42,8 @@ export interface PipelineSettings {
   retentionFirstRunMs?: number;
   /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
   mtaStsFetch?: { ca?: string[]; port?: number };
+  /** First delay before a failed webhook call is retried; default 10 s. */
+  eventRetryBaseMs?: number;
 }
 
 export interface Pipeline {
@@ -107,6 +112,17 @@ export async function startPipeline(
   const metrics = new EmfMetrics({ out, flushEveryMs: PERIODIC_FLUSH_MS, log: logger });
   const secrets = await LocalSecretStore.open(home.secrets);
   const hopState = new LocalHopStateStore(home.limits);
+  const suppression = new LocalSuppressionStore(home.suppression);
+  const outbox = new LocalEventOutbox(
+    home.events,
+    () => (records.current?.settings ?? DEFAULT_TRANSPORT_SETTINGS).eventWebhooks,
+  );
+  const eventWorker = startEventWorker({
+    outbox,
+    secrets,
+    log: logger,
+    ...(settings.eventRetryBaseMs ? { retryBaseMs: settings.eventRetryBaseMs } : {}),
+  });
   const deps: DeliverDeps & RouteDeps = {
     records,
     tracking,
@@ -127,6 +143,8 @@ export async function startPipeline(
     secrets,
     // Next-hop slots, rate, backoff and circuits in limits.db, which the CLI reads for queue get.
     nextHops: new NextHopGovernor(hopState, { now: () => new Date() }),
+    suppression,
+    events: outbox,
     dkim: mailauthDkim(secrets),
     protocolLog: { write: (line) => sendLog.write(line) },
     tlsPolicy: {
@@ -163,6 +181,9 @@ export async function startPipeline(
     recovered,
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
+      await eventWorker.stop();
+      outbox.close();
+      suppression.close();
       await retention.stop();
       await sendLog.close();
       metrics.close();

@@ -46,6 +46,8 @@ export interface LocalRelayOptions {
   smtpTimeoutMs?: number;
   /** Test-only: trust anchors and port of MTA-STS policy hosts (a test CA on a loopback port). */
   mtaStsFetch?: { ca?: string[]; port?: number };
+  /** First delay before a failed webhook call is retried; default 10 s (RELAY_EVENT_RETRY_BASE_MS). */
+  eventRetryBaseMs?: number;
   /** Called when the pipeline thread dies unexpectedly; default: log it and exit with status 1. */
   onFatal?: (error: Error) => void;
 }
@@ -124,6 +126,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       ...(options.smtpTimeoutMs ? { smtpTimeoutMs: options.smtpTimeoutMs } : {}),
       ...(options.recordsTtlMs ? { recordsTtlMs: options.recordsTtlMs } : {}),
       ...(options.mtaStsFetch ? { mtaStsFetch: options.mtaStsFetch } : {}),
+      ...(options.eventRetryBaseMs ? { eventRetryBaseMs: options.eventRetryBaseMs } : {}),
     };
     pipeline = await startPipelineThread(settings, onFatal);
     const { worker } = pipeline;

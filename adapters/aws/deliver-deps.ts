@@ -1,4 +1,5 @@
-// The deliver function's dependencies in AWS: route's, plus DNS, the SMTP courier (port-25 guarded) and Secrets Manager.
+// The deliver function's dependencies in AWS: route's, plus DNS, the SMTP courier (port-25 guarded), Secrets Manager, the suppression list and EventBridge.
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { NetworkTlsPolicyLookups } from "#adapters/tls-policy/lookups.ts";
@@ -6,7 +7,9 @@ import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import type { DeliverDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { DynamoHopStateStore } from "./dynamodb-hop-state.ts";
 import { DynamoMtaStsPolicyStore } from "./dynamodb-mta-sts.ts";
+import { DynamoSuppressionStore } from "./dynamodb-suppression.ts";
 import { RELAY_ENV } from "./env.ts";
+import { EventBridgePublisher } from "./eventbridge-events.ts";
 import { type AwsClients, defaultClients } from "./from-env.ts";
 import { type FunctionWiring, relayDepsFromEnv, type WiringOptions } from "./function-deps.ts";
 import { Port25GuardCourier } from "./port25.ts";
@@ -38,6 +41,7 @@ export function deliverDepsFromEnv(
         { now: () => new Date() },
       )
     : undefined;
+  const eventBusName = env[RELAY_ENV.eventBus];
   return {
     metrics,
     deps: {
@@ -46,6 +50,18 @@ export function deliverDepsFromEnv(
       courier: new Port25GuardCourier(new NodemailerCourier(), { port25Enabled }),
       secrets: adapters.secretStore,
       ...(nextHops ? { nextHops } : {}),
+      suppression: new DynamoSuppressionStore({
+        client: clients.dynamo,
+        tableName: adapters.trackingStore.tableName,
+      }),
+      ...(eventBusName
+        ? {
+            events: new EventBridgePublisher({
+              client: clients.eventBridge ?? new EventBridgeClient({}),
+              eventBusName,
+            }),
+          }
+        : {}),
       tlsPolicy: {
         lookups: new NetworkTlsPolicyLookups(
           options.mtaStsFetch ? { fetch: options.mtaStsFetch } : {},

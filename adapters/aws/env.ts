@@ -20,6 +20,8 @@ export const RELAY_ENV = {
   hostName: "RELAY_HOST_NAME",
   /** The queues' redrive maxReceiveCount, so the last receive can record why a message is dead-lettered. */
   maxReceiveCount: "RELAY_MAX_RECEIVE_COUNT",
+  /** Deliver only: the EventBridge bus delivery events go to; unset, none are published. */
+  eventBus: "RELAY_EVENT_BUS",
   /** "true" when outbound port 25 is open for this deployment (AWS's port-25 request approved). */
   mxDeliveryEnabled: "RELAY_MX_DELIVERY_ENABLED",
   smartHostOnly: "RELAY_SMART_HOST_ONLY",

@@ -1,5 +1,6 @@
 // Builds the AWS adapters from environment variables, the contract between the CDK stack and the code it runs.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -48,6 +49,8 @@ export interface AwsClients {
   s3: S3Client;
   dynamo: DynamoDBClient;
   secretsManager: SecretsManagerClient;
+  /** Deliver's delivery events; made on first need when absent (route and the listener never publish). */
+  eventBridge?: EventBridgeClient;
 }
 
 /** SDK clients with the region and credentials of the runtime (Lambda or the Fargate task role). */

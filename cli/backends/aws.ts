@@ -6,6 +6,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoHopStateStore } from "#adapters/aws/dynamodb-hop-state.ts";
 import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
+import { DynamoSuppressionStore } from "#adapters/aws/dynamodb-suppression.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
@@ -60,6 +61,15 @@ export function awsCounters(flags: Flags, clients: AwsClients): DynamoRateCounte
 export function awsHopState(flags: Flags, clients: AwsClients): DynamoHopStateStore | undefined {
   const tableName = str(flags, "limits-table") ?? process.env[AWS_FLAGS["limits-table"]];
   return tableName ? new DynamoHopStateStore({ client: clients.dynamo, tableName }) : undefined;
+}
+
+export function awsSuppression(flags: Flags, clients: AwsClients): DynamoSuppressionStore {
+  const tableName = awsSetting(
+    flags,
+    "tracking-table",
+    "the suppression list (the TrackingTable output)",
+  );
+  return new DynamoSuppressionStore({ client: clients.dynamo, tableName });
 }
 
 export function awsSecretStore(flags: Flags, clients: AwsClients): SecretsManagerStore {

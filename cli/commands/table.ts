@@ -158,6 +158,32 @@ export const COMMANDS: Record<string, NounDoc> = {
       },
     },
   },
+  suppression: {
+    summary:
+      "recipients not attempted after a hard bounce (SES's suppression list): list, add, remove",
+    verbs: {
+      get: {
+        summary: "list the suppressed recipients, or show one",
+        flags: [flag("recipient", "address", "one recipient only")],
+        example: "relay suppression get --recipient ann@fabrikam.com --json",
+      },
+      new: {
+        summary: "suppress a recipient until removed",
+        flags: [
+          flag("recipient", "address", "the address", { required: true }),
+          flag("reason", "text", "why (LastError shows it; the sender's NDR does not)", {
+            required: true,
+          }),
+        ],
+        example: 'relay suppression new --recipient ann@fabrikam.com --reason "asked to stop"',
+      },
+      remove: {
+        summary: "mail to the recipient is attempted again",
+        flags: [flag("recipient", "address", "the address", { required: true })],
+        example: "relay suppression remove --recipient ann@fabrikam.com",
+      },
+    },
+  },
   "transport-config": {
     summary: "organisation-wide settings: retries, expiry, host name (Get-/Set-TransportConfig)",
     verbs: {

@@ -100,6 +100,11 @@ export const SendConnectorSchema = z.strictObject({
   sourceListeners: z.array(z.string().trim().min(1)).default([]),
   /** Sender-based routing: only mail from these senders uses this connector; empty: any sender. */
   senderAddressSpaces: z.array(senderPattern).default([]),
+  /**
+   * Check and feed the suppression list (TransportSettings.suppression*). Off for connectors whose
+   * next hop is not the mailbox's own server, e.g. an internal smart host that answers for others.
+   */
+  suppressionEnabled: z.boolean().default(true),
   protocolLogging,
   ...CONNECTOR_NEXT_HOP_LIMITS,
   comment: z.string().optional(),

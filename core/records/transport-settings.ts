@@ -1,6 +1,7 @@
 // Schema of the organisation-wide transport settings record: retry, expiry, notification timing and log retention.
 import { z } from "zod";
 import { isIpv4, isIpv6, recordMeta } from "./common.ts";
+import { suppressionAndEventSettings } from "./delivery-feedback.ts";
 import { TRANSPORT_NEXT_HOP_LIMITS } from "./next-hop-limits.ts";
 
 /**
@@ -92,6 +93,7 @@ export const TransportSettingsSchema = z
       .default(24 * 3600),
     /** Limits per next hop, throttle replies and the circuit breaker (see next-hop-limits.ts). */
     ...TRANSPORT_NEXT_HOP_LIMITS,
+    ...suppressionAndEventSettings,
     ...recordMeta,
   })
   .superRefine((s, ctx) => {

@@ -11,6 +11,7 @@ import { relayHostName } from "./bounce.ts";
 import { withJobClaim } from "./claim.ts";
 import { type AttemptWindow, attemptWindow, MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import { type DeliverDeps, logOf } from "./deps.ts";
+import { recordHardBounces, screenSuppressed } from "./feedback.ts";
 import {
   type AttemptRoute,
   admitAttempt,
@@ -237,14 +238,23 @@ async function claimed(
   }
   const connector = connectorOf(set, job);
   if (connector === "reroute") return reroute(deps, set, job, open, now);
-  // Next-hop limits (next-hop-gate.ts): failover, then a slot and rate token, else back to the queue.
-  const route = await routeForAttempt(deps, set, job, connector, open);
-  const admission = await admitAttempt(deps, set.settings, route, job, window);
-  if (!admission.ok) return giveBack(deps, job, admission.reason, admission.delaySeconds);
-  if (route.failover) await noteFailover(deps, job, open, route.failover);
-  const outcomes = await attempt(deps, set, job, route, open, window).finally(admission.release);
-  await noteThrottle(deps, set.settings, route, outcomes);
+  // Suppressed recipients are settled without an attempt (feedback.ts), so they take no slot.
+  const screened = await screenSuppressed(deps, set, job, open);
+  let attempted: RecipientOutcome[] = [];
+  if (screened.open.length) {
+    // Next-hop limits (next-hop-gate.ts): failover, then a slot and rate token, else back to the queue.
+    const route = await routeForAttempt(deps, set, job, connector, screened.open);
+    const admission = await admitAttempt(deps, set.settings, route, job, window);
+    if (!admission.ok) return giveBack(deps, job, admission.reason, admission.delaySeconds);
+    if (route.failover) await noteFailover(deps, job, screened.open, route.failover);
+    attempted = await attempt(deps, set, job, route, screened.open, window).finally(
+      admission.release,
+    );
+    await noteThrottle(deps, set.settings, route, attempted);
+  }
+  const outcomes = [...screened.suppressed, ...attempted];
   const settled = await settle(deps, set.settings, job, outcomes, deps.clock.now());
+  await recordHardBounces(deps, set, job, attempted);
   logOf(deps).info("delivery attempt", {
     jobId: job.jobId,
     messageId: job.messageId,

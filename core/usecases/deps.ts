@@ -1,5 +1,6 @@
 // What the route and deliver use cases need from a runtime: ports plus a few tunables, all injected.
 
+import type { EventPublisher } from "../events/delivery-event.ts";
 import { type Log, SILENT_LOG } from "../log.ts";
 import type { DeliveryJob, SubmittedMessage } from "../message.ts";
 import type { Metrics } from "../metrics.ts";
@@ -14,6 +15,7 @@ import type {
   TrackingStore,
 } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
+import type { SuppressionStore } from "../suppression/list.ts";
 import type { MtaStsPolicyStore, TlsPolicyLookups } from "../tls-policy/ports.ts";
 import type { DkimDeps } from "./dkim.ts";
 
@@ -87,6 +89,10 @@ export interface DeliverDeps extends RelayDeps {
   nextHops?: NextHopGovernor;
   /** For shuffling MX hosts of equal preference; injectable so tests can fix the order. */
   random?: () => number;
+  /** The suppression list; absent, nothing is suppressed or recorded. */
+  suppression?: SuppressionStore;
+  /** Where delivery events go (EventBridge, the local webhook outbox); absent, none are made. */
+  events?: EventPublisher;
 }
 
 export const DEFAULT_INLINE_BODY_LIMIT = 192 * 1024;

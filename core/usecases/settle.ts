@@ -11,6 +11,7 @@ import { type OriginalMessage, sendDsn } from "./bounce.ts";
 import { type CountedEvent, countEvent, deliveryDimensions } from "./counts.ts";
 import type { DeliverDeps } from "./deps.ts";
 import { relayedRecipients } from "./extensions.ts";
+import { publishOutcome } from "./feedback.ts";
 
 /** Rows delivery may still change; Suspended (admin hold, poison) and final rows are left alone. */
 export const ACTIVE_STATUSES: RecipientStatus[] = ["Queued", "Routed", "Deferred"];
@@ -76,6 +77,7 @@ const tlsOf = (o: RecipientOutcome): Partial<RecipientRow> =>
 
 async function mark(
   deps: DeliverDeps,
+  settings: TransportSettings,
   job: DeliveryJob,
   o: RecipientOutcome,
   patch: Partial<RecipientRow>,
@@ -100,6 +102,7 @@ async function mark(
   });
   // Counted once per recipient outcome: a redelivered job whose rows are already final is not.
   countEvent(deps, event, deliveryDimensions(job.connector, job.nextHop, job.nextHopKey));
+  await publishOutcome(deps, settings, job, o, event, patch);
 }
 
 /**
@@ -125,6 +128,7 @@ export async function settle(
     result.delivered.push(o.recipient);
     await mark(
       deps,
+      settings,
       job,
       o,
       { status: "Delivered", attempts, updatedAt: at, ...tlsOf(o) },
@@ -186,7 +190,7 @@ export async function settle(
     for (const o of list) {
       into.push(o.recipient);
       const patch = { status, attempts, lastError: lastError(o), updatedAt: at, ...tlsOf(o) };
-      await mark(deps, job, o, patch, event, `${prefix}${lastError(o)}`);
+      await mark(deps, settings, job, o, patch, event, `${prefix}${lastError(o)}`);
     }
   for (const o of deferred) {
     result.deferred.push(o.recipient);
@@ -198,7 +202,15 @@ export async function settle(
       ...tlsOf(o),
       ...(result.nextAttemptAt ? { nextRetryAt: result.nextAttemptAt } : {}),
     };
-    await mark(deps, job, o, patch, "DEFER", `${lastError(o)}; next retry ${result.nextAttemptAt}`);
+    await mark(
+      deps,
+      settings,
+      job,
+      o,
+      patch,
+      "DEFER",
+      `${lastError(o)}; next retry ${result.nextAttemptAt}`,
+    );
   }
   await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);
   return result;

@@ -5,6 +5,7 @@ import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, test } from "vitest";
 import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
+import { DynamoSuppressionStore } from "#adapters/aws/dynamodb-suppression.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
 import { awsAdaptersFromEnv, MissingEnvironmentError, RELAY_ENV } from "#adapters/aws/from-env.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
@@ -19,6 +20,7 @@ import {
   recordStoreContract,
   secretStoreContract,
 } from "#test/contract/stores.ts";
+import { suppressionStoreContract } from "#test/contract/suppression-store.ts";
 import { trackingStoreContract } from "#test/contract/tracking-store.ts";
 import { type AwsEmulators, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { ManualClock } from "#test/support/clock.ts";
@@ -78,6 +80,12 @@ rateCounterStoreContract("DynamoDB on dynalite", async () => {
   await emu.createLimitsTable(tableName);
   const clock = new ManualClock();
   const store = (client = emu.dynamo) => new DynamoRateCounterStore({ client, tableName, clock });
+  return { store: store(), other: store(), advance: async (ms) => clock.advance(ms) };
+});
+suppressionStoreContract("DynamoDB on dynalite (tracking table)", async () => {
+  const { emu, tableName } = await newTrackingStore();
+  const clock = new ManualClock("2026-11-24T10:00:00.000Z");
+  const store = () => new DynamoSuppressionStore({ client: emu.dynamo, tableName, clock });
   return { store: store(), other: store(), advance: async (ms) => clock.advance(ms) };
 });
 secretStoreContract("Secrets Manager stand-in", async (secrets) => {

@@ -8,6 +8,7 @@ import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
 import { LocalQueue } from "#adapters/local/spool.ts";
+import { LocalSuppressionStore } from "#adapters/local/suppression-store.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { queueContract } from "#test/contract/queue.ts";
 import { rateCounterStoreContract } from "#test/contract/rate-counter-store.ts";
@@ -16,6 +17,7 @@ import {
   recordStoreContract,
   secretStoreContract,
 } from "#test/contract/stores.ts";
+import { suppressionStoreContract } from "#test/contract/suppression-store.ts";
 import { trackingStoreContract } from "#test/contract/tracking-store.ts";
 import { ManualClock } from "#test/support/clock.ts";
 
@@ -38,6 +40,15 @@ rateCounterStoreContract("local SQLite", async () => {
   return {
     store: new LocalRateCounterStore(path, clock),
     other: new LocalRateCounterStore(path, clock),
+    advance: async (ms) => clock.advance(ms),
+  };
+});
+suppressionStoreContract("local SQLite", async () => {
+  const clock = new ManualClock("2026-11-24T10:00:00.000Z");
+  const path = join(await tmp(), "suppression.db");
+  return {
+    store: new LocalSuppressionStore(path, clock),
+    other: new LocalSuppressionStore(path, clock),
     advance: async (ms) => clock.advance(ms),
   };
 });

@@ -44,6 +44,9 @@ export interface RelayOptions {
   dkim?: boolean;
   /** Next-hop limits and circuits, in memory on the test clock (as both runtimes wire them, shared). */
   nextHops?: boolean;
+  /** The suppression list and the delivery event publisher deliver uses (both runtimes wire them). */
+  suppression?: DeliverDeps["suppression"];
+  events?: DeliverDeps["events"];
 }
 
 export interface MessageInput {
@@ -126,6 +129,8 @@ export class TestRelay {
       ...(options.nextHops
         ? { nextHops: new NextHopGovernor(new MemoryHopStateStore(this.clock), this.clock) }
         : {}),
+      ...(options.suppression ? { suppression: options.suppression } : {}),
+      ...(options.events ? { events: options.events } : {}),
     });
   }
 

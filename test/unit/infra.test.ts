@@ -351,3 +351,27 @@ describe("configuration", () => {
     expect(secretResources.join()).not.toMatch(/connectorrelay-prod\/\*/);
   });
 });
+
+describe("delivery events", () => {
+  test("a bus of the relay's own; only the deliver function may put events on it, and knows its name", () => {
+    const [[busId]] = ofType("AWS::Events::EventBus") as [[string, unknown]];
+    const grants = Object.entries(s.resources)
+      .filter(([, r]) => r.Type === "AWS::IAM::Policy")
+      .flatMap(([pid, p]) =>
+        (p.Properties.PolicyDocument.Statement as Cfn[])
+          .filter((st) => [st.Action].flat().some((a: string) => a.startsWith("events:")))
+          .map((st) => ({ policy: pid, actions: [st.Action].flat(), resource: st.Resource })),
+      );
+    expect(grants).toEqual([
+      {
+        policy: expect.stringMatching(/^DeliverFunctionServiceRoleDefaultPolicy/),
+        actions: ["events:PutEvents"],
+        resource: { "Fn::GetAtt": [busId, "Arn"] },
+      },
+    ]);
+    const deliver = ofType("AWS::Lambda::Function").find(([id]) => id.startsWith("Deliver"));
+    expect(deliver?.[1].Properties.Environment.Variables.RELAY_EVENT_BUS).toEqual({ Ref: busId });
+    const route = ofType("AWS::Lambda::Function").find(([id]) => id.startsWith("Route"));
+    expect(route?.[1].Properties.Environment.Variables.RELAY_EVENT_BUS).toBeUndefined();
+  });
+});

@@ -21,7 +21,7 @@ import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import { REPLIES, type SmtpReply, SmtpReplyError } from "#core/replies.ts";
 import { authenticate, type CommandDeps, decide, receiveData } from "./commands.ts";
 import type { ListenerConfig } from "./config.ts";
-import { RelayConnection, type SessionPlan } from "./connection.ts";
+import { RelayConnection, replyText, type SessionPlan } from "./connection.ts";
 import { type ExtensionRefusal, mailFromRefusal, rcptToRefusal } from "./extensions.ts";
 import { judgePartner } from "./partners.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
@@ -229,7 +229,7 @@ export class ConnectorServer extends SMTPServer {
       // Exchange's ConnectionTimeout: a session may not last forever, however busy it is.
       timer = setTimeout(() => {
         connection.refuse(`connectionTimeout ${limit} s`);
-        connection.send(421, "4.4.2 Connection timed out");
+        connection.send(REPLIES.connectionTimedOut.code, replyText(REPLIES.connectionTimedOut));
       }, limit * 1000);
       timer.unref();
     }

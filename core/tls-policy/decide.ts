@@ -1,6 +1,6 @@
 // Which TLS each MX target gets: DANE when authenticated TLSA exists, else the MTA-STS policy, else the connector's own settings.
 import type { CourierTls } from "../ports.ts";
-import type { SmtpReply } from "../replies.ts";
+import { REMOTE_TRANSIENT, type SmtpReply } from "../replies.ts";
 import { type TlsaAnswer, tlsaName, usableTlsa } from "./dane.ts";
 import { mxAllowedBy } from "./mta-sts.ts";
 import type { MtaStsState } from "./mta-sts-cache.ts";
@@ -126,7 +126,7 @@ export function decideTlsPolicy(input: PolicyInput): PolicyDecision {
   if (targets.length) return { ok: true, targets, notes };
   return {
     ok: false,
-    reply: { code: 451, enhanced: "4.7.5", text: notes.join("; ") },
+    reply: REMOTE_TRANSIENT.tlsPolicy(notes.join("; ")),
     tlsPolicy: notes[0] ?? "no MX host",
   };
 }

@@ -1,8 +1,8 @@
 // Use case "deliver": one delivery job becomes one SMTP attempt (with failover), then tracking, retry, NDR.
 import type { DeliveryJob, RecipientOutcome } from "../message.ts";
-import { REMOTE_PERMANENT } from "../outcome.ts";
 import { FINAL_STATUSES } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
+import { REMOTE_PERMANENT } from "../replies.ts";
 import { heldJobKey, parkHeldJob } from "./admin-hold.ts";
 import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
 import { dropBodyIfDone, readBody } from "./body.ts";

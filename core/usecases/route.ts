@@ -1,8 +1,9 @@
 // Use case "route": a submitted message becomes tracking rows and one delivery job per (send connector, next hop).
 import type { DsnRecipient } from "../dsn.ts";
 import type { BodyRef, DeliveryJob, SubmittedMessage } from "../message.ts";
-import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
+import { formatLastError } from "../outcome.ts";
 import type { RecipientRow } from "../ports.ts";
+import { REMOTE_PERMANENT } from "../replies.ts";
 import { bodyRefFor, dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { countEvent, deliveryDimensions } from "./counts.ts";

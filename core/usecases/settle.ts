@@ -1,10 +1,10 @@
 // After an attempt: per-recipient tracking (Delivered, Failed, Deferred, Expired), the retry job, NDRs and delay DSNs.
 import type { DsnRecipient } from "../dsn.ts";
 import type { DeliveryJob, RecipientOutcome } from "../message.ts";
-import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
+import { formatLastError } from "../outcome.ts";
 import type { RecipientRow, RecipientStatus } from "../ports.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
-import { formatReply } from "../replies.ts";
+import { formatReply, REMOTE_PERMANENT } from "../replies.ts";
 import { delayDsnDue, expiresAt, nextAttemptAt } from "../retry.ts";
 import { dropBodyIfDone } from "./body.ts";
 import { type OriginalMessage, sendDsn } from "./bounce.ts";

@@ -1,4 +1,4 @@
-// The import graph stays one-directional: core is pure, listener and functions never import each other.
+// Rules of the layout the compiler cannot see: a one-directional import graph, and every SMTP reply in core/replies.ts.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -42,5 +42,36 @@ describe("import graph", () => {
         .map((i) => `${f} -> ${i}`),
     );
     expect([...a, ...b]).toEqual([]);
+  });
+});
+
+/** Source lines with comments dropped: a reply quoted in a comment explains, it is not sent. */
+function code(file: string): string[] {
+  return readFileSync(join(ROOT, file), "utf8")
+    .split("\n")
+    .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line))
+    .map((line) => line.replace(/\s\/\/\s.*$/, ""));
+}
+
+const PRODUCTION = ["core", "listener", "functions", "adapters", "local", "cli", "infra"];
+
+describe("replies", () => {
+  test("every SMTP reply the relay sends is defined in core/replies.ts", () => {
+    // "451 4.3.0 …" in a string, (451, "4.3.0 …") as arguments, { code: 451, enhanced: "4.3.0", text }.
+    const literal = [
+      /["'`][245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b/,
+      /\b[245]\d\d,\s*["'`][245]\.\d{1,3}\.\d{1,3}\b/,
+      /enhanced:\s*["'`][245]\.\d{1,3}\.\d{1,3}["'`],\s*text:/,
+    ];
+    const offenders = PRODUCTION.flatMap(sources)
+      .filter((f) => f !== join("core", "replies.ts"))
+      .flatMap((f) => {
+        const lines = code(f);
+        const joined = lines.join(" ").replace(/\s+/g, " ");
+        const hits = lines.filter((l) => literal.slice(0, 2).some((re) => re.test(l)));
+        if (literal[2]?.test(joined)) hits.push("{ code, enhanced, text } literal");
+        return hits.map((l) => `${f}: ${l.trim()}`);
+      });
+    expect(offenders).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { type ParsedMail, simpleParser } from "mailparser";
 import { describe, expect, test } from "vitest";
 import { buildDsn, type DsnInput, DsnNotAllowedError, shouldSendDsn } from "#core/dsn.ts";
 import type { Origin } from "#core/message.ts";
-import { parseReply, REMOTE_PERMANENT } from "#core/outcome.ts";
+import { parseReply } from "#core/outcome.ts";
+import { REMOTE_PERMANENT } from "#core/replies.ts";
 
 const arrival = new Date("2026-03-02T09:00:00Z");
 const now = new Date("2026-03-02T09:05:00Z");

@@ -65,22 +65,3 @@ export async function recordPoison(deps: RelayDeps, report: PoisonReport): Promi
   }
   logOf(deps).error("poison message", { ...report });
 }
-
-/**
- * Runs a use case; when it fails on the last receive before the dead-letter queue, the reason is
- * written to tracking before the error is rethrown (the queue then keeps and dead-letters it).
- */
-export async function reportingPoison<T>(
-  deps: RelayDeps,
-  receiveCount: number,
-  report: Omit<PoisonReport, "reason" | "receiveCount">,
-  run: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isLastReceive(deps, receiveCount))
-      await recordPoison(deps, { ...report, reason: describeError(error), receiveCount });
-    throw error;
-  }
-}

@@ -1,7 +1,8 @@
 // Poison messages: on the last receive before the dead-letter queue, the reason goes to tracking so an admin sees why.
 import type { RecipientRow } from "../ports.ts";
+import { DEFAULT_MAX_RECEIVE_COUNT } from "../queue-limits.ts";
 import { countEvent } from "./counts.ts";
-import { DEFAULT_MAX_RECEIVE_COUNT, logOf, type RelayDeps } from "./deps.ts";
+import { logOf, type RelayDeps } from "./deps.ts";
 import { ACTIVE_STATUSES } from "./settle.ts";
 
 export interface PoisonReport {

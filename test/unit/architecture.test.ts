@@ -30,6 +30,17 @@ describe("import graph", () => {
     expect(offenders).toEqual([]);
   });
 
+  test("infra reads adapters' names and key schemas only, never a module that loads an AWS SDK or Powertools", () => {
+    const runtime = /^(@aws-sdk\/|@aws-lambda-powertools\/|@middy\/)/;
+    const offenders = sources("infra").flatMap((f) =>
+      imports(f)
+        .filter((i) => i.startsWith("#adapters/"))
+        .filter((i) => imports(i.replace("#adapters/", "adapters/")).some((j) => runtime.test(j)))
+        .map((i) => `${f} -> ${i}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   test("listener and functions never import each other", () => {
     const a = sources("listener").flatMap((f) =>
       imports(f)

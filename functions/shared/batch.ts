@@ -18,8 +18,6 @@ export class PoisonMessageError extends Error {
   override readonly name = "PoisonMessageError";
 }
 
-export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-
 export interface SqsBatchOptions<T> {
   queue: "submission" | "delivery";
   deps: RelayDeps;

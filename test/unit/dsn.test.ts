@@ -237,6 +237,19 @@ describe("report details", () => {
     expect((await parse(dsn.raw)).subject).toBe(`Undeliverable: ${subject}`);
   });
 
+  test("the Subject and Message-ID it returns for tracking are the ones in the header", () => {
+    const subject = "Ärger ".repeat(40).trim();
+    const dsn = buildDsn(failure({ originalHeaders: `Subject: ${subject}\r\n` }));
+    const top = (new TextDecoder().decode(dsn.raw).split("\r\n\r\n")[0] ?? "").replace(
+      /\r\n[ \t]+/g,
+      " ",
+    );
+    expect(top).toContain(`\r\nSubject: ${dsn.subject}\r\n`);
+    expect(dsn.subject).toMatch(/^Undeliverable: =\?UTF-8\?B\?/);
+    expect(top).toContain(`\r\nMessage-ID: ${dsn.messageId}\r\n`);
+    expect(dsn.messageId).toMatch(/^<[0-9a-f]{32}@relay\.contoso\.com>$/);
+  });
+
   test("no Subject header: just the prefix", async () => {
     const mail = await parse(buildDsn(failure({ originalHeaders: "From: a@contoso.com\r\n" })).raw);
     expect(mail.subject).toBe("Undeliverable:");

@@ -218,7 +218,7 @@ export function createListener(deps: ListenerDeps): Listener {
     // A client that does not close its side after the 421 is cut off shortly after.
     const hard = Date.now() + 2000;
     while (sessions.size > 0 && Date.now() < hard) await sleep(50);
-    for (const s of sessions) s._socket.destroy();
+    for (const s of sessions) s.destroySocket();
   }
 
   return {

@@ -14,7 +14,7 @@ export interface PolicedTarget {
   tlsPolicy: string;
 }
 
-export type PolicyDecision =
+export type TlsPolicyDecision =
   | { ok: true; targets: PolicedTarget[]; notes: string[] }
   | { ok: false; reply: SmtpReply; tlsPolicy: string };
 
@@ -109,7 +109,7 @@ function basePolicy(input: PolicyInput): string {
  * own settings. Hosts a policy refuses are left out; when none is left the attempt is transient
  * with every reason, so LastError says which check failed.
  */
-export function decideTlsPolicy(input: PolicyInput): PolicyDecision {
+export function decideTlsPolicy(input: PolicyInput): TlsPolicyDecision {
   const byHost = new Map<string, HostPolicy>();
   const targets: PolicedTarget[] = [];
   const notes: string[] = [];

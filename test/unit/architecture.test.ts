@@ -106,6 +106,23 @@ describe("replies", () => {
   });
 });
 
+describe("names", () => {
+  test("each exported type, interface and class name is defined once in production code", () => {
+    const where = new Map<string, string[]>();
+    for (const f of PRODUCTION.flatMap(sources)) {
+      const text = readFileSync(join(ROOT, f), "utf8");
+      for (const m of text.matchAll(/^export (?:interface|type|(?:abstract )?class) (\w+)/gm)) {
+        const name = m[1] ?? "";
+        where.set(name, [...(where.get(name) ?? []), f]);
+      }
+    }
+    const twice = [...where]
+      .filter(([, files]) => files.length > 1)
+      .map(([n, f]) => `${n}: ${f.join(", ")}`);
+    expect(twice).toEqual([]);
+  });
+});
+
 describe("size", () => {
   /**
    * A file that outgrows three screens has grown a second job. The local spool is over the limit

@@ -1,5 +1,6 @@
 // Accept latency probe: the time from the client's final "." to the server's 250, per message, over parallel sessions.
 import { connect, type Socket } from "node:net";
+import { LineReader } from "#test/support/smtp-load.ts";
 import { type Percentiles, percentiles } from "./stats.ts";
 
 export interface LatencyOptions {
@@ -22,43 +23,11 @@ export interface LatencyResult {
   errors: string[];
 }
 
-/** Reads whole replies; the final line of a multi-line reply ends it (RFC 5321 §4.2.1). */
-class Replies {
-  #buf = "";
-  #waiting: Array<(code: number) => void> = [];
-  #closed = false;
-  constructor(socket: Socket) {
-    socket.setEncoding("latin1");
-    socket.on("data", (d: string) => {
-      this.#buf += d;
-      this.#drain();
-    });
-    const close = () => {
-      this.#closed = true;
-      for (const w of this.#waiting.splice(0)) w(0);
-    };
-    socket.on("close", close);
-    socket.on("error", close);
-  }
-  #drain() {
-    for (let i = this.#buf.indexOf("\r\n"); i >= 0 && this.#waiting.length; ) {
-      const line = this.#buf.slice(0, i);
-      this.#buf = this.#buf.slice(i + 2);
-      if (line[3] !== "-") this.#waiting.shift()?.(Number(line.slice(0, 3)));
-      i = this.#buf.indexOf("\r\n");
-    }
-  }
-  next(): Promise<number> {
-    if (this.#closed) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve);
-      this.#drain();
-    });
-  }
-}
-
-async function expect(r: Replies, code: number, what: string): Promise<void> {
-  const got = await r.next();
+async function expect(r: LineReader, code: number, what: string): Promise<void> {
+  const got = await r.reply().then(
+    (line) => Number(line.slice(0, 3)),
+    () => 0,
+  );
   if (got !== code) throw new Error(`${what}: expected ${code}, got ${got || "close"}`);
 }
 
@@ -69,13 +38,13 @@ function body(size: number): string {
 
 interface Session {
   socket: Socket;
-  replies: Replies;
+  replies: LineReader;
 }
 
 async function open(port: number): Promise<Session> {
   const socket = connect(port, "127.0.0.1");
   socket.setNoDelay(true);
-  const replies = new Replies(socket);
+  const replies = new LineReader(socket);
   await expect(replies, 220, "greeting");
   socket.write("EHLO latency-probe\r\n");
   await expect(replies, 250, "EHLO");
@@ -100,7 +69,7 @@ async function transaction(s: Session, i: number, payload: string): Promise<numb
 
 async function close(s: Session): Promise<void> {
   s.socket.write("QUIT\r\n");
-  await s.replies.next();
+  await s.replies.reply().catch(() => undefined);
   s.socket.destroy();
 }
 

@@ -37,23 +37,36 @@ function table(): { nouns: string[]; verbs: Map<string, string[]>; data: VerbDat
 // Every word here is a flag, noun, verb or enum value: [a-z0-9-|] and letters, never a quote.
 const words = (list: string[]) => list.join(" ");
 
+/** One `case` arm per flag that takes a value, in either shell's words for paths and choices. */
+function valueCases(
+  data: VerbData[],
+  done: string,
+  action: { file: string; dir: string; words: (w: string[]) => string },
+): string {
+  return data
+    .flatMap((d) =>
+      d.values.map((v) => {
+        const what =
+          v.words === "<file>"
+            ? action.file
+            : v.words === "<dir>"
+              ? action.dir
+              : action.words(v.words);
+        return `    "${d.key} ${v.flag}") ${what}; ${done} ;;`;
+      }),
+    )
+    .join("\n");
+}
+
 export function bashCompletion(): string {
   const { nouns, verbs, data } = table();
   const verbArms = [...verbs].map(([noun, v]) => `    ${noun}) verbs="${words(v)}" ;;`).join("\n");
   const flagArms = data.map((d) => `    "${d.key}") flags="${words(d.flags)}" ;;`).join("\n");
-  const valueArms = data
-    .flatMap((d) =>
-      d.values.map((v) => {
-        const action =
-          v.words === "<file>"
-            ? 'COMPREPLY=( $(compgen -f -- "$cur") )'
-            : v.words === "<dir>"
-              ? 'COMPREPLY=( $(compgen -d -- "$cur") )'
-              : `COMPREPLY=( $(compgen -W "${words(v.words)}" -- "$cur") )`;
-        return `    "${d.key} ${v.flag}") ${action}; return 0 ;;`;
-      }),
-    )
-    .join("\n");
+  const valueArms = valueCases(data, "return 0", {
+    file: 'COMPREPLY=( $(compgen -f -- "$cur") )',
+    dir: 'COMPREPLY=( $(compgen -d -- "$cur") )',
+    words: (w) => `COMPREPLY=( $(compgen -W "${words(w)}" -- "$cur") )`,
+  });
   return `# bash completion for relay (connector-relay), written by \`relay completion bash\`.
 # Load it with: source <(relay completion bash)
 _relay() {
@@ -106,19 +119,11 @@ export function zshCompletion(): string {
     })
     .join("\n");
   const flagArms = data.map((d) => `    "${d.key}") flags=(${words(d.flags)}) ;;`).join("\n");
-  const valueArms = data
-    .flatMap((d) =>
-      d.values.map((v) => {
-        const action =
-          v.words === "<file>"
-            ? "_files"
-            : v.words === "<dir>"
-              ? "_files -/"
-              : `compadd -- ${words(v.words)}`;
-        return `    "${d.key} ${v.flag}") ${action}; return ;;`;
-      }),
-    )
-    .join("\n");
+  const valueArms = valueCases(data, "return", {
+    file: "_files",
+    dir: "_files -/",
+    words: (w) => `compadd -- ${words(w)}`,
+  });
   return `#compdef relay
 # zsh completion for relay (connector-relay), written by \`relay completion zsh\`.
 # Install: relay completion zsh > "\${fpath[1]}/_relay" (then a new shell), or: source <(relay completion zsh)

@@ -236,14 +236,24 @@ function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
+export interface BuiltDsn {
+  mailFrom: "";
+  to: string;
+  raw: Uint8Array;
+  /** The Subject field's value as written (encoded words kept, as the listener records a Subject). */
+  subject: string;
+  messageId: string;
+}
+
 /**
  * Builds an NDR (kind "failure") or delay notice (kind "delay") for the original sender: a
  * multipart/report (RFC 6522) with report-type=delivery-status whose parts are a human explanation
  * in the style of an Exchange NDR, the message/delivery-status fields (RFC 3464 §2.2, §2.3) and the
  * original headers as text/rfc822-headers. The envelope sender is <>, so nothing bounces back.
- * Throws DsnNotAllowedError for the null sender or when there is no recipient to report.
+ * Throws DsnNotAllowedError for the null sender or when there is no recipient to report. Returns
+ * the report's Subject (as written in the header) and Message-ID beside it, for tracking.
  */
-export function buildDsn(input: DsnInput): { mailFrom: ""; to: string; raw: Uint8Array } {
+export function buildDsn(input: DsnInput): BuiltDsn {
   const to = input.originalSender.trim();
   if (to === "" || to === "<>")
     throw new DsnNotAllowedError("no DSN may be sent to the null sender (RFC 5321 §4.5.5)");
@@ -258,6 +268,8 @@ export function buildDsn(input: DsnInput): { mailFrom: ""; to: string; raw: Uint
   ];
   const originalId = headerValue(input.originalHeaders, "Message-ID");
   const threadId = originalId && /^<[^<>\s]+>$/.test(originalId) ? originalId : undefined;
+  const subjectField = subject ? `${prefix} ${encodeWords(subject)}` : prefix;
+  const messageId = `<${randomHex(16)}@${input.reportingMta}>`;
   const from = input.postmaster.includes("<")
     ? input.postmaster
     : `Mail Delivery System <${input.postmaster}>`;
@@ -265,9 +277,9 @@ export function buildDsn(input: DsnInput): { mailFrom: ""; to: string; raw: Uint
   const headers = [
     field("From", from),
     field("To", `<${to}>`),
-    field("Subject", subject ? `${prefix} ${encodeWords(subject)}` : prefix),
+    field("Subject", subjectField),
     field("Date", rfc5322Date(input.now)),
-    field("Message-ID", `<${randomHex(16)}@${input.reportingMta}>`),
+    field("Message-ID", messageId),
     ...(threadId ? [field("In-Reply-To", threadId), field("References", threadId)] : []),
     // RFC 3834 §5: an automatic response; auto-responders must not answer it.
     field("Auto-Submitted", "auto-replied"),
@@ -321,5 +333,6 @@ export function buildDsn(input: DsnInput): { mailFrom: ""; to: string; raw: Uint
     `--${boundary}--`,
     "",
   ].join(CRLF);
-  return { mailFrom: "", to, raw: utf8.encode(text) };
+  const written = subjectField.replace(/\s+/g, " ").trim();
+  return { mailFrom: "", to, raw: utf8.encode(text), subject: written, messageId };
 }

@@ -1,83 +1,116 @@
-// What travels through the queues: submitted messages, delivery jobs and per-recipient outcomes.
+// What travels through the queues: submitted messages and delivery jobs (zod schemas, validated on receive, with their types), and per-recipient outcomes.
+import { z } from "zod";
 import type { MessageDsn, RecipientDsn } from "./dsn-params.ts";
 import type { SmtpReply } from "./replies.ts";
 
 /** The raw message, inline (base64) when small, or a key in the message store (claim check). */
-export type BodyRef = { inline: string } | { storeKey: string };
+export const BodyRefSchema = z.union([
+  z.strictObject({ inline: z.string() }),
+  z.strictObject({ storeKey: z.string().min(1) }),
+]);
+export type BodyRef = z.infer<typeof BodyRefSchema>;
 
-export interface Envelope {
-  /** Reverse path without brackets; "" for the null sender `<>` (bounces). */
-  mailFrom: string;
-  rcptTo: string[];
-  /** RFC 6531: the client used SMTPUTF8 and an address or a header field is UTF-8; next hops must offer it. */
-  smtpUtf8?: boolean;
-  /** RFC 3461 MAIL FROM parameters (RET, ENVID) the client gave. */
-  dsn?: MessageDsn;
-  /** RFC 3461 RCPT TO parameters (NOTIFY, ORCPT) by lower-cased recipient address. */
-  rcptDsn?: Record<string, RecipientDsn>;
-}
+const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), "not a date");
 
 /** How the message reached the relay: over SMTP, or made by the relay itself (an NDR or DSN). */
-export type Origin =
-  | {
-      type: "smtp";
-      receiveConnector: string;
-      clientIp: string;
-      clientHelo: string;
-      authUser?: string;
-      tls: boolean;
-    }
-  | { type: "dsn"; aboutMessageId: string };
+const OriginSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("smtp"),
+    receiveConnector: z.string(),
+    clientIp: z.string(),
+    clientHelo: z.string(),
+    authUser: z.string().optional(),
+    tls: z.boolean(),
+  }),
+  z.object({ type: z.literal("dsn"), aboutMessageId: z.string() }),
+]);
+export type Origin = z.infer<typeof OriginSchema>;
+
+/** RFC 3461 parameters as the listener checked them (core/dsn-params.ts). */
+const MessageDsnSchema = z.strictObject({
+  ret: z.enum(["FULL", "HDRS"]).optional(),
+  envid: z.string().max(100).optional(),
+}) satisfies z.ZodType<MessageDsn>;
+const RcptDsnSchema = z.record(
+  z.string(),
+  z.strictObject({
+    notify: z.array(z.enum(["SUCCESS", "FAILURE", "DELAY"])).optional(),
+    orcpt: z.string().max(500).optional(),
+  }) satisfies z.ZodType<RecipientDsn>,
+);
+const extensions = {
+  /** RFC 6531: the client used SMTPUTF8 and an address or a header field is UTF-8; next hops must offer it. */
+  smtpUtf8: z.boolean().optional(),
+  /** RFC 3461 MAIL FROM parameters (RET, ENVID) the client gave. */
+  dsn: MessageDsnSchema.optional(),
+  /** RFC 3461 RCPT TO parameters (NOTIFY, ORCPT) by lower-cased recipient address. */
+  rcptDsn: RcptDsnSchema.optional(),
+};
+
+const EnvelopeSchema = z.object({
+  /** Reverse path without brackets; "" for the null sender `<>` (bounces). */
+  mailFrom: z.string(),
+  rcptTo: z.array(z.string().min(3)).min(1),
+  ...extensions,
+});
+export type Envelope = z.infer<typeof EnvelopeSchema>;
 
 /** The body of one submission-queue message. */
-export interface SubmittedMessage {
-  /** Relay message id, given to the client in "250 2.6.0 <id> Queued mail for delivery". */
-  id: string;
-  receivedAt: string;
-  envelope: Envelope;
-  size: number;
-  body: BodyRef;
-  origin: Origin;
+export const SubmittedMessageSchema = z.object({
+  /** Relay message id, given to the client in the 250 reply to DATA (REPLIES.queued). */
+  id: z.string().min(1),
+  receivedAt: isoDate,
+  envelope: EnvelopeSchema,
+  size: z.number().int().min(0),
+  body: BodyRefSchema,
+  origin: OriginSchema,
   /** The Message-ID header, when present, for tracking. */
-  internetMessageId?: string;
-  subject?: string;
-}
+  internetMessageId: z.string().optional(),
+  subject: z.string().optional(),
+});
+export type SubmittedMessage = z.infer<typeof SubmittedMessageSchema>;
 
 /** Where a delivery job goes: the recipient domain's MX hosts, or the connector's smart hosts. */
-export type NextHop = { type: "mx"; domain: string } | { type: "smarthost"; hosts: string[] };
+const NextHopSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("mx"), domain: z.string().min(1) }),
+  z.object({ type: z.literal("smarthost"), hosts: z.array(z.string()).min(1) }),
+]);
+export type NextHop = z.infer<typeof NextHopSchema>;
 
 /** One delivery-queue message: one SMTP transaction's worth of recipients via one connector and next hop. */
-export interface DeliveryJob {
-  jobId: string;
-  messageId: string;
-  connector: string;
-  nextHop: NextHop;
+export const DeliveryJobSchema = z.object({
+  jobId: z.string().min(1),
+  messageId: z.string().min(1),
+  connector: z.string().min(1),
+  nextHop: NextHopSchema,
   /** The queue identity an admin sees (Exchange's NextHopDomain), e.g. "contoso.com" or the smart host list. */
-  nextHopKey: string;
-  mailFrom: string;
-  recipients: string[];
-  body: BodyRef;
-  size: number;
-  receivedAt: string;
+  nextHopKey: z.string(),
+  mailFrom: z.string(),
+  recipients: z.array(z.string().min(3)).min(1),
+  body: BodyRefSchema,
+  size: z.number().int().min(0),
+  receivedAt: isoDate,
   /** Number of delivery attempts made so far. */
-  attempts: number;
+  attempts: z.number().int().min(0),
   /** When this job first entered the delivery queue (expiry counts from receivedAt). */
-  firstSeenAt: string;
+  firstSeenAt: isoDate,
   /** Do not attempt before this time; SQS delays are at most 15 minutes, so long waits are chained. */
-  notBefore?: string;
-  delayNotified?: boolean;
-  internetMessageId?: string;
-  /** Carried from the envelope: the job may go only to next hops that offer SMTPUTF8. */
-  smtpUtf8?: boolean;
-  dsn?: MessageDsn;
-  /** The DSN parameters of this job's recipients (lower-cased keys). */
-  rcptDsn?: Record<string, RecipientDsn>;
+  notBefore: isoDate.optional(),
+  delayNotified: z.boolean().optional(),
+  internetMessageId: z.string().optional(),
+  /** Carried from the envelope (SMTPUTF8 next hops only; RFC 3461 parameters, lower-cased keys). */
+  ...extensions,
   /**
    * DKIM-Signature fields made once by route, put in front of the body at every attempt: a retry
-   * sends the same signed bytes, and the stored body stays the one the client sent.
+   * sends the same signed bytes, and the stored body stays the one the client sent. Header fields
+   * only: they go in front of the body as they are.
    */
-  dkimSignatures?: string;
-}
+  dkimSignatures: z
+    .string()
+    .regex(/^DKIM-Signature:[\s\S]*\r\n$/i)
+    .optional(),
+});
+export type DeliveryJob = z.infer<typeof DeliveryJobSchema>;
 
 /**
  * The result for one recipient of one delivery attempt. `reply` may reach the sender (in a DSN);

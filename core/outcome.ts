@@ -1,5 +1,5 @@
 // Classifying remote SMTP replies and delivery failures as delivered, transient or permanent (policy as data).
-import { REPLIES, type SmtpReply } from "./replies.ts";
+import { REMOTE_TRANSIENT, type SmtpReply } from "./replies.ts";
 
 export type ReplyClass = "delivered" | "transient" | "permanent";
 
@@ -103,20 +103,6 @@ export function classifyReply(reply: SmtpReply): ReplyClass {
 
 export type NetworkFailureKind = "connect" | "timeout" | "tls" | "dns" | "protocol";
 
-/** Enhanced codes of RFC 3463 for failures with no remote reply; all transient (451). */
-const NETWORK_FAILURES: Record<NetworkFailureKind, { enhanced: string; text: string }> = {
-  // X.4.1 No answer from host: "the outbound connection attempt was not answered".
-  connect: { enhanced: "4.4.1", text: "Unable to connect" },
-  // X.4.2 Bad connection: established, but the transaction could not complete (e.g. time-out).
-  timeout: { enhanced: "4.4.2", text: "Connection timed out" },
-  // X.7.5 Cryptographic failure, as Postfix reports TLS handshake and certificate failures.
-  tls: { enhanced: "4.7.5", text: "TLS negotiation failed" },
-  // X.4.3 Directory server failure: DNS could not answer now (SERVFAIL, timeout, refused).
-  dns: { enhanced: "4.4.3", text: "DNS lookup failed" },
-  // X.5.0 Other or undefined protocol status: a reply we could not understand.
-  protocol: { enhanced: "4.5.0", text: "SMTP protocol error" },
-};
-
 /**
  * What went wrong, twice: `reply` is what outside senders may see (DSN diagnostics), standard text
  * only; `detail` is for the admin (LastError, tracking, logs) and may name hosts, addresses,
@@ -129,50 +115,10 @@ export interface Failure {
 
 /** A transient reply standing in for a failure that produced no SMTP reply; the cause goes in `detail`. */
 export function networkFailure(kind: NetworkFailureKind, detail: string): Failure {
-  const f = NETWORK_FAILURES[kind];
+  const reply = REMOTE_TRANSIENT[kind];
   const d = detail.replace(/\s+/g, " ").trim();
-  const reply = { code: 451, enhanced: f.enhanced, text: f.text };
-  return d ? { reply, detail: `${f.text}: ${d}` } : { reply };
+  return d ? { reply, detail: `${reply.text}: ${d}` } : { reply };
 }
-
-/**
- * Replies the relay itself gives as the final word for a recipient; all classify as permanent
- * (basic code 5xx) and end in an NDR.
- */
-export const REMOTE_PERMANENT = {
-  /** RFC 7505: a domain with a null MX ("MX 0 .") accepts no mail; 556 with 5.1.10. */
-  nullMx: (domain: string): SmtpReply => ({
-    code: 556,
-    enhanced: "5.1.10",
-    text: `Recipient address rejected: ${domain} does not accept email (null MX)`,
-  }),
-  /** The recipient domain does not exist (NXDOMAIN); Exchange's SMTPSEND.DNS.NonExistentDomain. */
-  nxDomain: (domain: string): SmtpReply => ({
-    code: 550,
-    enhanced: "5.4.4",
-    text: `SMTPSEND.DNS.NonExistentDomain; nonexistent domain ${domain}`,
-  }),
-  /** The domain exists but has neither MX nor address records (RFC 5321 §5.1: no implicit MX either). */
-  noMailHost: (domain: string): SmtpReply => ({
-    code: 550,
-    enhanced: "5.4.4",
-    text: `Unable to route: ${domain} has no MX or address records`,
-  }),
-  /** No send connector can take the message (the routing reason goes in the text). */
-  unroutable: (reason: string): SmtpReply => ({
-    code: 550,
-    enhanced: "5.4.4",
-    text: `Unable to route: ${reason}`,
-  }),
-  /**
-   * Expiry, as Exchange words it. The 4.4.7 class is deliberate: RFC 3463 X.4.7 "delivery time
-   * expired" is a persistent transient failure, and the DSN then reports Action: failed with
-   * Status: 4.4.7 (RFC 3464 §2.3.4 allows a 4.x.x status on a failed recipient).
-   */
-  expired: { code: 550, enhanced: "4.4.7", text: "QUEUE.Expired; message expired" } as SmtpReply,
-  /** Too many Received headers: a mail loop (RFC 5321 §6.3). */
-  hopCount: REPLIES.hopCountExceeded,
-} as const;
 
 const LAST_ERROR_MAX = 1000;
 

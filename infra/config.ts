@@ -1,5 +1,6 @@
 // The deployment's settings: one typed object with documented defaults, overridable from CDK context key "relay".
 import { z } from "zod";
+import { DEFAULT_MAX_RECEIVE_COUNT } from "#core/queue-limits.ts";
 
 /** Account and region the committed cdk.context.json answers AZ lookups for, so `npm run synth` needs no AWS access. */
 export const PLACEHOLDER_ENV = { account: "111111111111", region: "us-east-1" } as const;
@@ -152,7 +153,7 @@ export const RelayConfigSchema = z
       })
       .prefault({}),
     /** Receives before a queue message moves to its DLQ (each delivery retry is a new message). @default 5 */
-    maxReceiveCount: positive.default(5),
+    maxReceiveCount: positive.default(DEFAULT_MAX_RECEIVE_COUNT),
     /** Seconds of the oldest submission/delivery message before the age alarm fires. @default 900 */
     oldestMessageAlarmSeconds: positive.default(900),
     /** E-mail address subscribed to the alarm topic. @default none */

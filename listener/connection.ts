@@ -1,10 +1,10 @@
 // One SMTP session: smtp-server's connection with this relay's SMTP mechanics (greeting delay, replies, error limit, AUTH gate).
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import { authAllowed } from "#core/receive/policy.ts";
 import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import type { SmtpUser } from "#core/records/smtp-user.ts";
 import { REPLIES, type SmtpReply } from "#core/replies.ts";
 import { type ProtocolEvent, redactClientLine } from "./protocol-log.ts";
+import { SmtpServerConnection } from "./smtp-server-internals.ts";
 
 /** What the accept path decided for a connection before smtp-server sees it. */
 export interface SessionPlan {
@@ -36,9 +36,6 @@ export interface Refusal {
   user?: string;
 }
 
-type Parsed = Parameters<SMTPConnection["_validateMailParams"]>[0];
-type ParamError = ReturnType<SMTPConnection["_validateMailParams"]>;
-
 /** `5.7.54 Unable to relay…`: the text after the code, which carries its enhanced status code. */
 export const replyText = (r: SmtpReply): string => `${r.enhanced} ${r.text}`;
 const HAS_ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
@@ -49,20 +46,19 @@ const HAS_ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
  */
 const PROTOCOL_ERROR_CODES = new Set([500, 501, 502, 503, 504, 535]);
 
-export class RelayConnection extends SMTPConnection {
+export class RelayConnection extends SmtpServerConnection {
   readonly plan: SessionPlan;
   /** The user this session authenticated as (AUTH is only possible under TLS). */
   authUser: SmtpUser | undefined;
   /** The partner domain a verified client certificate earned on this TLS session (Partners group). */
   partner: { domain: string; name: string } | undefined;
   #protocolErrors = 0;
-  #advertising = false;
   #rule: string | undefined;
 
   constructor(
-    server: ConstructorParameters<typeof SMTPConnection>[0],
-    socket: ConstructorParameters<typeof SMTPConnection>[1],
-    options: ConstructorParameters<typeof SMTPConnection>[2],
+    server: ConstructorParameters<typeof SmtpServerConnection>[0],
+    socket: ConstructorParameters<typeof SmtpServerConnection>[1],
+    options: ConstructorParameters<typeof SmtpServerConnection>[2],
     plan: SessionPlan,
   ) {
     super(server, socket, options);
@@ -74,36 +70,22 @@ export class RelayConnection extends SMTPConnection {
    * many one-message connections a sender gets through. Here the connector's greetingDelay decides
    * (0 on submission connectors); a client that talks during it is still dropped by smtp-server.
    */
-  override init(): void {
-    this._setListeners(() => {
-      const delayMs = (this.plan.connector?.greetingDelay ?? 0) * 1000;
-      if (delayMs <= 0 || this.plan.refusal) return this.connectionReady();
-      setTimeout(() => this.connectionReady(), delayMs).unref();
-    });
+  protected override beforeGreeting(ready: () => void): void {
+    const delayMs = (this.plan.connector?.greetingDelay ?? 0) * 1000;
+    if (delayMs <= 0 || this.plan.refusal) ready();
+    else setTimeout(ready, delayMs).unref();
   }
 
   /**
    * STARTTLS strips every listener off the plain socket (smtp-server's upgrade), so the end of a
    * session is taken from here, where smtp-server itself learns of it.
    */
-  override _onClose(): void {
-    super._onClose();
+  protected override onClosed(): void {
     this.plan.onEnd?.();
   }
 
-  override _sendGreeting(): void {
-    this.send(220, this.plan.greeting, false);
-  }
-
-  /** True when the session holds no transaction a shutdown should let finish. */
-  get idle(): boolean {
-    return (
-      this._ready &&
-      !this._handlerPending &&
-      !this._dataStream &&
-      this._nextHandler === false &&
-      !this.session.envelope?.mailFrom
-    );
+  protected override greeting(): string {
+    return this.plan.greeting;
   }
 
   /**
@@ -132,10 +114,9 @@ export class RelayConnection extends SMTPConnection {
     // Our replies carry their enhanced code already; smtp-server would add a second one.
     let ctx = typeof text === "string" && HAS_ENHANCED.test(text) ? false : context;
     const max = this.plan.connector?.maxProtocolErrors;
-    if (max !== undefined && PROTOCOL_ERROR_CODES.has(code) && !this._closing) {
+    if (max !== undefined && PROTOCOL_ERROR_CODES.has(code) && !this.closing) {
       this.#protocolErrors++;
-      // smtp-server's own fixed limit of 10 unknown commands gives way to the connector's.
-      this._unrecognizedCommands = 0;
+      this.resetUnknownCommands();
       if (this.#protocolErrors > max) {
         this.plan.log?.("*", `more than maxProtocolErrors ${max} protocol errors`);
         this.refuse(`maxProtocolErrors ${max} exceeded`);
@@ -148,9 +129,9 @@ export class RelayConnection extends SMTPConnection {
     const enhanced =
       typeof first === "string" && HAS_ENHANCED.test(first)
         ? first.slice(0, first.indexOf(" "))
-        : this._getEnhancedStatusCode(replyCode, ctx);
-    if (replyCode >= 400 && !this._upgrading) this.#reportRefusal(replyCode, enhanced);
-    if (this.plan.log && !this._upgrading && !this._closing) {
+        : this.enhancedCodeOf(replyCode, ctx);
+    if (replyCode >= 400 && !this.upgrading) this.#reportRefusal(replyCode, enhanced);
+    if (this.plan.log && !this.upgrading && !this.closing) {
       const lines = Array.isArray(text) ? text : [text ?? ""];
       lines.forEach((line, i) => {
         const sep = i < lines.length - 1 ? "-" : " ";
@@ -163,44 +144,26 @@ export class RelayConnection extends SMTPConnection {
     super.send(replyCode, text, ctx);
   }
 
-  override _onCommand(command: Buffer, callback?: () => void): void {
-    const line = (command ?? "").toString();
-    this.plan.log?.("<", redactClientLine(line, this._nextHandler !== false));
-    if (this.plan.draining() && this.idle && !this._upgrading && !/^\s*QUIT\b/i.test(line)) {
+  protected override interceptCommand(line: string, inAuthExchange: boolean): boolean {
+    this.plan.log?.("<", redactClientLine(line, inAuthExchange));
+    if (this.plan.draining() && this.idle && !this.upgrading && !/^\s*QUIT\b/i.test(line)) {
       this.refuse("shutting down");
       this.send(REPLIES.shuttingDown.code, replyText(REPLIES.shuttingDown));
-      return;
+      return true;
     }
-    super._onCommand(command, callback);
+    return false;
   }
 
   /** AUTH is offered only under TLS, whatever the connector's mechanisms say (authAllowed). */
-  get authOffered(): boolean {
+  override get authOffered(): boolean {
     return this.secure && !!this.plan.connector && authAllowed(this.plan.connector, this.secure);
-  }
-
-  override _isSupported(command: string): boolean {
-    if (this.#advertising && command.toUpperCase() === "AUTH") return this.authOffered;
-    return super._isSupported(command);
-  }
-
-  override handler_EHLO(command: Buffer, callback: () => void): void {
-    this.#advertising = true;
-    try {
-      super.handler_EHLO(command, () => {
-        this.#advertising = false;
-        callback();
-      });
-    } finally {
-      this.#advertising = false;
-    }
   }
 
   /**
    * RFC 4954 §4: AUTH on a cleartext channel gets 538 5.7.11 when STARTTLS would make it possible
    * (530 5.7.0 where the connector requires TLS anyway), otherwise 503 5.5.1.
    */
-  override handler_AUTH(command: Buffer, callback: () => void): void {
+  protected override refuseAuth(): boolean {
     const connector = this.plan.connector;
     if (!this.authOffered || !connector) {
       let reply: SmtpReply = REPLIES.authNotEnabled;
@@ -211,27 +174,20 @@ export class RelayConnection extends SMTPConnection {
       }
       this.refuse(rule);
       this.send(reply.code, replyText(reply));
-      callback();
-      return;
+      return true;
     }
-    super.handler_AUTH(command, callback);
+    return false;
   }
 
   /** RFC 1870: a declared SIZE over the connector's maximum is refused at MAIL FROM. */
-  override _validateMailParams(parsed: Parsed): ParamError {
-    const declared = parsed.args ? parsed.args.SIZE : undefined;
+  protected override refuseDeclaredSize(
+    declared: string,
+  ): { code: number; message: string } | undefined {
     const max = this.plan.connector?.maxMessageSize;
-    if (typeof declared === "string" && /^\d{1,20}$/.test(declared) && max !== undefined) {
-      if (Number(declared) > max) {
-        this.plan.log?.("*", `declared SIZE ${declared} exceeds maxMessageSize ${max}`);
-        this.refuse(`declared SIZE exceeds maxMessageSize ${max}`);
-        return {
-          code: REPLIES.messageTooLarge.code,
-          message: replyText(REPLIES.messageTooLarge),
-          enhancedCode: null,
-        };
-      }
-    }
-    return super._validateMailParams(parsed);
+    if (!/^\d{1,20}$/.test(declared) || max === undefined || Number(declared) <= max)
+      return undefined;
+    this.plan.log?.("*", `declared SIZE ${declared} exceeds maxMessageSize ${max}`);
+    this.refuse(`declared SIZE exceeds maxMessageSize ${max}`);
+    return { code: REPLIES.messageTooLarge.code, message: replyText(REPLIES.messageTooLarge) };
   }
 }

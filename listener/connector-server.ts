@@ -1,14 +1,13 @@
 // smtp-server configured for one receive connector: starts its sessions and hands each command to commands.ts.
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import {
-  SMTPServer,
-  type SMTPServerAddress,
-  type SMTPServerAuthentication,
-  type SMTPServerAuthenticationResponse,
-  type SMTPServerDataStream,
-  type SMTPServerOptions,
-  type SMTPServerSession,
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerOptions,
+  SMTPServerSession,
 } from "smtp-server";
 import { requestsClientCertificate } from "#core/receive/partners.ts";
 import {
@@ -21,10 +20,11 @@ import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import { REPLIES, type SmtpReply, SmtpReplyError } from "#core/replies.ts";
 import { authenticate, type CommandDeps, decide, receiveData } from "./commands.ts";
 import type { ListenerConfig } from "./config.ts";
-import { RelayConnection, type SessionPlan } from "./connection.ts";
+import { RelayConnection, replyText, type SessionPlan } from "./connection.ts";
 import { type ExtensionRefusal, mailFromRefusal, rcptToRefusal } from "./extensions.ts";
 import { judgePartner } from "./partners.ts";
 import { type ProtocolLogSink, sessionProtocolLog } from "./protocol-log.ts";
+import { SmtpServerBase } from "./smtp-server-internals.ts";
 import { messageRate, recipientRate } from "./submission-limits.ts";
 import type { ListenerTls } from "./tls.ts";
 
@@ -58,7 +58,7 @@ export interface AcceptedSocket {
  * instance keeps the connector record it was built with, so a reload that changes the record
  * builds a new instance for new connections while sessions in progress finish under the old one.
  */
-export class ConnectorServer extends SMTPServer {
+export class ConnectorServer extends SmtpServerBase {
   readonly connector: ReceiveConnector | undefined;
   readonly implicitTls: boolean;
   readonly #deps: ConnectorServerDeps;
@@ -150,7 +150,7 @@ export class ConnectorServer extends SMTPServer {
       this.#start(socket, info);
       return;
     }
-    this._upgrade(socket, (error, tlsSocket) => {
+    this.upgradeToTls(socket, (error, tlsSocket) => {
       if (error || !tlsSocket) {
         socket.destroy();
         this.#deps.logger.info("TLS handshake failed", {
@@ -223,13 +223,13 @@ export class ConnectorServer extends SMTPServer {
     this.#live.set(connection.id, connection);
     this.#deps.sessions.add(connection);
     plan.log?.("+", `${this.connector?.name}${info.refusal ? " (refused)" : ""}`);
-    connection.on("error", (error: Error) => this._onError(error));
+    connection.on("error", (error: Error) => this.reportError(error));
     const limit = this.connector?.connectionTimeout;
     if (limit) {
       // Exchange's ConnectionTimeout: a session may not last forever, however busy it is.
       timer = setTimeout(() => {
         connection.refuse(`connectionTimeout ${limit} s`);
-        connection.send(421, "4.4.2 Connection timed out");
+        connection.send(REPLIES.connectionTimedOut.code, replyText(REPLIES.connectionTimedOut));
       }, limit * 1000);
       timer.unref();
     }

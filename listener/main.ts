@@ -3,6 +3,7 @@ import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts"
 import { awsAdaptersFromEnv, defaultClients, RELAY_ENV } from "#adapters/aws/from-env.ts";
 import { metricsFromEnv } from "#adapters/aws/metrics.ts";
 import { PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
+import { recordCacheLogging } from "#core/records/cache.ts";
 import type { ListenerConfigInput } from "./config.ts";
 import { listenerLog } from "./logger.ts";
 import { LogProtocolLog } from "./protocol-log.ts";
@@ -49,12 +50,7 @@ export function listenerConfigFromEnv(env: Env): ListenerConfigInput {
 async function main(): Promise<void> {
   const logger = listenerLog();
   const clients = defaultClients();
-  const adapters = awsAdaptersFromEnv(process.env, clients, {
-    onProblem: (p, text) =>
-      logger.warn("record skipped", { record: p.record, field: p.field, problem: text }),
-    onError: (error) =>
-      logger.error("records could not be read; using the last good set", { error }),
-  });
+  const adapters = awsAdaptersFromEnv(process.env, clients, recordCacheLogging(logger));
   // The secret holds {"cert": "<PEM chain>", "key": "<PEM>"} (infra/constructs/storage.ts); the
   // listener refuses to start when it is unusable, and later keeps the last good one.
   const tlsSecret = process.env[RELAY_ENV.tlsSecret];

@@ -6,7 +6,6 @@ import { type Metrics, NO_METRICS } from "#core/metrics.ts";
 import type { MessageStore, QueueProducer, RateCounterStore } from "#core/ports.ts";
 import { listenerBindings, selectReceiveConnector } from "#core/receive/select.ts";
 import type { RecordCache } from "#core/records/cache.ts";
-import { formatProblem } from "#core/records/index.ts";
 import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import type { RecordSet } from "#core/records/record-set.ts";
 import { REPLIES, type SmtpReply } from "#core/replies.ts";
@@ -75,7 +74,6 @@ export function createListener(deps: ListenerDeps): Listener {
   const refusers = new Map<boolean, ConnectorServer>();
   let connectors: ReceiveConnector[] = [];
   let lastSet: RecordSet | undefined;
-  let reported = new Set<string>();
   let state: ListenerState = "new";
   let timer: NodeJS.Timeout | undefined;
   let applying: Promise<void> = Promise.resolve();
@@ -154,17 +152,6 @@ export function createListener(deps: ListenerDeps): Listener {
     return { ok: true, server: entry.server, release: admission.release };
   }
 
-  function reportProblems(set: RecordSet): void {
-    const now = new Set<string>();
-    for (const p of set.problems) {
-      const text = formatProblem(p);
-      now.add(text);
-      if (!reported.has(text))
-        logger.warn("record skipped", { record: p.record, field: p.field, problem: text });
-    }
-    reported = now;
-  }
-
   async function bind(b: ListenerBinding): Promise<void> {
     if (b.implicitTls && !tls.pair) {
       logger.error("implicit TLS binding without a certificate; not bound", { binding: b });
@@ -187,7 +174,6 @@ export function createListener(deps: ListenerDeps): Listener {
 
   async function apply(set: RecordSet): Promise<void> {
     lastSet = set;
-    reportProblems(set);
     const enabled = set.receiveConnectors.filter((c) => c.enabled);
     const hostName = set.settings.hostName ?? config.hostName;
     await tls.ensureBundles(enabled.flatMap((c) => c.tlsClientCaBundle ?? []));
@@ -232,7 +218,7 @@ export function createListener(deps: ListenerDeps): Listener {
     // A client that does not close its side after the 421 is cut off shortly after.
     const hard = Date.now() + 2000;
     while (sessions.size > 0 && Date.now() < hard) await sleep(50);
-    for (const s of sessions) s._socket.destroy();
+    for (const s of sessions) s.destroySocket();
   }
 
   return {

@@ -19,6 +19,7 @@ import { NetworkTlsPolicyLookups } from "#adapters/tls-policy/lookups.ts";
 import type { Log } from "#core/log.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import { NextHopGovernor } from "#core/next-hop/governor.ts";
+import { DEFAULT_MAX_RECEIVE_COUNT } from "#core/queue-limits.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
 import { logLimits } from "#core/retention.ts";
@@ -54,8 +55,11 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-/** Matches the queues' redrive policy in the AWS stack. */
-export const MAX_RECEIVE_COUNT = 5;
+/**
+ * How long a received message stays invisible: a route batch is quick; a delivery attempt may take
+ * SMTP timeouts across several hosts, and the worker's deadline is this same time.
+ */
+const VISIBILITY_SECONDS = { submission: 60, delivery: 900 } as const;
 
 /**
  * `logger` gets the pipeline's own problems; route and deliver log as relay-route and relay-deliver
@@ -76,13 +80,13 @@ export async function startPipeline(
   const submissionDlq = await LocalQueue.open<unknown>(home.submissionDlq);
   const deliveryDlq = await LocalQueue.open<unknown>(home.deliveryDlq);
   const submission = await LocalQueue.open<SubmittedMessage>(home.submissionQueue, {
-    visibilityTimeoutSeconds: 60,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: VISIBILITY_SECONDS.submission,
+    maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
     deadLetter: submissionDlq,
   });
   const delivery = await LocalQueue.open<DeliveryJob>(home.deliveryQueue, {
-    visibilityTimeoutSeconds: 900,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: VISIBILITY_SECONDS.delivery,
+    maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
     deadLetter: deliveryDlq,
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
@@ -132,7 +136,7 @@ export async function startPipeline(
     clock: { now: () => new Date() },
     metrics,
     hostName: settings.hostName ?? hostname(),
-    maxReceiveCount: MAX_RECEIVE_COUNT,
+    maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
     dns: new NodeDnsResolver(),
     courier: new NodemailerCourier({
       ...(settings.smtpCa ? { ca: settings.smtpCa } : {}),
@@ -162,7 +166,7 @@ export async function startPipeline(
       handler: makeRouteHandler({ ...deps, logger: createLogger("relay-route", out) }),
       batchSize: 10,
       concurrency: 2,
-      visibilityTimeoutSeconds: 60,
+      visibilityTimeoutSeconds: VISIBILITY_SECONDS.submission,
       onError,
     }),
     startWorker({
@@ -171,7 +175,7 @@ export async function startPipeline(
       handler: makeDeliverHandler({ ...deps, logger: createLogger("relay-deliver", out) }),
       batchSize: 1,
       concurrency: 16,
-      visibilityTimeoutSeconds: 900,
+      visibilityTimeoutSeconds: VISIBILITY_SECONDS.delivery,
       onError,
     }),
   ];

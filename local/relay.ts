@@ -12,7 +12,7 @@ import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.t
 import type { SubmittedMessage } from "#core/message.ts";
 import type { Metrics } from "#core/metrics.ts";
 import type { QueueProducer } from "#core/ports.ts";
-import { RecordCache } from "#core/records/cache.ts";
+import { RecordCache, recordCacheLogging } from "#core/records/cache.ts";
 import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
 import { logLimits } from "#core/retention.ts";
 import { type Logger, listenerLog } from "#listener/logger.ts";
@@ -112,10 +112,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
     const seeded = await seedRecords(recordStore);
     const records = new RecordCache(recordStore, {
       ttlMs: options.recordsTtlMs ?? 2000,
-      onProblem: (problem, text) =>
-        logger.warn(`record skipped: ${text}`, { record: problem.record, field: problem.field }),
-      onError: (error) =>
-        logger.error("records could not be read; keeping the last good set", { error }),
+      ...recordCacheLogging(logger),
     });
     await records.refresh();
 

@@ -1,5 +1,6 @@
 // The route function's dependencies in AWS (deliver builds on them): adapters from the environment, metrics flushed per invocation.
 import type { EmfMetrics } from "#adapters/observability/metrics.ts";
+import { recordCacheLogging } from "#core/records/cache.ts";
 import type { RouteDeps, UseCaseLog } from "#core/usecases/deps.ts";
 import { RELAY_ENV } from "./env.ts";
 import {
@@ -35,11 +36,7 @@ export function relayDepsFromEnv(
   clients: AwsClients = defaultClients(),
   options: WiringOptions = {},
 ): FunctionWiring<RouteDeps> & { adapters: AwsAdapters } {
-  const adapters = awsAdaptersFromEnv(env, clients, {
-    onProblem: (p, text) =>
-      log.warn("record skipped", { record: p.record, field: p.field, problem: text }),
-    onError: (error) => log.error("records could not be read; using the last good set", { error }),
-  });
+  const adapters = awsAdaptersFromEnv(env, clients, recordCacheLogging(log));
   const metrics = metricsFromEnv(
     env,
     log,

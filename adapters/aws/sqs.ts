@@ -9,10 +9,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { QueueUnavailableError } from "#core/errors.ts";
 import type { QueueProducer } from "#core/ports.ts";
+import { MAX_DELAY_SECONDS } from "#core/queue-limits.ts";
 import type { QueueConsumer, ReceivedMessage } from "../queue-consumer.ts";
 
-/** SQS accepts DelaySeconds 0..900 (15 minutes); longer waits are chained by the caller (DeliveryJob.notBefore). */
-export const MAX_DELAY_SECONDS = 900;
 /** ReceiveMessage returns at most 10 messages per call. */
 const MAX_RECEIVE = 10;
 

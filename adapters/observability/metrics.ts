@@ -1,10 +1,9 @@
 // The metrics port on Powertools Metrics: counts summed per dimension values and written as CloudWatch EMF lines.
 import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
 import { type Log, SILENT_LOG } from "#core/log.ts";
-import type { Metrics } from "#core/metrics.ts";
+import { DEFAULT_METRICS_NAMESPACE, type Metrics } from "#core/metrics.ts";
 import type { LineSink } from "./logger.ts";
 
-export const DEFAULT_METRICS_NAMESPACE = "ConnectorRelay";
 /**
  * How often long-running processes (the listener's tasks, local mode) write their counts: each
  * line then lands in a 1-minute CloudWatch period, and a task's last counts are written at stop.

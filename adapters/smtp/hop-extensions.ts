@@ -2,25 +2,11 @@
 import type { SMTPEnvelopeDsn } from "nodemailer/lib/smtp-connection";
 import { downgradeTo7bit } from "#adapters/mime/downgrade.ts";
 import type { CourierRequest } from "#core/ports.ts";
-import type { SmtpReply } from "#core/replies.ts";
+import { REMOTE_PERMANENT, type SmtpReply } from "#core/replies.ts";
 
 export type HopPlan =
   | { ok: true; raw: Buffer; use8BitMime: boolean; dsn?: SMTPEnvelopeDsn; dsnPassedOn: boolean }
   | { ok: false; reply: SmtpReply; why: string };
-
-/** RFC 6531 §3.5 and Postfix's wording. */
-const NO_SMTPUTF8: SmtpReply = {
-  code: 550,
-  enhanced: "5.6.7",
-  text: "SMTPUTF8 is required, but was not offered by the host",
-};
-
-/** RFC 3463 X.6.3: conversion required but not supported. */
-const NO_CONVERSION: SmtpReply = {
-  code: 554,
-  enhanced: "5.6.3",
-  text: "8-bit content could not be converted for a host without 8BITMIME",
-};
 
 const nonAscii = (s: string) => /[^\p{ASCII}]/u.test(s);
 
@@ -40,12 +26,13 @@ export function planForHop(request: CourierRequest, extensions: string[]): HopPl
   const has = (e: string) => extensions.includes(e);
   const raw = Buffer.from(request.raw);
   const utf8 = request.smtpUtf8 || nonAscii(request.mailFrom) || request.recipients.some(nonAscii);
-  if (utf8 && !has("SMTPUTF8")) return { ok: false, reply: NO_SMTPUTF8, why: "no SMTPUTF8" };
+  if (utf8 && !has("SMTPUTF8"))
+    return { ok: false, reply: REMOTE_PERMANENT.noSmtpUtf8, why: "no SMTPUTF8" };
   const eightBit = raw.some((b) => b > 0x7f);
   let body: Buffer = raw;
   if (eightBit && !has("8BITMIME")) {
     const converted = downgradeTo7bit(raw);
-    if (!converted) return { ok: false, reply: NO_CONVERSION, why: "no 8BITMIME" };
+    if (!converted) return { ok: false, reply: REMOTE_PERMANENT.noConversion, why: "no 8BITMIME" };
     body = converted;
   }
   const plan: HopPlan = {

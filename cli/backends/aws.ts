@@ -8,6 +8,7 @@ import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts"
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoSuppressionStore } from "#adapters/aws/dynamodb-suppression.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
+import type { AwsClients } from "#adapters/aws/from-env.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
 import { queueDepth, SqsQueue } from "#adapters/aws/sqs.ts";
@@ -26,13 +27,6 @@ export function awsSetting(flags: Flags, flag: AwsFlag, why: string): string {
   throw new UsageError(
     `--aws: ${why} needs --${flag} (or ${AWS_FLAGS[flag]} in the environment); see docs/cli.md, "AWS"`,
   );
-}
-
-export interface AwsClients {
-  dynamo: DynamoDBClient;
-  sqs: SQSClient;
-  s3: S3Client;
-  secretsManager: SecretsManagerClient;
 }
 
 /** SDK clients for the region given, else the SDK's own (AWS_REGION, the profile); AWS_ENDPOINT_URL_* are honoured by the SDK. */

@@ -1,4 +1,4 @@
-// `relay test send --server host:port --from --to [--auth-user]`: one SMTP transaction with its transcript, the seeds' telnet test done properly.
+// `relay test send --server host:port --from --to [--auth-user]`: one SMTP transaction with its transcript, the Telnet test of Exchange's relay troubleshooting articles done properly.
 import { hostname } from "node:os";
 import { NodemailerCourier } from "#adapters/smtp/courier.ts";
 import { newMessageId } from "#core/ids.ts";

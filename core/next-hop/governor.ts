@@ -11,13 +11,13 @@ import {
 } from "./circuit.ts";
 import type { HopStateStore } from "./ports.ts";
 import {
-  type Admission,
   admitToHop,
   type HopLimits,
   type HopState,
   hopExpiry,
   pruneHop,
   releaseSlot,
+  type SlotAdmission,
   type ThrottleSettings,
   throttleHop,
 } from "./state.ts";
@@ -75,8 +75,13 @@ export class NextHopGovernor {
     );
   }
 
-  admit(nextHop: string, limits: HopLimits, holder: string, leaseUntil: Date): Promise<Admission> {
-    return this.#mutate<HopState, Admission>(hopKey(nextHop), (s, now) => {
+  admit(
+    nextHop: string,
+    limits: HopLimits,
+    holder: string,
+    leaseUntil: Date,
+  ): Promise<SlotAdmission> {
+    return this.#mutate<HopState, SlotAdmission>(hopKey(nextHop), (s, now) => {
       const a = admitToHop(s, limits, holder, leaseUntil.getTime(), now, this.#runner);
       return a.ok
         ? { result: a, write: { state: a.state, expiresAt: hopExpiry(a.state, now) } }

@@ -58,7 +58,7 @@ export function connectionsNow(state: HopState, limits: HopLimits, now: number):
   return ramping ? Math.max(1, Math.floor(limits.maxConnections / 2)) : limits.maxConnections;
 }
 
-export type Admission =
+export type SlotAdmission =
   | { ok: true; state: HopState }
   | { ok: false; until: number; reason: string; kind: "throttled" | "busy" | "rate" };
 
@@ -70,7 +70,7 @@ export function admitToHop(
   leaseUntil: number,
   now: number,
   runner = "",
-): Admission {
+): SlotAdmission {
   const s = pruneHop(current, now);
   // The runner's own lingering lease (its idle connection) passes to this job: no new slot.
   const own = runner ? Object.keys(s.leases).find((k) => k.startsWith(`${runner}~`)) : undefined;

@@ -43,7 +43,8 @@ export function sessionGroups(session: SessionFacts): PermissionGroup[] {
  * The session's rights on this connector: the defaults of each of its groups that the connector
  * lists in permissionGroups, plus every grant "Group:Permission" for a group the session is in.
  * A grant applies whether or not its group is listed, like Exchange's Add-ADPermission on
- * "NT AUTHORITY\ANONYMOUS LOGON", which the seed's anonymous relay connector relies on.
+ * "NT AUTHORITY\ANONYMOUS LOGON", on which Exchange's documented anonymous relay connector
+ * ("Allow anonymous relay on Exchange servers") relies.
  */
 export function sessionPermissions(
   connector: ReceiveConnector,

@@ -96,7 +96,7 @@ export function checkMailFrom(ctx: PolicyContext, mailFrom: string): PolicyDecis
  * RCPT TO. In order: RequireTLS (530 5.7.0); maxRecipientsPerMessage (452 4.5.3, so the client
  * sends the rest in another transaction, RFC 5321 §4.5.3.1.10); syntax, including every routing
  * trick parseMailbox refuses (501 5.1.3) — also for sessions that may relay; an accepted domain of
- * any type; AcceptAnyRecipient (relay); otherwise 550 5.7.54, seed 004's "Unable to relay
+ * any type; AcceptAnyRecipient (relay); otherwise 550 5.7.54, Exchange's "Unable to relay
  * recipient in non-accepted domain".
  */
 export function checkRcptTo(

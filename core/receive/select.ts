@@ -13,7 +13,7 @@ export interface ConnectionInfo {
   /** The address the client connected to (the socket's local address). */
   localIp: string;
   localPort: number;
-  /** The client's address — never the load balancer's (ARCHITECTURE.md, NLB client-IP preservation). */
+  /** The client's address — never the load balancer's (client-IP preservation or PROXY; docs/architecture.md). */
   remoteIp: string;
 }
 
@@ -60,8 +60,8 @@ function smallestMatch(connector: ReceiveConnector, remoteIp: string): bigint | 
 
 /**
  * The connector for a connection: among enabled connectors bound to the local address and port,
- * the one whose RemoteIPRanges hold the client most specifically (seed 004, "Multiple Receive
- * Connectors": 192.168.1.75 beats 192.168.1.0/24 beats 0.0.0.0-255.255.255.255). At equal
+ * the one whose RemoteIPRanges hold the client most specifically (Exchange's "Receive connectors"
+ * documentation: 192.168.1.75 beats 192.168.1.0/24 beats 0.0.0.0-255.255.255.255). At equal
  * specificity a binding to the exact local address beats `0.0.0.0`/`::`, then the name decides so
  * the choice never depends on record order. Undefined: the listener answers 421 4.3.2 and closes.
  */

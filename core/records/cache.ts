@@ -1,5 +1,6 @@
 // A cached, validated view of the record store that refreshes after a short TTL, so edits made in
 // the console or with the CLI take effect without a restart and a bad record never stops the relay.
+import type { Log } from "../log.ts";
 import type { Clock, RecordStore } from "../ports.ts";
 import { formatProblem, type RecordProblem } from "./index.ts";
 import { buildRecordSet, type RecordSet } from "./record-set.ts";
@@ -11,6 +12,19 @@ export interface RecordCacheOptions {
   onProblem?: (problem: RecordProblem, text: string) => void;
   /** Called when the store cannot be read; the last good set stays in use. */
   onError?: (error: unknown) => void;
+}
+
+/**
+ * How every process logs what its record cache finds: each bad record once, at warn, with its key
+ * and field (the cache reports it the first time it is seen, so nothing else logs it again); a
+ * store that cannot be read at error, while the last good set stays in use.
+ */
+export function recordCacheLogging(log: Log): Pick<RecordCacheOptions, "onProblem" | "onError"> {
+  return {
+    onProblem: (p, text) =>
+      log.warn("record skipped", { record: p.record, field: p.field, problem: text }),
+    onError: (error) => log.error("records could not be read; using the last good set", { error }),
+  };
 }
 
 export class RecordCache {

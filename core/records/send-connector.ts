@@ -17,7 +17,7 @@ export type SendConnectorUsage = (typeof SEND_CONNECTOR_USAGES)[number];
 
 /**
  * Default maximum message size per usage type: Exchange sets 35 MB on Internet, Partner and
- * Custom connectors and no limit on Internal ones (seed 002).
+ * Custom connectors and no limit on Internal ones ("Send connectors in Exchange Server").
  */
 export const DEFAULT_SEND_MAX_MESSAGE_SIZE: Record<SendConnectorUsage, number | undefined> = {
   Internal: undefined,

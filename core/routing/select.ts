@@ -14,15 +14,15 @@ export { nextHopFor } from "./next-hop.ts";
  *  1. Eligible connectors only: enabled; in scope (sourceListeners empty, or naming the receive
  *     connector the message came in on — our stand-in for Exchange's scoped/source-server rules);
  *     maximum message size not below the message ("the selected connector must meet the message size
- *     constraints"; 35 MB for Internet/Partner/Custom, none for Internal, seed 002); sender allowed
+ *     constraints"; 35 MB for Internet/Partner/Custom, none for Internal, as Exchange sets); sender allowed
  *     by senderAddressSpaces when that list is non-empty; an address space matching the domain.
  *  2. The most specific address space match: "contoso.com" > "*.contoso.com" > "*.com" > "*"
  *     (more labels first; an exact domain beats the wildcard of the same domain).
  *  3. Extension — sender-based routing: at equal recipient specificity a connector whose
  *     senderAddressSpaces matched the sender beats one without sender rules, and a closer sender
- *     match wins (address > domain > *.domain > *). Seed 002's reader asks how "certain mailboxes
- *     use send connector 1 and others use send connector 2"; Exchange needs transport rules for that,
- *     here it is a connector field.
+ *     match wins (address > domain > *.domain > *). Admins ask how "certain mailboxes use send
+ *     connector 1 and others use send connector 2"; Exchange needs transport rules for that, here it
+ *     is a connector field.
  *  4. The lowest cost of the matching address space.
  *  5. The connector name, case-insensitive ascending ("alphanumerically", as Exchange does after
  *     cost and proximity; proximity has no meaning for a single relay).

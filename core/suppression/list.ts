@@ -2,7 +2,7 @@
 import { parseMailbox } from "../address.ts";
 import type { RecipientOutcome } from "../message.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
-import { formatReply, type SmtpReply } from "../replies.ts";
+import { formatReply, REMOTE_PERMANENT, type SmtpReply } from "../replies.ts";
 
 /** One suppressed recipient (SES's account-level suppression list, per relay). */
 export interface SuppressionEntry {
@@ -86,17 +86,9 @@ export function suppressionFor(
  * suppressed (the admin's reason may be internal: it goes to LastError, not to the sender).
  */
 export function suppressedReply(entry: SuppressionEntry): SmtpReply {
-  if (entry.source === "bounce")
-    return {
-      code: 550,
-      enhanced: entry.enhanced ?? "5.1.1",
-      text: `Recipient address suppressed since ${entry.since} after a hard bounce; the remote server said: ${entry.reason}`,
-    };
-  return {
-    code: 550,
-    enhanced: "5.7.1",
-    text: `Recipient address suppressed by the administrator since ${entry.since}`,
-  };
+  return entry.source === "bounce"
+    ? REMOTE_PERMANENT.suppressedAfterBounce(entry.enhanced ?? "5.1.1", entry.since, entry.reason)
+    : REMOTE_PERMANENT.suppressedByAdmin(entry.since);
 }
 
 /** The suppressed recipient's outcome: permanent, not attempted, with the detail for LastError. */

@@ -1,6 +1,6 @@
 // Which TLS each MX target gets: DANE when authenticated TLSA exists, else the MTA-STS policy, else the connector's own settings.
 import type { CourierTls } from "../ports.ts";
-import type { SmtpReply } from "../replies.ts";
+import { REMOTE_TRANSIENT, type SmtpReply } from "../replies.ts";
 import { type TlsaAnswer, tlsaName, usableTlsa } from "./dane.ts";
 import { mxAllowedBy } from "./mta-sts.ts";
 import type { MtaStsState } from "./mta-sts-cache.ts";
@@ -14,7 +14,7 @@ export interface PolicedTarget {
   tlsPolicy: string;
 }
 
-export type PolicyDecision =
+export type TlsPolicyDecision =
   | { ok: true; targets: PolicedTarget[]; notes: string[] }
   | { ok: false; reply: SmtpReply; tlsPolicy: string };
 
@@ -109,7 +109,7 @@ function basePolicy(input: PolicyInput): string {
  * own settings. Hosts a policy refuses are left out; when none is left the attempt is transient
  * with every reason, so LastError says which check failed.
  */
-export function decideTlsPolicy(input: PolicyInput): PolicyDecision {
+export function decideTlsPolicy(input: PolicyInput): TlsPolicyDecision {
   const byHost = new Map<string, HostPolicy>();
   const targets: PolicedTarget[] = [];
   const notes: string[] = [];
@@ -126,7 +126,7 @@ export function decideTlsPolicy(input: PolicyInput): PolicyDecision {
   if (targets.length) return { ok: true, targets, notes };
   return {
     ok: false,
-    reply: { code: 451, enhanced: "4.7.5", text: notes.join("; ") },
+    reply: REMOTE_TRANSIENT.tlsPolicy(notes.join("; ")),
     tlsPolicy: notes[0] ?? "no MX host",
   };
 }

@@ -2,7 +2,7 @@
 import type { DsnRecipient } from "../dsn.ts";
 import type { BodyRef, DeliveryJob } from "../message.ts";
 import type { RecipientRow, RecipientStatus, TrackingEventType } from "../ports.ts";
-import type { SmtpReply } from "../replies.ts";
+import { REMOTE_PERMANENT } from "../replies.ts";
 import { heldJobKey, readHeldJob } from "./admin-hold.ts";
 import { dropBodyIfDone } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
@@ -39,12 +39,6 @@ export type AdminResult =
 const SUSPENDABLE: RecipientStatus[] = ["Routed", "Deferred"];
 const REMOVABLE: RecipientStatus[] = ["Queued", "Routed", "Deferred", "Suspended"];
 export const REMOVED_LAST_ERROR = "Removed by administrator";
-/** Exchange's NDR for Remove-Message -WithNDR, with a failure (5.x.x) status as RFC 3464 needs. */
-const REMOVED_REPLY: SmtpReply = {
-  code: 550,
-  enhanced: "5.3.2",
-  text: "QUEUE.Admin; message deleted by administrative action",
-};
 export const POISON_PREFIX = "Poison message:";
 
 const describe = (rows: RecipientRow[]) => rows.map((r) => `${r.recipient} ${r.status}`).join(", ");
@@ -248,8 +242,8 @@ export async function removeMessage(
     const recipients: DsnRecipient[] = targets.map((r) => ({
       recipient: r.recipient,
       action: "failed",
-      status: REMOVED_REPLY.enhanced,
-      diagnostic: REMOVED_REPLY,
+      status: REMOTE_PERMANENT.removedByAdmin.enhanced,
+      diagnostic: REMOTE_PERMANENT.removedByAdmin,
       lastAttemptAt: now,
     }));
     const body = await originalBody(deps, messageId, rows);

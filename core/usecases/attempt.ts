@@ -4,7 +4,7 @@ import type { RecipientOutcome } from "../message.ts";
 import { type Failure, networkFailure } from "../outcome.ts";
 import type { CourierRequest, CourierTls } from "../ports.ts";
 import type { SendConnector } from "../records/send-connector.ts";
-import type { SmtpReply } from "../replies.ts";
+import { REMOTE_TRANSIENT, type SmtpReply } from "../replies.ts";
 import { MIN_ATTEMPT_MS, msLeft } from "./deadline.ts";
 import type { DeliverDeps } from "./deps.ts";
 import type { HostGuard } from "./next-hop-gate.ts";
@@ -56,7 +56,7 @@ export async function smartHostCredentials(
     const why = error instanceof Error ? error.message : String(error);
     return {
       ok: false,
-      reply: { code: 451, enhanced: "4.7.0", text: "Temporary authentication failure" },
+      reply: REMOTE_TRANSIENT.smartHostCredentials,
       detail: `Smart host credentials "${c.smartHostAuthSecret}" unavailable: ${why}`,
     };
   }

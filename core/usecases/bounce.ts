@@ -1,5 +1,6 @@
 // Emitting NDRs and delay DSNs: built by core/dsn.ts, sent from <> back through the submission queue to be routed like any mail.
 import {
+  type BuiltDsn,
   buildDsn,
   type DsnKind,
   DsnNotAllowedError,
@@ -16,7 +17,7 @@ import {
 import { newMessageId } from "../ids.ts";
 import type { BodyRef, Origin, SubmittedMessage } from "../message.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
-import { bodyRefFor, headerBlock, headerField, readBody } from "./body.ts";
+import { bodyRefFor, headerBlock, readBody } from "./body.ts";
 import { countEvent } from "./counts.ts";
 import { logOf, type RelayDeps } from "./deps.ts";
 
@@ -86,7 +87,7 @@ export async function sendDsn(
     original.dsn?.ret === "FULL" &&
     raw.byteLength <= FULL_RETURN_LIMIT &&
     !raw.some((b) => b > 0x7f);
-  let dsn: ReturnType<typeof buildDsn>;
+  let dsn: BuiltDsn;
   try {
     dsn = buildDsn({
       kind,
@@ -106,7 +107,6 @@ export async function sendDsn(
     throw error;
   }
   const id = newMessageId(now);
-  const dsnHeaders = headerBlock(dsn.raw);
   const message: SubmittedMessage = {
     id,
     receivedAt: now.toISOString(),
@@ -114,11 +114,9 @@ export async function sendDsn(
     size: dsn.raw.byteLength,
     body: await bodyRefFor(deps, id, dsn.raw),
     origin: { type: "dsn", aboutMessageId: original.id },
+    subject: dsn.subject,
+    internetMessageId: dsn.messageId,
   };
-  const subject = headerField(dsnHeaders, "Subject");
-  if (subject) message.subject = subject;
-  const internetId = headerField(dsnHeaders, "Message-ID");
-  if (internetId) message.internetMessageId = internetId;
   await deps.submissionQueue.send(message);
   await deps.tracking.addEvent({
     messageId: original.id,

@@ -1,9 +1,9 @@
 // Use case "deliver": one delivery job becomes one SMTP attempt (with failover), then tracking, retry, NDR.
 import type { DeliveryJob, RecipientOutcome } from "../message.ts";
-import { REMOTE_PERMANENT } from "../outcome.ts";
 import { FINAL_STATUSES } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
 import type { SendConnector } from "../records/send-connector.ts";
+import { REMOTE_PERMANENT } from "../replies.ts";
 import { heldJobKey, parkHeldJob } from "./admin-hold.ts";
 import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
 import { dropBodyIfDone, readBody } from "./body.ts";
@@ -21,7 +21,6 @@ import {
   routeForAttempt,
 } from "./next-hop-gate.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
-import { reportingPoison } from "./poison.ts";
 import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
 import { resolveTargets } from "./targets.ts";
 import { policedTargets } from "./tls-targets.ts";
@@ -187,10 +186,15 @@ async function giveBack(
   return { kind: "returned", reason, delaySeconds };
 }
 
-async function deliver(
+/**
+ * Delivers one job. `timeLeftMs` is the time the caller has left (Lambda's
+ * getRemainingTimeInMillis); the attempt ends inside it. A throw leaves the job in the queue; the
+ * batch layer reports it on its last receive (functions/shared/batch.ts).
+ */
+export async function deliverJob(
   deps: DeliverDeps,
   job: DeliveryJob,
-  timeLeftMs: number | undefined,
+  timeLeftMs?: number,
 ): Promise<DeliverResult> {
   const now = deps.clock.now();
   if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) {
@@ -264,25 +268,4 @@ async function claimed(
     ...settled,
   });
   return { kind: "attempted", ...settled };
-}
-
-/**
- * Delivers one job. `receiveCount` is the queue's count for this message: when processing fails on
- * the last receive before the dead-letter queue, the reason is written to tracking, then the error
- * is rethrown so the queue keeps (and eventually dead-letters) the job. `timeLeftMs` is the time
- * the caller has left (Lambda's getRemainingTimeInMillis); the attempt ends inside it.
- */
-export function deliverJob(
-  deps: DeliverDeps,
-  job: DeliveryJob,
-  receiveCount = 1,
-  timeLeftMs?: number,
-): Promise<DeliverResult> {
-  const report = {
-    queue: "delivery" as const,
-    messageId: job.messageId,
-    recipients: job.recipients,
-    sender: job.mailFrom,
-  };
-  return reportingPoison(deps, receiveCount, report, () => deliver(deps, job, timeLeftMs));
 }

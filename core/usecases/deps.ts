@@ -66,7 +66,7 @@ export interface RelayDeps {
   inlineBodyLimit?: number;
   /**
    * The queue's redrive maxReceiveCount. On that receive a failing message's reason is written to
-   * tracking before SQS moves it to the dead-letter queue. Default 5.
+   * tracking before SQS moves it to the dead-letter queue. Default DEFAULT_MAX_RECEIVE_COUNT.
    */
   maxReceiveCount?: number;
 }
@@ -96,6 +96,5 @@ export interface DeliverDeps extends RelayDeps {
 }
 
 export const DEFAULT_INLINE_BODY_LIMIT = 192 * 1024;
-export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
 export const logOf = (deps: RelayDeps): UseCaseLog => deps.log ?? SILENT_LOG;

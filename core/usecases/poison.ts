@@ -1,7 +1,8 @@
 // Poison messages: on the last receive before the dead-letter queue, the reason goes to tracking so an admin sees why.
 import type { RecipientRow } from "../ports.ts";
+import { DEFAULT_MAX_RECEIVE_COUNT } from "../queue-limits.ts";
 import { countEvent } from "./counts.ts";
-import { DEFAULT_MAX_RECEIVE_COUNT, logOf, type RelayDeps } from "./deps.ts";
+import { logOf, type RelayDeps } from "./deps.ts";
 import { ACTIVE_STATUSES } from "./settle.ts";
 
 export interface PoisonReport {
@@ -64,23 +65,4 @@ export async function recordPoison(deps: RelayDeps, report: PoisonReport): Promi
     });
   }
   logOf(deps).error("poison message", { ...report });
-}
-
-/**
- * Runs a use case; when it fails on the last receive before the dead-letter queue, the reason is
- * written to tracking before the error is rethrown (the queue then keeps and dead-letters it).
- */
-export async function reportingPoison<T>(
-  deps: RelayDeps,
-  receiveCount: number,
-  report: Omit<PoisonReport, "reason" | "receiveCount">,
-  run: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isLastReceive(deps, receiveCount))
-      await recordPoison(deps, { ...report, reason: describeError(error), receiveCount });
-    throw error;
-  }
 }

@@ -1,8 +1,9 @@
 // Use case "route": a submitted message becomes tracking rows and one delivery job per (send connector, next hop).
 import type { DsnRecipient } from "../dsn.ts";
 import type { BodyRef, DeliveryJob, SubmittedMessage } from "../message.ts";
-import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
+import { formatLastError } from "../outcome.ts";
 import type { RecipientRow } from "../ports.ts";
+import { REMOTE_PERMANENT } from "../replies.ts";
 import { bodyRefFor, dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { countEvent, deliveryDimensions } from "./counts.ts";
@@ -10,7 +11,6 @@ import { logOf, type RouteDeps } from "./deps.ts";
 import { signMessage } from "./dkim.ts";
 import { jobExtensions } from "./extensions.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
-import { reportingPoison } from "./poison.ts";
 
 export interface RoutedJob {
   jobId: string;
@@ -76,7 +76,10 @@ async function signedBodyRef(
  * A crash anywhere leaves Queued rows, so the redelivered submission emits those jobs again: a
  * duplicate job, which deliver's tracking check makes harmless, never a lost one.
  */
-async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteOutcome> {
+export async function routeMessage(
+  deps: RouteDeps,
+  message: SubmittedMessage,
+): Promise<RouteOutcome> {
   const now = deps.clock.now().toISOString();
   const set = await deps.records.get();
   const recipients = uniqueRecipients(message.envelope.rcptTo);
@@ -237,22 +240,4 @@ async function route(deps: RouteDeps, message: SubmittedMessage): Promise<RouteO
     ...(dkim?.signed ? { dkim: `${dkim.domain} (${dkim.selectors.join(", ")})` } : {}),
   });
   return outcome;
-}
-
-/**
- * Routes one submitted message. As with deliverJob, a failure on the last receive before the
- * dead-letter queue (`receiveCount`) is written to tracking before it is rethrown.
- */
-export function routeMessage(
-  deps: RouteDeps,
-  message: SubmittedMessage,
-  receiveCount = 1,
-): Promise<RouteOutcome> {
-  const report = {
-    queue: "submission" as const,
-    messageId: message.id,
-    recipients: message.envelope.rcptTo,
-    sender: message.envelope.mailFrom,
-  };
-  return reportingPoison(deps, receiveCount, report, () => route(deps, message));
 }

@@ -1,10 +1,11 @@
 // After an attempt: per-recipient tracking (Delivered, Failed, Deferred, Expired), the retry job, NDRs and delay DSNs.
 import type { DsnRecipient } from "../dsn.ts";
 import type { DeliveryJob, RecipientOutcome } from "../message.ts";
-import { formatLastError, REMOTE_PERMANENT } from "../outcome.ts";
+import { formatLastError } from "../outcome.ts";
 import type { RecipientRow, RecipientStatus } from "../ports.ts";
+import { MAX_DELAY_SECONDS } from "../queue-limits.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
-import { formatReply } from "../replies.ts";
+import { formatReply, REMOTE_PERMANENT } from "../replies.ts";
 import { delayDsnDue, expiresAt, nextAttemptAt } from "../retry.ts";
 import { dropBodyIfDone } from "./body.ts";
 import { type OriginalMessage, sendDsn } from "./bounce.ts";
@@ -16,12 +17,9 @@ import { publishOutcome } from "./feedback.ts";
 /** Rows delivery may still change; Suspended (admin hold, poison) and final rows are left alone. */
 export const ACTIVE_STATUSES: RecipientStatus[] = ["Queued", "Routed", "Deferred"];
 
-/** SQS delays a message at most 15 minutes; longer waits are chained through `notBefore`. */
-export const MAX_QUEUE_DELAY_SECONDS = 900;
-
 export function queueDelaySeconds(until: Date, now: Date): number {
   const s = Math.ceil((until.getTime() - now.getTime()) / 1000);
-  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, s));
+  return Math.min(MAX_DELAY_SECONDS, Math.max(0, s));
 }
 
 export interface SettleResult {

@@ -1,11 +1,11 @@
 // Where to connect for a next hop: MX hosts in preference order (implicit MX, null MX) or the connector's smart hosts.
 import { DnsError } from "../errors.ts";
 import type { NextHop } from "../message.ts";
-import { networkFailure, REMOTE_PERMANENT } from "../outcome.ts";
+import { networkFailure } from "../outcome.ts";
 import type { DnsResolver, MxRecord } from "../ports.ts";
 import { isIpv4, isIpv6, parseHostPort } from "../records/common.ts";
 import type { SendConnector } from "../records/send-connector.ts";
-import type { SmtpReply } from "../replies.ts";
+import { REMOTE_PERMANENT, type SmtpReply } from "../replies.ts";
 
 /** One SMTP server to try: the name (for LastError and TLS) and a resolved address. */
 export interface Target {

@@ -1,7 +1,7 @@
 // MX targets with their TLS policy: looks up MTA-STS (through the shared cache) and TLSA, then lets core/tls-policy decide.
 import type { SendConnector } from "../records/send-connector.ts";
 import type { TlsaAnswer } from "../tls-policy/dane.ts";
-import { decideTlsPolicy, type PolicyDecision } from "../tls-policy/decide.ts";
+import { decideTlsPolicy, type TlsPolicyDecision } from "../tls-policy/decide.ts";
 import { type MtaStsState, mtaStsPolicyOf } from "../tls-policy/mta-sts-cache.ts";
 import { courierTls } from "./attempt.ts";
 import { type DeliverDeps, logOf } from "./deps.ts";
@@ -17,7 +17,7 @@ export async function policedTargets(
   connector: SendConnector,
   domain: string,
   targets: Target[],
-): Promise<PolicyDecision> {
+): Promise<TlsPolicyDecision> {
   const base = courierTls(connector);
   const lookups = deps.tlsPolicy;
   if (!lookups || !connector.dnsRoutingEnabled)

@@ -13,12 +13,16 @@ export function makeDeliverHandler(input: DeliverHandlerDeps) {
     deps,
     logger,
     parse: parseDeliveryJob,
+    describe: (job) => ({
+      messageId: job.messageId,
+      recipients: job.recipients,
+      sender: job.mailFrom,
+    }),
     process: oncePerKey(
       (job) => `${job.jobId}#${job.attempts}`,
       // The attempt must end inside the function's timeout: a function killed at its timeout
       // returns its whole batch to the queue, and every job in it would be sent again.
-      (job, receiveCount, context) =>
-        deliverJob(deps, job, receiveCount, context?.getRemainingTimeInMillis()),
+      (job, context) => deliverJob(deps, job, context?.getRemainingTimeInMillis()),
       (): DeliverResult => ({ kind: "nothing-to-do", reason: "the same job is in flight" }),
     ),
   });

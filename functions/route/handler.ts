@@ -11,9 +11,14 @@ export function makeRouteHandler(input: RouteHandlerDeps) {
     deps,
     logger,
     parse: parseSubmittedMessage,
+    describe: (message) => ({
+      messageId: message.id,
+      recipients: message.envelope.rcptTo,
+      sender: message.envelope.mailFrom,
+    }),
     process: oncePerKey(
       (message) => message.id,
-      (message, receiveCount) => routeMessage(deps, message, receiveCount),
+      (message) => routeMessage(deps, message),
       (message): RouteOutcome => ({
         messageId: message.id,
         jobs: [],

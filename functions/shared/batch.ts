@@ -5,15 +5,18 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { RelayDeps } from "#core/usecases/deps.ts";
-import { describeError, isLastReceive, recordPoison } from "#core/usecases/poison.ts";
+import {
+  describeError,
+  isLastReceive,
+  type PoisonReport,
+  recordPoison,
+} from "#core/usecases/poison.ts";
 import type { Parsed } from "#core/usecases/queue-messages.ts";
 
 /** A queue message whose body is not a valid submission or job; it fails until it is dead-lettered. */
 export class PoisonMessageError extends Error {
   override readonly name = "PoisonMessageError";
 }
-
-export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 export interface SqsBatchOptions<T> {
   queue: "submission" | "delivery";
@@ -24,8 +27,12 @@ export interface SqsBatchOptions<T> {
    * Does the work for one record; throwing leaves the record in the queue for another receive.
    * `context` is the invocation's: records run in parallel, so they share its time left.
    */
-  process: (item: T, receiveCount: number, context?: Context) => Promise<unknown>;
+  process: (item: T, context?: Context) => Promise<unknown>;
+  /** What the poison report says of an item whose processing failed on its last receive. */
+  describe: (item: T) => PoisonAbout;
 }
+
+type PoisonAbout = Pick<PoisonReport, "messageId" | "recipients" | "sender">;
 
 /**
  * Tracking stops a duplicate queue message once the first copy has finished; two copies in the
@@ -34,16 +41,16 @@ export interface SqsBatchOptions<T> {
  */
 export function oncePerKey<T, R>(
   keyOf: (item: T) => string,
-  process: (item: T, receiveCount: number, context?: Context) => Promise<R>,
+  process: (item: T, context?: Context) => Promise<R>,
   duplicate: (item: T) => R,
-): (item: T, receiveCount: number, context?: Context) => Promise<R> {
+): (item: T, context?: Context) => Promise<R> {
   const inFlight = new Set<string>();
-  return async (item, receiveCount, context) => {
+  return async (item, context) => {
     const key = keyOf(item);
     if (inFlight.has(key)) return duplicate(item);
     inFlight.add(key);
     try {
-      return await process(item, receiveCount, context);
+      return await process(item, context);
     } finally {
       inFlight.delete(key);
     }
@@ -58,7 +65,9 @@ export const receiveCountOf = (record: SQSRecord): number =>
  * Records are processed in parallel and each failure is reported by message id
  * (ReportBatchItemFailures), so one bad record never returns the whole batch to the queue. A
  * fully failed batch is returned as failures too, not thrown, so the local runner and Lambda see
- * the same answer.
+ * the same answer. A record that fails on its last receive before the dead-letter queue — a body
+ * that does not parse, or work that throws — is reported to tracking first (poison.ts), here and
+ * only here: the use cases know nothing of receive counts.
  */
 export function sqsBatchHandler<T>(
   options: SqsBatchOptions<T>,
@@ -66,22 +75,24 @@ export function sqsBatchHandler<T>(
   const { deps, logger } = options;
   const recordHandler = async (record: SQSRecord, context?: Context): Promise<unknown> => {
     const receiveCount = receiveCountOf(record);
+    let about: PoisonAbout = { messageId: `sqs:${record.messageId}`, recipients: [] };
     try {
       const parsed = options.parse(record.body);
       if (!parsed.ok) {
-        if (isLastReceive(deps, receiveCount))
-          await recordPoison(deps, {
-            queue: options.queue,
-            messageId: parsed.messageId ?? `sqs:${record.messageId}`,
-            recipients: parsed.recipients,
-            ...(parsed.sender !== undefined ? { sender: parsed.sender } : {}),
-            reason: parsed.reason,
-            receiveCount,
-          });
+        about = {
+          messageId: parsed.messageId ?? about.messageId,
+          recipients: parsed.recipients,
+          ...(parsed.sender !== undefined ? { sender: parsed.sender } : {}),
+        };
         throw new PoisonMessageError(parsed.reason);
       }
-      return await options.process(parsed.value, receiveCount, context);
+      about = options.describe(parsed.value);
+      return await options.process(parsed.value, context);
     } catch (error) {
+      if (isLastReceive(deps, receiveCount)) {
+        const reason = error instanceof PoisonMessageError ? error.message : describeError(error);
+        await recordPoison(deps, { queue: options.queue, ...about, reason, receiveCount });
+      }
       logger.error("record failed", {
         queue: options.queue,
         sqsMessageId: record.messageId,

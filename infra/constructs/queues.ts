@@ -2,11 +2,12 @@
 import { Duration } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { DEFAULT_MAX_RECEIVE_COUNT } from "#core/queue-limits.ts";
 
 export interface RelayQueueProps {
   /** Must be at least 6× the consuming function's timeout (AWS's guidance for event source mappings). */
   visibilityTimeout: Duration;
-  /** @default 5 */
+  /** @default DEFAULT_MAX_RECEIVE_COUNT (core/queue-limits.ts) */
   maxReceiveCount?: number;
   /** @default 14 days, the SQS maximum */
   retention?: Duration;
@@ -29,7 +30,10 @@ export class RelayQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: retention,
       visibilityTimeout: props.visibilityTimeout,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+      },
     });
   }
 }

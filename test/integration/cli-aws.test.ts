@@ -11,7 +11,7 @@ import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { RecipientRow } from "#core/ports.ts";
 import { heldJobKey, parkHeldJob } from "#core/usecases/admin-hold.ts";
 import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
-import { runCli } from "#test/support/cli.ts";
+import { parseJsonResult, runCli } from "#test/support/cli.ts";
 
 let emu: AwsEmulators;
 let home: string;
@@ -70,11 +70,8 @@ afterAll(async () => {
 
 const relay = (args: string[], extra: Record<string, string> = {}) =>
   runCli([...args, "--aws"], { home, env: { ...env, ...extra } });
-const json = async <T>(args: string[], extra: Record<string, string> = {}): Promise<T> => {
-  const r = await relay([...args, "--json"], extra);
-  if (r.code !== 0) throw new Error(`relay ${args.join(" ")} --aws exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-};
+const json = async <T>(args: string[], extra: Record<string, string> = {}): Promise<T> =>
+  parseJsonResult<T>(await relay([...args, "--json"], extra), [...args, "--aws"]);
 
 describe("records", () => {
   test("record verbs write the DynamoDB table named by flag; bad input and missing names are exit 2", async () => {

@@ -1,32 +1,18 @@
-// Record changes, troubleshooting verbs and bad input, the CLI as a child process beside a running local relay.
+// Record changes, troubleshooting verbs and bad input, the CLI as a child process beside a running local relay (resolve-mx: cli-resolve-mx.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type CliRelay, startCliRelay, waitFor } from "#test/support/cli-relay.ts";
-import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import { freePort } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 import { RawSmtpClient } from "#test/support/smtp-client.ts";
 
 let r: CliRelay;
 let sink: Sink;
-let dns: TestDnsServer;
 let defaultPort: number;
 let submissionPort: number;
 const PASSWORD = "Scan-Pass-1";
 
 beforeAll(async () => {
   sink = await startSink();
-  dns = await startDnsServer({
-    "example.net": {
-      MX: [
-        { exchange: "mx2.example.net", priority: 20 },
-        { exchange: "mx1.example.net", priority: 10 },
-      ],
-    },
-    "mx1.example.net": { A: ["192.0.2.11"] },
-    "mx2.example.net": { A: ["192.0.2.12"], AAAA: ["2001:db8::12"] },
-    "nomail.example.net": { MX: [{ exchange: ".", priority: 0 }] },
-    "plain.example.net": { A: ["192.0.2.30"] },
-  });
   defaultPort = await freePort();
   submissionPort = await freePort();
   r = await startCliRelay([
@@ -64,7 +50,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await r?.stop();
   await sink?.close();
-  await dns?.close();
 });
 
 /** A new SMTP session on the Default connector: its greeting and the reply to one RCPT. */
@@ -275,45 +260,6 @@ describe("route explain", () => {
     );
     expect(human.stdout).toMatch(/Backup\s+lost\s+\*;2\s+higher cost 2 than 1/);
     expect(human.stdout).toMatch(/Fabrikam\s+ineligible\s+no address space matches "example\.net"/);
-  });
-});
-
-describe("resolve-mx", () => {
-  const mx = (domain: string, json = true) =>
-    r.cli(["resolve-mx", domain, "--dns-servers", dns.address, ...(json ? ["--json"] : [])]);
-
-  test("MX hosts in preference order with their addresses", async () => {
-    const got = await mx("example.net");
-    expect(got.code).toBe(0);
-    expect(JSON.parse(got.stdout)).toEqual({
-      domain: "example.net",
-      result: "mx",
-      dnsServers: [dns.address],
-      mx: [
-        { preference: 10, exchange: "mx1.example.net", addresses: ["192.0.2.11"] },
-        { preference: 20, exchange: "mx2.example.net", addresses: ["192.0.2.12", "2001:db8::12"] },
-      ],
-      message: expect.stringMatching(/2 MX record\(s\) in preference order/),
-    });
-    const table = await mx("example.net", false);
-    expect(table.stdout).toMatch(
-      /Preference\s+Exchange\s+Addresses\n[- ]+\n10\s+mx1\.example\.net\s+192\.0\.2\.11\n20\s+mx2\.example\.net\s+192\.0\.2\.12, 2001:db8::12/,
-    );
-  });
-
-  test("null MX, no MX (implicit) and NXDOMAIN are said plainly, with their exit codes", async () => {
-    const nullMx = await mx("nomail.example.net", false);
-    expect(nullMx.code).toBe(1);
-    expect(nullMx.stdout).toMatch(/null MX \("MX 0 \."\): the domain accepts no mail \(RFC 7505\)/);
-    const implicit = await mx("plain.example.net");
-    expect(implicit.code).toBe(0);
-    expect(JSON.parse(implicit.stdout)).toMatchObject({
-      result: "implicit-mx",
-      mx: [{ preference: 0, exchange: "plain.example.net", addresses: ["192.0.2.30"] }],
-    });
-    const nx = await mx("nowhere.example.net", false);
-    expect(nx.code).toBe(3);
-    expect(nx.stdout).toMatch(/nowhere\.example\.net: the domain does not exist \(NXDOMAIN\)/);
   });
 });
 

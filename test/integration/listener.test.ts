@@ -89,7 +89,7 @@ describe("MAIL and RCPT policy", () => {
     expect(h.t.queue.peek()[0]?.body.envelope.rcptTo).toEqual(["ops@contoso.com"]);
   });
 
-  test("the anonymous relay connector of seed 004 relays for its own address only", async () => {
+  test("Exchange's anonymous relay connector relays for its own address only", async () => {
     await start([
       receiveConnector("Default"),
       receiveConnector("Anon Relay", {

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliResult, runCli } from "./cli.ts";
+import { type CliResult, parseJsonResult, runCli } from "./cli.ts";
 import {
   appsConnector,
   freePort,
@@ -39,9 +39,7 @@ export async function startCliRelay(records: Record<string, unknown>[]): Promise
     relay,
     cli,
     async json<T>(args: string[]): Promise<T> {
-      const r = await cli([...args, "--json"]);
-      if (r.code !== 0) throw new Error(`relay ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-      return JSON.parse(r.stdout) as T;
+      return parseJsonResult<T>(await cli([...args, "--json"]), args);
     },
     async stop() {
       await relay.stop();

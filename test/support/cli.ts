@@ -32,3 +32,9 @@ export function runCli(
     child.stdin.end(options.input ?? "");
   });
 }
+
+/** A `--json` result parsed; throws with the CLI's stderr when it did not exit 0. */
+export function parseJsonResult<T>(r: CliResult, args: string[]): T {
+  if (r.code !== 0) throw new Error(`relay ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}

@@ -5,7 +5,7 @@ import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
-import { RecordCache } from "#core/records/cache.ts";
+import { RecordCache, recordCacheLogging } from "#core/records/cache.ts";
 import type { ListenerConfigInput } from "#listener/config.ts";
 import type { Logger } from "#listener/logger.ts";
 import type { ProtocolLogEntry } from "#listener/protocol-log.ts";
@@ -78,7 +78,6 @@ export async function startTestListener(
 ): Promise<TestListener> {
   const { ca, cert } = await testPki();
   const store = new MemoryRecordStore(records);
-  const cache = new RecordCache(store, { ttlMs: 0 });
   const queue = new MemoryQueue<SubmittedMessage>();
   const messageStore = new MemoryMessageStore();
   const logs: LogLine[] = [];
@@ -86,6 +85,8 @@ export async function startTestListener(
   const at = (level: LogLine["level"]) => (message: string, fields?: Record<string, unknown>) =>
     logs.push({ level, message, ...(fields ? { fields } : {}) });
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error") };
+  // Wired as listener/main.ts and local mode wire theirs: the cache is what reports a bad record.
+  const cache = new RecordCache(store, { ttlMs: 0, ...recordCacheLogging(logger) });
   const listener = createListener({
     records: cache,
     queue,

@@ -23,7 +23,8 @@ export interface LoadOptions {
   stop?: () => boolean;
 }
 
-class LineReader {
+/** Reads SMTP replies off a socket; the final line of a multi-line reply ends it (RFC 5321 §4.2.1). Shared with bench/latency.ts. */
+export class LineReader {
   #buf = "";
   #waiters: Array<(line: string | undefined) => void> = [];
   #closed = false;

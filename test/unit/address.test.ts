@@ -59,13 +59,13 @@ describe("parseMailbox accepts RFC 5321 mailboxes", () => {
 
 const contoso = [AcceptedDomainSchema.parse({ kind: "AcceptedDomain", domain: "contoso.com" })];
 
-/** Seed 004's "Default Frontend": port 25, anywhere, anonymous users, accepted domains only. */
+/** Exchange's "Default Frontend": port 25, anywhere, anonymous users, accepted domains only. */
 const defaultFrontend = ReceiveConnectorSchema.parse({
   kind: "ReceiveConnector",
   name: "Default Frontend",
   bindings: ["0.0.0.0:25"],
 });
-/** Seed 004's "Anon Relay": AnonymousUsers plus ms-Exch-SMTP-Accept-Any-Recipient for anonymous logon. */
+/** Exchange's documented anonymous relay connector ("Allow anonymous relay on Exchange servers"): AnonymousUsers plus ms-Exch-SMTP-Accept-Any-Recipient for anonymous logon. */
 const anonRelay = ReceiveConnectorSchema.parse({
   kind: "ReceiveConnector",
   name: "Anon Relay",
@@ -142,7 +142,7 @@ const SYNTAX_TRICKS: Array<[string, string]> = [
 
 /** Well-formed, but not in the accepted domain: an anonymous client gets 550 5.7.54. */
 const NOT_ACCEPTED: Array<[string, string]> = [
-  ["user@evil.com", "plain external domain (seed 004's Telnet test)"],
+  ["user@evil.com", "plain external domain (the Telnet test of Exchange's relay articles)"],
   ["user@contoso.com.evil.com", "accepted domain as a prefix"],
   ["user@evilcontoso.com", "accepted domain as a suffix without a dot"],
   ["user@sub.contoso.com", "subdomain when only contoso.com is accepted"],

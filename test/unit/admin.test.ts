@@ -135,7 +135,7 @@ async function submitAndRoute(to = ["bob@fabrikam.com"]): Promise<string> {
 async function runDelivery(): Promise<DeliverResult[]> {
   const results: DeliverResult[] = [];
   for (const m of delivery.receive(10)) {
-    results.push(await deliverJob(deps, m.body, m.receiveCount));
+    results.push(await deliverJob(deps, m.body));
     delivery.delete(m.receiptHandle);
   }
   return results;

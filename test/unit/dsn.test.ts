@@ -3,7 +3,8 @@ import { type ParsedMail, simpleParser } from "mailparser";
 import { describe, expect, test } from "vitest";
 import { buildDsn, type DsnInput, DsnNotAllowedError, shouldSendDsn } from "#core/dsn.ts";
 import type { Origin } from "#core/message.ts";
-import { parseReply, REMOTE_PERMANENT } from "#core/outcome.ts";
+import { parseReply } from "#core/outcome.ts";
+import { REMOTE_PERMANENT } from "#core/replies.ts";
 
 const arrival = new Date("2026-03-02T09:00:00Z");
 const now = new Date("2026-03-02T09:05:00Z");
@@ -234,6 +235,19 @@ describe("report details", () => {
     for (const w of text.match(/=\?UTF-8\?B\?[^?]*\?=/g) ?? [])
       expect(w.length).toBeLessThanOrEqual(75);
     expect((await parse(dsn.raw)).subject).toBe(`Undeliverable: ${subject}`);
+  });
+
+  test("the Subject and Message-ID it returns for tracking are the ones in the header", () => {
+    const subject = "Ärger ".repeat(40).trim();
+    const dsn = buildDsn(failure({ originalHeaders: `Subject: ${subject}\r\n` }));
+    const top = (new TextDecoder().decode(dsn.raw).split("\r\n\r\n")[0] ?? "").replace(
+      /\r\n[ \t]+/g,
+      " ",
+    );
+    expect(top).toContain(`\r\nSubject: ${dsn.subject}\r\n`);
+    expect(dsn.subject).toMatch(/^Undeliverable: =\?UTF-8\?B\?/);
+    expect(top).toContain(`\r\nMessage-ID: ${dsn.messageId}\r\n`);
+    expect(dsn.messageId).toMatch(/^<[0-9a-f]{32}@relay\.contoso\.com>$/);
   });
 
   test("no Subject header: just the prefix", async () => {

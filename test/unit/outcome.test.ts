@@ -6,11 +6,10 @@ import {
   type NetworkFailureKind,
   networkFailure,
   parseReply,
-  REMOTE_PERMANENT,
   REPLY_RULES,
   replyRuleFor,
 } from "#core/outcome.ts";
-import type { SmtpReply } from "#core/replies.ts";
+import { REMOTE_PERMANENT, type SmtpReply } from "#core/replies.ts";
 
 describe("parseReply", () => {
   test.each<[number, string, string, string]>([

@@ -1,4 +1,4 @@
-// Receive connector permissions and MAIL FROM / RCPT TO policy, encoding seed 004's relay scenarios.
+// Receive connector permissions and MAIL FROM / RCPT TO policy, encoding Exchange's documented relay scenarios.
 import { describe, expect, test } from "vitest";
 import {
   authAllowed,
@@ -38,9 +38,9 @@ const user = (name: string, allowedSenders: string[] = []): SmtpUser =>
     allowedSenders,
   });
 
-/** Seed 004's connectors, as this relay writes them. */
+/** Exchange's default and anonymous relay connectors, as this relay writes them. */
 const defaultFrontend = rc("Default Frontend");
-// The seed's "two commands" are Exchange's documented ones:
+// The "two commands" of "Allow anonymous relay on Exchange servers":
 //   Set-ReceiveConnector "Anon Relay" -PermissionGroups AnonymousUsers
 //   Get-ReceiveConnector "Anon Relay" | Add-ADPermission -User "NT AUTHORITY\Anonymous Logon"
 //     -ExtendedRights "Ms-Exch-SMTP-Accept-Any-Recipient"
@@ -159,7 +159,7 @@ describe("matchAcceptedDomain", () => {
 
 describe("checkMailFrom", () => {
   test.each<[string, PolicyContext, string, string]>([
-    // Seed 004, internal relay: Telnet to Default Frontend "from a valid internal address".
+    // Internal relay (Exchange's relay articles): Telnet to Default Frontend "from a valid internal address".
     [
       "anonymous, internal sender, Default Frontend",
       ctx(defaultFrontend),
@@ -173,7 +173,7 @@ describe("checkMailFrom", () => {
       "ok",
     ],
     ["null sender (DSN) with Submit", ctx(defaultFrontend), "", "ok"],
-    // Seed 004, anonymous relay: "allowed to send email from any email address".
+    // Anonymous relay ("Allow anonymous relay on Exchange servers"): "allowed to send email from any email address".
     ["Anon Relay, made-up sender", ctx(anonRelay), "printer@nowhere.example", "ok"],
     [
       "no Submit: anonymous on Client Frontend",
@@ -254,7 +254,7 @@ describe("checkMailFrom", () => {
 
 describe("checkRcptTo", () => {
   test.each<[string, PolicyContext, string, string]>([
-    // Seed 004: anonymous Telnet to an internal recipient is accepted with no configuration…
+    // Exchange's relay articles: anonymous Telnet to an internal recipient is accepted with no configuration…
     ["anonymous to an accepted domain", ctx(defaultFrontend), "bob@contoso.com", "ok"],
     // …and to an external one gets "550 5.7.54, Unable to relay recipient in non-accepted domain".
     ["anonymous to an external domain", ctx(defaultFrontend), "bob@gmail.com", "550 5.7.54"],

@@ -21,7 +21,7 @@ const on25 = (remoteIp: string, localIp = "10.0.0.4"): ConnectionInfo => ({
   remoteIp,
 });
 
-// Seed 004, "Multiple Receive Connectors": both listen on port 25; "Exchange will use the receive
+// Exchange's "Receive connectors" documentation, several connectors on one port: both listen on port 25; "Exchange will use the receive
 // connector that is the most specific match for the source IP address of the SMTP connection".
 const defaultFrontend = rc("Default Frontend", { bindings: ["0.0.0.0:25", "[::]:25"] });
 const anonRelay = rc("Anon Relay", {

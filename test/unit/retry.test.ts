@@ -1,4 +1,4 @@
-// Retry and expiry timing: Exchange's defaults (ARCHITECTURE.md "Defaults") and custom schedules.
+// Retry and expiry timing: Exchange's defaults (Set-TransportService: retry intervals, delay DSN, expiry) and custom schedules.
 import { describe, expect, test } from "vitest";
 import {
   DEFAULT_TRANSPORT_SETTINGS,

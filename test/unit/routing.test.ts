@@ -1,4 +1,4 @@
-// Send connector selection, table-driven from the Exchange articles in the seeds and Exchange's routing docs.
+// Send connector selection, table-driven from Exchange's documented send connector examples and routing rules.
 import { describe, expect, test } from "vitest";
 import { MB } from "#core/records/common.ts";
 import {
@@ -37,9 +37,9 @@ const chosen = (connectors: SendConnector[], q: RouteQuery) => {
   return r.ok ? r.connector.name : `none: ${r.reason}`;
 };
 
-// Seed 002: New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces *  →  {smtp:*;1}
+// Exchange's New-SendConnector example: -Name "To Internet" -Usage Internet -AddressSpaces *  →  {smtp:*;1}
 const toInternet = connector("To Internet", "*", { usage: "Internet" });
-// Seed 002: New-SendConnector -Name "Smarthost To Internet" -Usage Internet -DNSRoutingEnabled $False -SmartHosts … -AddressSpaces *
+// Exchange's smart host example: New-SendConnector -Name "Smarthost To Internet" -Usage Internet -DNSRoutingEnabled $False -SmartHosts … -AddressSpaces *
 const smarthostToInternet = connector("Smarthost To Internet", "*", {
   usage: "Internet",
   dnsRoutingEnabled: false,
@@ -107,10 +107,15 @@ describe("selectSendConnector", () => {
   const branch = connector("Branch A", "a.contoso.com");
 
   test.each<[string, SendConnector[], RouteQuery, string]>([
-    // Seed 001: "Specify the FQDN of * (the wildcard character that effectively means 'anything')."
-    ["seed 002 'To Internet' takes any domain", [toInternet], query("fabrikam.com"), "To Internet"],
+    // Exchange's "Create a Send connector to send mail to the internet": "Specify the FQDN of * (the wildcard character that effectively means 'anything')."
     [
-      "seed 002 'Smarthost To Internet' takes any domain",
+      "Exchange's 'To Internet' takes any domain",
+      [toInternet],
+      query("fabrikam.com"),
+      "To Internet",
+    ],
+    [
+      "Exchange's 'Smarthost To Internet' takes any domain",
       [smarthostToInternet],
       query("gmail.com"),
       "Smarthost To Internet",
@@ -147,7 +152,7 @@ describe("selectSendConnector", () => {
       query("fabrikam.com"),
       "To Internet",
     ],
-    // Seed 003: "Cost … A lower value indicates a more preferred route for the domains you specified."
+    // "Send connectors in Exchange Server": "Cost … A lower value indicates a more preferred route for the domains you specified."
     [
       "lowest cost wins at equal specificity",
       [connector("Primary", [["*", 5]]), connector("Backup", [["*", 10]])],
@@ -185,7 +190,7 @@ describe("selectSendConnector", () => {
     expect(chosen([...connectors].reverse(), q)).toBe(expected);
   });
 
-  describe("size (seed 002: Internal has no limit, Internet 35MB)", () => {
+  describe("size (Exchange: Internal has no limit, Internet 35MB)", () => {
     const internal = connector("Internal", [["*", 10]], {
       usage: "Internal",
       dnsRoutingEnabled: false,
@@ -234,7 +239,7 @@ describe("selectSendConnector", () => {
     });
   });
 
-  describe("sender-based routing (seed 002 comment: certain mailboxes use send connector 1, others connector 2)", () => {
+  describe("sender-based routing (certain mailboxes use send connector 1, others connector 2)", () => {
     const c1 = connector("Connector 1", "*", {
       dnsRoutingEnabled: false,
       smartHosts: ["smarthost1.example.net"],
@@ -301,7 +306,7 @@ describe("selectSendConnector", () => {
 });
 
 describe("nextHopFor", () => {
-  test("MX routing (seed 000: look up the MX records of the recipient's domain): one queue per domain", () => {
+  test("MX routing (RFC 5321 §5.1: look up the MX records of the recipient's domain): one queue per domain", () => {
     expect(nextHopFor(toInternet, "Fabrikam.com")).toEqual({
       nextHop: { type: "mx", domain: "fabrikam.com" },
       nextHopKey: "fabrikam.com",

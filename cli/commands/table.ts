@@ -173,6 +173,32 @@ export const COMMANDS: Record<string, NounDoc> = {
       },
     },
   },
+  import: {
+    summary: "records from another server's configuration",
+    verbs: {
+      exchange: {
+        summary:
+          "connectors, accepted domains and transport settings from Exchange's ConvertTo-Json exports; a dry run unless --apply",
+        flags: [
+          flag("send-connectors", "file", "Get-SendConnector | ConvertTo-Json -Depth 5"),
+          flag("receive-connectors", "file", "Get-ReceiveConnector | ConvertTo-Json -Depth 5"),
+          flag("accepted-domains", "file", "Get-AcceptedDomain | ConvertTo-Json -Depth 5"),
+          flag(
+            "transport-config",
+            "file",
+            "Get-TransportConfig and/or Get-TransportService, ConvertTo-Json -Depth 5",
+          ),
+          bool("apply", "write the records (without it nothing is written)"),
+          bool(
+            "replace",
+            "overwrite stored records that differ (else they are reported as conflicts)",
+          ),
+        ],
+        example:
+          "relay import exchange --send-connectors send.json --receive-connectors receive.json --accepted-domains domains.json --apply",
+      },
+    },
+  },
   records: {
     summary: "every record and every cross-record rule",
     verbs: {
@@ -230,6 +256,23 @@ export const COMMANDS: Record<string, NounDoc> = {
         flags: [bool("with-ndr", "send the sender a non-delivery report")],
         positional: "ID",
         example: "relay message remove --with-ndr 20261124T162639Z-e72691dd77bb",
+      },
+      analyze: {
+        summary:
+          "the route of a delivered message from its Received headers, with DKIM, SPF, DMARC and ARC results",
+        flags: [
+          flag(
+            "dns-servers",
+            "list of ip[:port]",
+            "DNS servers for the DKIM, SPF and DMARC lookups",
+            {
+              default: "the system's",
+            },
+          ),
+          bool("no-auth", "skip the authentication checks (no DNS lookups)"),
+        ],
+        positional: "[FILE]",
+        example: "relay message analyze saved-message.eml --dns-servers 1.1.1.1",
       },
     },
   },

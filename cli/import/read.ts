@@ -39,9 +39,10 @@ export function parseExport(file: string, text: string): Record<string, unknown>
     const at = /position (\d+)/.exec(message);
     const offset = at?.[1] !== undefined ? Number(at[1]) : text.length;
     const { line, column } = lineColumn(text, offset);
-    const what = message
-      .replace(/\s*(?:in JSON )?at position \d+.*$/s, "")
-      .replace(/^Unexpected end of JSON input$/, "the JSON ends early (truncated?)");
+    const what =
+      offset >= text.trimEnd().length
+        ? "the JSON ends early (truncated?)"
+        : message.replace(/\s*(?:in JSON )?at position \d+.*$/s, "");
     throw new UsageError(`${file}:${line}:${column}: not valid JSON: ${what}`);
   }
   // ConvertTo-Json writes one object for one result, a list for several; a remote session may wrap

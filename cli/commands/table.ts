@@ -269,7 +269,7 @@ export const COMMANDS: Record<string, NounDoc> = {
               default: "the system's",
             },
           ),
-          bool("no-auth", "skip the authentication checks (no DNS lookups)"),
+          bool("skip-auth", "only the route: no DKIM, SPF, DMARC or ARC checks (no DNS lookups)"),
         ],
         positional: "[FILE]",
         example: "relay message analyze saved-message.eml --dns-servers 1.1.1.1",

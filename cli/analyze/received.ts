@@ -100,8 +100,8 @@ export function parseReceived(value: string): ReceivedClauses {
         words[clause] ??= [];
         continue;
       }
-      if (clause) (words[clause] ??= []).push(t.word);
-    } else if (clause) (infos[clause] ??= []).push(t.comment);
+      if (clause) words[clause] = [...(words[clause] ?? []), t.word];
+    } else if (clause) infos[clause] = [...(infos[clause] ?? []), t.comment];
   }
   const set = (key: "from" | "by" | "via" | "with" | "id" | "for", value: string | undefined) => {
     if (value !== undefined && value !== "") out[key] = value.slice(0, 255);

@@ -63,6 +63,11 @@ function dateSeparator(text: string): number {
   return at;
 }
 
+function listOf(map: Record<string, string[]>, key: string): string[] {
+  map[key] ??= [];
+  return map[key];
+}
+
 const CLAUSES = new Set(["from", "by", "via", "with", "id", "for"]);
 
 const IP_IN_INFO = /\[(?:IPv6:)?([0-9a-f.:]+)\]|\(?\b(\d{1,3}(?:\.\d{1,3}){3})\b/i;
@@ -78,9 +83,13 @@ export function parseMailDate(text: string): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+/** Real Received fields are a few hundred characters; a longer one is read up to here. */
+export const MAX_RECEIVED_CHARS = 8192;
+
 /** The clauses of one Received field's value (unfolded). Never throws. */
-export function parseReceived(value: string): ReceivedClauses {
+export function parseReceived(whole: string): ReceivedClauses {
   const out: ReceivedClauses = {};
+  const value = whole.length > MAX_RECEIVED_CHARS ? whole.slice(0, MAX_RECEIVED_CHARS) : whole;
   const semi = dateSeparator(value);
   const body = semi >= 0 ? value.slice(0, semi) : value;
   if (semi >= 0) {
@@ -100,8 +109,8 @@ export function parseReceived(value: string): ReceivedClauses {
         words[clause] ??= [];
         continue;
       }
-      if (clause) words[clause] = [...(words[clause] ?? []), t.word];
-    } else if (clause) infos[clause] = [...(infos[clause] ?? []), t.comment];
+      if (clause) listOf(words, clause).push(t.word);
+    } else if (clause) listOf(infos, clause).push(t.comment);
   }
   const set = (key: "from" | "by" | "via" | "with" | "id" | "for", value: string | undefined) => {
     if (value !== undefined && value !== "") out[key] = value.slice(0, 255);

@@ -87,13 +87,12 @@ export function parseMailDate(text: string): Date | undefined {
 export const MAX_RECEIVED_CHARS = 8192;
 
 /** The clauses of one Received field's value (unfolded). Never throws. */
-export function parseReceived(whole: string): ReceivedClauses {
+export function parseReceived(value: string): ReceivedClauses {
   const out: ReceivedClauses = {};
-  const value = whole.length > MAX_RECEIVED_CHARS ? whole.slice(0, MAX_RECEIVED_CHARS) : whole;
   const semi = dateSeparator(value);
-  const body = semi >= 0 ? value.slice(0, semi) : value;
+  const body = (semi >= 0 ? value.slice(0, semi) : value).slice(0, MAX_RECEIVED_CHARS);
   if (semi >= 0) {
-    out.dateText = value.slice(semi + 1).trim();
+    out.dateText = value.slice(semi + 1, semi + 200).trim();
     const d = parseMailDate(out.dateText);
     if (d) out.date = d;
   }

@@ -7,6 +7,19 @@ export type ImportKind =
   | "SendConnector"
   | "TransportSettings";
 
+/**
+ * Exchange's AuthMechanisms [Flags] enum in declaration order (Tls = 1, Integrated = 2, ...), shared
+ * by a receive connector's AuthMechanism and a send connector's SmartHostAuthMechanism.
+ */
+export const AUTH_MECHANISMS = [
+  "Tls",
+  "Integrated",
+  "BasicAuth",
+  "BasicAuthRequireTLS",
+  "ExchangeServer",
+  "ExternalAuthoritative",
+] as const;
+
 /** A property that did not carry over, or carried over changed: what happened and what to do instead. */
 export interface Note {
   property: string;

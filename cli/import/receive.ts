@@ -1,6 +1,13 @@
 // Get-ReceiveConnector objects as ReceiveConnector records: bindings, ranges, auth, permission groups, limits.
 import type { AuthMechanism, PermissionGroup } from "#core/records/receive-connector.ts";
-import { type MappedItem, nameOf, PropertyReader, setIf, type Unmapped } from "./model.ts";
+import {
+  AUTH_MECHANISMS,
+  type MappedItem,
+  nameOf,
+  PropertyReader,
+  setIf,
+  type Unmapped,
+} from "./model.ts";
 import { binding, ipRange } from "./network-values.ts";
 import {
   bool,
@@ -17,15 +24,6 @@ import {
   UNLIMITED,
 } from "./values.ts";
 
-/** Exchange's AuthMechanisms flags in declaration order (Tls = 1, Integrated = 2, ...). */
-const AUTH = [
-  "Tls",
-  "Integrated",
-  "BasicAuth",
-  "BasicAuthRequireTLS",
-  "ExchangeServer",
-  "ExternalAuthoritative",
-];
 /** Exchange's PermissionGroups flags in declaration order (AnonymousUsers = 1, ...). */
 const GROUPS = [
   "AnonymousUsers",
@@ -165,7 +163,7 @@ export function mapReceiveConnector(object: Record<string, unknown>, source: str
     r.read("RemoteIPRanges", (v) => list(v).map(ipRange)),
   );
 
-  const auth = r.read("AuthMechanism", (v) => flags(v, AUTH)) ?? [];
+  const auth = r.read("AuthMechanism", (v) => flags(v, AUTH_MECHANISMS)) ?? [];
   const groups = r.read("PermissionGroups", (v) => flags(v, GROUPS)) ?? [];
   const mechanisms: AuthMechanism[] = [];
   for (const a of auth) {

@@ -1,6 +1,13 @@
 // Get-SendConnector objects as SendConnector records: address spaces and cost, MX or smart hosts, TLS, size, logging.
 import { smartHostSecretName } from "../commands/record-specs.ts";
-import { type MappedItem, nameOf, PropertyReader, setIf, type Unmapped } from "./model.ts";
+import {
+  AUTH_MECHANISMS,
+  type MappedItem,
+  nameOf,
+  PropertyReader,
+  setIf,
+  type Unmapped,
+} from "./model.ts";
 import { addressSpace, type ExchangeAddressSpace, smartHost } from "./network-values.ts";
 import { bool, enumName, flags, list, size, text, UNLIMITED } from "./values.ts";
 
@@ -9,15 +16,6 @@ export interface SendContext {
   /** Get-TransportService ExternalDNSServers; undefined when no transport file was given. */
   externalDnsServers?: string[];
 }
-
-const AUTH = [
-  "Tls",
-  "Integrated",
-  "BasicAuth",
-  "BasicAuthRequireTLS",
-  "ExchangeServer",
-  "ExternalAuthoritative",
-];
 
 const UNMAPPED: Record<string, Unmapped> = {
   SourceTransportServers: {
@@ -145,7 +143,7 @@ export function mapSendConnector(
   const tlsDomain = r.read("TlsDomain", text);
   if (tlsDomain && level === "DomainValidation") record.tlsDomain = tlsDomain;
 
-  const auth = r.read("SmartHostAuthMechanism", (v) => flags(v, AUTH)) ?? [];
+  const auth = r.read("SmartHostAuthMechanism", (v) => flags(v, AUTH_MECHANISMS)) ?? [];
   const basic = auth.includes("BasicAuthRequireTLS")
     ? "BasicAuthRequireTls"
     : auth.includes("BasicAuth")

@@ -1,5 +1,6 @@
 // Reading the values ConvertTo-Json writes for Exchange objects, in a remote session's strings and a local session's objects and numbers.
 import { expect, test } from "vitest";
+import { AUTH_MECHANISMS } from "#cli/import/model.ts";
 import { addressSpace, binding, ipRange, smartHost } from "#cli/import/network-values.ts";
 import { parseExport } from "#cli/import/read.ts";
 import { date, flags, limit, size, timespan, ValueError } from "#cli/import/values.ts";
@@ -37,14 +38,6 @@ test.each([["5 minutes"], ["25:00:00"], ["-00:05:00"], [{ Hours: 1 }]])(
   },
 );
 
-const AUTH = [
-  "Tls",
-  "Integrated",
-  "BasicAuth",
-  "BasicAuthRequireTLS",
-  "ExchangeServer",
-  "ExternalAuthoritative",
-];
 test.each([
   ["Tls, BasicAuth, BasicAuthRequireTLS", ["Tls", "BasicAuth", "BasicAuthRequireTLS"]],
   [
@@ -56,12 +49,12 @@ test.each([
   [13, ["Tls", "BasicAuth", "BasicAuthRequireTLS"]],
   [0, []],
 ])("flags %j", (input, names) => {
-  expect(flags(input, AUTH)).toEqual(names);
+  expect(flags(input, AUTH_MECHANISMS)).toEqual(names);
 });
 
 test("a flag Exchange does not have is refused", () => {
-  expect(() => flags("Tls, Kerberos", AUTH)).toThrow(/"Kerberos" is not one of/);
-  expect(() => flags(128, AUTH)).toThrow(ValueError);
+  expect(() => flags("Tls, Kerberos", AUTH_MECHANISMS)).toThrow(/"Kerberos" is not one of/);
+  expect(() => flags(128, AUTH_MECHANISMS)).toThrow(ValueError);
 });
 
 test("limits: numbers, Unlimited and Unlimited<int> objects", () => {

@@ -21,7 +21,7 @@ export interface AuthReport {
 
 /** mailauth's resolver: Node's, pointed at the given servers ("ip" or "ip:port"), with a timeout. */
 export function dnsResolver(servers: string[] | undefined, timeoutMs: number) {
-  const r = new Resolver({ timeout: timeoutMs, tries: 2 });
+  const r = new Resolver({ timeout: timeoutMs, tries: 1 });
   if (servers?.length) r.setServers(servers);
   return (name: string, rrtype: string) =>
     r.resolve(name, rrtype) as Promise<string[][] | string[]>;

@@ -70,10 +70,20 @@ export async function analyzeCommand(out: Out, args: string[]): Promise<number> 
   const message = await readMessage(positionals[0], process.stdin);
   const section = readHeaderSection(message);
   const route = analyzeRoute(section);
-  const auth =
-    flags["skip-auth"] === true
-      ? undefined
-      : await checkAuthentication(message, section, route, servers ? { dnsServers: servers } : {});
+  let auth: Awaited<ReturnType<typeof checkAuthentication>> | undefined;
+  if (flags["skip-auth"] !== true) {
+    try {
+      auth = await checkAuthentication(
+        message,
+        section,
+        route,
+        servers ? { dnsServers: servers } : {},
+      );
+    } catch (error) {
+      // The route stands on its own: a message mailauth cannot read still gets it.
+      route.notes.push(`authentication checks failed: ${(error as Error).message}`);
+    }
+  }
   renderAnalysis(out, route, auth, servers?.join(", ") ?? "the system's resolver");
   return 0;
 }

@@ -33,8 +33,7 @@ export function receivedHeader(f: ReceivedFacts): string {
   const ip = f.clientIp.includes(":") ? `IPv6:${f.clientIp}` : f.clientIp;
   const lines = [
     `Received: from ${token(f.helo)} ([${ip}])`,
-    `\tby ${token(f.byHost)} (connector-relay${f.receiveConnector !== undefined ? `; connector=${quoted(f.receiveConnector)}` : ""})`,
-    `\twith ${token(f.protocol)} id ${token(f.id)}`,
+    `\tby ${token(f.byHost)} (connector-relay${f.receiveConnector !== undefined ? `; connector=${quoted(f.receiveConnector)}` : ""}) with ${token(f.protocol)} id ${token(f.id)}`,
   ];
   if (f.tls) lines.push(`\t(version=${token(f.tls.version)} cipher=${token(f.tls.cipher)})`);
   lines[lines.length - 1] += ";";

@@ -101,8 +101,7 @@ test("the Received field names the client as it connected and cannot be broken b
   });
   expect(text).toBe(
     "Received: from evil???X-Injected:? ([IPv6:2001:db8::7])\r\n" +
-      '\tby relay.contoso.com (connector-relay; connector="Client ?Frontend? ?587?")\r\n' +
-      "\twith ESMTPSA id 20261124T160512Z-3f9c2a1b7d4e\r\n" +
+      '\tby relay.contoso.com (connector-relay; connector="Client ?Frontend? ?587?") with ESMTPSA id 20261124T160512Z-3f9c2a1b7d4e\r\n' +
       "\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384);\r\n" +
       "\tTue, 24 Nov 2026 16:05:12 +0000\r\n",
   );

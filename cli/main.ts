@@ -23,6 +23,7 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
     (await import("./commands/transport-config.ts")).transportConfigCommand,
   "dkim-signing-config": async () => (await import("./commands/dkim.ts")).dkimCommand,
   suppression: async () => (await import("./commands/suppression.ts")).suppressionCommand,
+  import: async () => (await import("./commands/import.ts")).importCommand,
   records: async () => {
     const { validateRecords } = await import("./commands/records.ts");
     return async (ctx, out, _verb, args) => validateRecords(ctx, out, args);
@@ -54,7 +55,7 @@ function contextFlags(args: string[]): Flags {
 const wantsHelp = (args: string[]) => args.includes("--help") || args.includes("-h");
 
 /** Verbs that write records: the only ones allowed to create a RELAY_HOME that is not there yet. */
-const CREATES = new Set(["new", "set"]);
+const CREATES = new Set(["new", "set", "exchange"]);
 
 export async function main(argv: string[]): Promise<number> {
   const [noun, verb, ...rest] = argv;

@@ -57,6 +57,7 @@ export function buildSubmission(t: TransactionFacts): Submission {
     helo: t.helo || "unknown",
     clientIp: t.origin.clientIp,
     byHost: t.byHost,
+    receiveConnector: t.origin.receiveConnector,
     protocol: t.protocol,
     id: t.id,
     ...(t.tls ? { tls: t.tls } : {}),

@@ -1,4 +1,4 @@
-// `relay message get|retry|suspend|resume|remove` (Get-Message, Retry-/Suspend-/Resume-/Remove-Message).
+// `relay message get|retry|suspend|resume|remove` (Get-Message, Retry-/Suspend-/Resume-/Remove-Message); analyze is in message-analyze.ts.
 import type { RecipientRow } from "#core/ports.ts";
 import {
   type AdminResult,
@@ -160,6 +160,7 @@ export async function messageCommand(
   args: string[],
 ): Promise<number> {
   const command = `message ${verb}`;
+  if (verb === "analyze") return (await import("./message-analyze.ts")).analyzeCommand(out, args);
   if (verb === "get") {
     const { flags, positionals } = parseCommand(command, args, verbOptions("message", "get"), 1);
     out.json = flags.json === true;
@@ -182,7 +183,7 @@ export async function messageCommand(
   const action = ACTIONS[verb];
   if (!action)
     throw new UsageError(
-      `relay message: unknown verb "${verb}"; use get, retry, suspend, resume or remove`,
+      `relay message: unknown verb "${verb}"; use get, retry, suspend, resume, remove or analyze`,
     );
   const { flags, positionals } = parseCommand(command, args, {}, 1);
   out.json = flags.json === true;

@@ -73,6 +73,10 @@ const ADDRESS_SPACES: CustomField = {
 
 const RELAY_GRANT = "AnonymousUsers:AcceptAnyRecipient";
 
+/** The secret that holds a send connector's smart host credentials. */
+export const smartHostSecretName = (connector: string) =>
+  `send-connector/${connector.toLowerCase().replace(/[^a-z0-9._-]/g, "-")}`;
+
 export const RECORD_SPECS: Record<string, KindSpec> = {
   "send-connector": {
     kind: "SendConnector",
@@ -117,9 +121,7 @@ export const RECORD_SPECS: Record<string, KindSpec> = {
       const user = str(flags, "auth-user");
       if (user !== undefined) {
         const password = await readPassword(`Password for smart host user ${user}: `);
-        const secretName = `send-connector/${String(record.name)
-          .toLowerCase()
-          .replace(/[^a-z0-9._-]/g, "-")}`;
+        const secretName = smartHostSecretName(String(record.name));
         await ctx.secrets.set(secretName, JSON.stringify({ username: user, password }));
         record.smartHostAuthSecret = secretName;
         if (record.smartHostAuthMechanism === undefined || record.smartHostAuthMechanism === "None")

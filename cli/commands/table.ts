@@ -1,9 +1,12 @@
 // The CLI's command table: every noun, verb and flag with its type, default and an example; --help, completion and parsing read it.
 import type { ParseArgsOptionsConfig } from "node:util";
 import type { TrackingEventType } from "#core/ports.ts";
-import type { FieldFlag } from "../record-flags.ts";
+import { bool, flag, fromField, type NounDoc } from "./command-doc.ts";
 import { fieldFlags, RECORD_SPECS } from "./record-specs.ts";
+import { ADMIN_NOUNS } from "./table-admin.ts";
 import { TRANSPORT_EXAMPLES, TRANSPORT_FLAGS } from "./transport-config.ts";
+
+export type { FlagDoc, NounDoc, VerbDoc } from "./command-doc.ts";
 
 /** Message tracking's event ids (Get-MessageTrackingLog -EventId), for `track --event-id`. */
 export const EVENT_IDS: readonly TrackingEventType[] = [
@@ -20,47 +23,6 @@ export const EVENT_IDS: readonly TrackingEventType[] = [
   "RETRY",
   "REMOVE",
 ];
-
-export interface FlagDoc {
-  flag: string;
-  /** How the value is written: "text", "int", "size", "A|B", "list of ..."; "bool" takes no value. */
-  hint: string;
-  description?: string;
-  default?: string;
-  choices?: string[];
-  required?: boolean;
-}
-
-export interface VerbDoc {
-  summary: string;
-  flags: FlagDoc[];
-  /** A positional argument, e.g. "ID" or "DOMAIN". */
-  positional?: string;
-  example: string;
-}
-
-export interface NounDoc {
-  summary: string;
-  /** Verbs; a noun without verbs (track, resolve-mx, doctor) has the single verb "". */
-  verbs: Record<string, VerbDoc>;
-}
-
-const flag = (name: string, hint: string, description: string, more: Partial<FlagDoc> = {}) => ({
-  flag: name,
-  hint,
-  description,
-  ...more,
-});
-const bool = (name: string, description: string) => flag(name, "bool", description);
-
-const fromField = (ff: FieldFlag, required = false): FlagDoc => ({
-  flag: ff.flag,
-  hint: ff.hint,
-  ...(ff.description ? { description: ff.description } : {}),
-  ...(ff.default !== undefined ? { default: ff.default } : {}),
-  ...(ff.choices ? { choices: ff.choices } : {}),
-  ...(required ? { required } : {}),
-});
 
 function recordNoun(noun: string): NounDoc {
   const spec = RECORD_SPECS[noun];
@@ -106,84 +68,7 @@ const identity = flag(
 
 export const COMMANDS: Record<string, NounDoc> = {
   ...Object.fromEntries(Object.keys(RECORD_SPECS).map((n) => [n, recordNoun(n)])),
-  "dkim-signing-config": {
-    summary:
-      "DKIM keys per sender domain (New-, Get-, Set-, Rotate-DkimSigningConfig); prints the DNS records to publish",
-    verbs: {
-      new: {
-        summary:
-          "make a key pair (the private key goes only to the secret store) and print its TXT record",
-        flags: [
-          flag("domain", "domain", "the From domain to sign for (and its subdomains)", {
-            required: true,
-          }),
-          flag("selector", "text", "the key's selector", { default: "relay<yyyymmdd>" }),
-          flag("key-type", "rsa|ed25519|rsa,ed25519", "one key, or both for dual signing", {
-            default: "rsa",
-          }),
-          flag("key-size", "int", "RSA key size in bits", { default: "2048" }),
-          bool("enabled", "sign at once (--no-enabled: publish first, enable later)"),
-          flag("comment", "text", "a note for other admins"),
-        ],
-        example: "relay dkim-signing-config new --domain contoso.com",
-      },
-      get: {
-        summary: "each domain's selector, state and the TXT records to publish",
-        flags: [flag("domain", "domain", "one domain only")],
-        example: "relay dkim-signing-config get --domain contoso.com --json",
-      },
-      set: {
-        summary: "turn signing for a domain on or off",
-        flags: [
-          flag("domain", "domain", "the domain", { required: true }),
-          bool("enabled", "sign (--no-enabled or --enabled false: stop signing)"),
-        ],
-        example: "relay dkim-signing-config set --domain contoso.com --enabled false",
-      },
-      rotate: {
-        summary: "a new key signs at once; the old one stays published (retired) until removed",
-        flags: [
-          flag("domain", "domain", "the domain", { required: true }),
-          flag("key-size", "int", "RSA key size in bits", { default: "2048" }),
-        ],
-        example: "relay dkim-signing-config rotate --domain contoso.com",
-      },
-      remove: {
-        summary: "remove a domain's config and keys, or one retired key with --selector",
-        flags: [
-          flag("domain", "domain", "the domain", { required: true }),
-          flag("selector", "text", "a retired key to drop"),
-        ],
-        example: "relay dkim-signing-config remove --domain contoso.com --selector relay20261001",
-      },
-    },
-  },
-  suppression: {
-    summary:
-      "recipients not attempted after a hard bounce (SES's suppression list): list, add, remove",
-    verbs: {
-      get: {
-        summary: "list the suppressed recipients, or show one",
-        flags: [flag("recipient", "address", "one recipient only")],
-        example: "relay suppression get --recipient ann@fabrikam.com --json",
-      },
-      new: {
-        summary: "suppress a recipient until removed",
-        flags: [
-          flag("recipient", "address", "the address", { required: true }),
-          flag("reason", "text", "why (LastError shows it; the sender's NDR does not)", {
-            required: true,
-          }),
-        ],
-        example: 'relay suppression new --recipient ann@fabrikam.com --reason "asked to stop"',
-      },
-      remove: {
-        summary: "mail to the recipient is attempted again",
-        flags: [flag("recipient", "address", "the address", { required: true })],
-        example: "relay suppression remove --recipient ann@fabrikam.com",
-      },
-    },
-  },
+  ...ADMIN_NOUNS,
   "transport-config": {
     summary: "organisation-wide settings: retries, expiry, host name (Get-/Set-TransportConfig)",
     verbs: {
@@ -256,6 +141,23 @@ export const COMMANDS: Record<string, NounDoc> = {
         flags: [bool("with-ndr", "send the sender a non-delivery report")],
         positional: "ID",
         example: "relay message remove --with-ndr 20261124T162639Z-e72691dd77bb",
+      },
+      analyze: {
+        summary:
+          "the route of a delivered message from its Received headers, with DKIM, SPF, DMARC and ARC results",
+        flags: [
+          flag(
+            "dns-servers",
+            "list of ip[:port]",
+            "DNS servers for the DKIM, SPF and DMARC lookups",
+            {
+              default: "the system's",
+            },
+          ),
+          bool("skip-auth", "only the route: no DKIM, SPF, DMARC or ARC checks (no DNS lookups)"),
+        ],
+        positional: "[FILE]",
+        example: "relay message analyze saved-message.eml --dns-servers 1.1.1.1",
       },
     },
   },

@@ -59,7 +59,7 @@ describe("choosing the receive connector", () => {
     await transaction(client, "a@example.org", ["b@contoso.com"], MESSAGE);
     const m = h.t.queue.peek()[0]!.body;
     const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString();
-    expect(raw).toContain("\tby mail.fabrikam.com (connector-relay)");
+    expect(raw).toContain('\tby mail.fabrikam.com (connector-relay; connector="Default")');
   });
 
   test("no connector covers the client: 421 4.3.2 and the connection closes", async () => {
@@ -171,7 +171,7 @@ describe("DATA", () => {
     const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString("latin1");
     expect(raw).toMatch(
       new RegExp(
-        `^Received: from app\\.example \\(\\[127\\.0\\.0\\.5\\]\\)\\r\\n\\tby relay\\.test \\(connector-relay\\) with ESMTP id ${m.id};\\r\\n\\t\\w{3}, `,
+        `^Received: from app\\.example \\(\\[127\\.0\\.0\\.5\\]\\)\\r\\n\\tby relay\\.test \\(connector-relay; connector="Default"\\) with ESMTP id ${m.id};\\r\\n\\t\\w{3}, `,
       ),
     );
     expect(raw.endsWith(MESSAGE)).toBe(true);

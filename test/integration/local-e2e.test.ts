@@ -81,7 +81,7 @@ describe("local mode from the README's command", () => {
     expect(msg.rcptTo).toEqual(["someone@example.net"]);
     const text = msg.raw.toString("utf8");
     expect(text).toMatch(
-      /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby \S+ \(connector-relay\) with ESMTP id /m,
+      /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby \S+ \(connector-relay; connector="Loopback Relay"\) with ESMTP id /m,
     );
     expect(text).toContain("Subject: e2e swaks");
     expect(text).toContain("hello from swaks");

@@ -93,6 +93,7 @@ test("the Received field names the client as it connected and cannot be broken b
     helo: "evil)\r\nX-Injected:(",
     clientIp: "2001:db8::7",
     byHost: "relay.contoso.com",
+    receiveConnector: 'Client "Frontend" (587)',
     protocol: "ESMTPSA",
     id: "20261124T160512Z-3f9c2a1b7d4e",
     tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" },
@@ -100,7 +101,7 @@ test("the Received field names the client as it connected and cannot be broken b
   });
   expect(text).toBe(
     "Received: from evil???X-Injected:? ([IPv6:2001:db8::7])\r\n" +
-      "\tby relay.contoso.com (connector-relay) with ESMTPSA id 20261124T160512Z-3f9c2a1b7d4e\r\n" +
+      '\tby relay.contoso.com (connector-relay; connector="Client ?Frontend? ?587?") with ESMTPSA id 20261124T160512Z-3f9c2a1b7d4e\r\n' +
       "\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384);\r\n" +
       "\tTue, 24 Nov 2026 16:05:12 +0000\r\n",
   );

@@ -2,8 +2,12 @@
 import type { MessageDsn, RecipientDsn } from "./dsn-params.ts";
 import type { SmtpReply } from "./replies.ts";
 
-/** The raw message, inline (base64) when small, or a key in the message store (claim check). */
-export type BodyRef = { inline: string } | { storeKey: string };
+/**
+ * The raw message: inline when small — as text when it is plain US-ASCII (most mail: MIME encodes
+ * the rest), else base64 — or a key in the message store (claim check). See core/usecases/body.ts.
+ */
+export type BodyRef = InlineBody | { storeKey: string };
+export type InlineBody = { inline: string } | { text: string };
 
 export interface Envelope {
   /** Reverse path without brackets; "" for the null sender `<>` (bounces). */

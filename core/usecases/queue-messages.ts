@@ -4,6 +4,7 @@ import type { DeliveryJob, SubmittedMessage } from "../message.ts";
 
 const BodyRefSchema = z.union([
   z.strictObject({ inline: z.string() }),
+  z.strictObject({ text: z.string() }),
   z.strictObject({ storeKey: z.string().min(1) }),
 ]);
 

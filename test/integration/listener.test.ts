@@ -1,5 +1,7 @@
 // The listener over real loopback sockets: connector selection, policy replies, DATA checks and queueing.
 import { describe, expect, test } from "vitest";
+import type { InlineBody } from "#core/message.ts";
+import { decodeInline } from "#core/usecases/body.ts";
 import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
 
@@ -58,7 +60,7 @@ describe("choosing the receive connector", () => {
     await client.command("EHLO app.example");
     await transaction(client, "a@example.org", ["b@contoso.com"], MESSAGE);
     const m = h.t.queue.peek()[0]!.body;
-    const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString();
+    const raw = Buffer.from(decodeInline(m.body as InlineBody)).toString();
     expect(raw).toContain("\tby mail.fabrikam.com (connector-relay)");
   });
 
@@ -168,7 +170,7 @@ describe("DATA", () => {
       subject: "Report",
     });
     expect(m.origin).not.toHaveProperty("authUser");
-    const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString("latin1");
+    const raw = Buffer.from(decodeInline(m.body as InlineBody)).toString("latin1");
     expect(raw).toMatch(
       new RegExp(
         `^Received: from app\\.example \\(\\[127\\.0\\.0\\.5\\]\\)\\r\\n\\tby relay\\.test \\(connector-relay\\) with ESMTP id ${m.id};\\r\\n\\t\\w{3}, `,

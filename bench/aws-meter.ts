@@ -1,5 +1,6 @@
 // Counts what the AWS shape asks of AWS: SDK calls by service and action, billed SQS requests, DynamoDB capacity units, bytes on the wire.
 // An SDK middleware on each client, so the figures come from the requests the real adapters make.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type IndexKeys, type Item, indexWriteUnits, itemSize } from "./aws-capacity.ts";
 
 /** SQS bills each 64 KiB chunk of a request's payload as one request (SQS pricing page). */
@@ -118,6 +119,16 @@ function httpBytes(message: unknown): number {
   return 40 + headers + body;
 }
 
+/** Time an invocation spent with at least one AWS call in flight, and how many such waits it had. */
+export interface Waiting {
+  inFlight: number;
+  since: number;
+  awaitedMs: number;
+  waits: number;
+}
+/** Set around each handler invocation (bench/aws-shape.ts), so calls are charged to it. */
+export const invocationScope = new AsyncLocalStorage<Waiting>();
+
 let meters = 0;
 
 export class AwsMeter {
@@ -152,6 +163,11 @@ export class AwsMeter {
         if (action === "UpdateItem") args.input.ReturnValues = "ALL_NEW";
       }
       let result: Awaited<ReturnType<ReturnType<Middleware>>>;
+      const w = invocationScope.getStore();
+      if (w && w.inFlight++ === 0) {
+        w.since = performance.now();
+        w.waits++;
+      }
       try {
         result = await next(args);
       } catch (error) {
@@ -161,6 +177,8 @@ export class AwsMeter {
           this.#writeUnits += 1;
         }
         throw error;
+      } finally {
+        if (w && --w.inFlight === 0) w.awaitedMs += performance.now() - w.since;
       }
       this.#count(service, action, args.input, result.output);
       if (indexed) this.#indexUnits(action, args.input, result.output);

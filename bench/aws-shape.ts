@@ -13,7 +13,7 @@ import { createLogger, useCaseLog } from "#functions/shared/logger.ts";
 import { type AwsEmulators, endpointOf, relayEnv } from "#test/support/aws-emulators.ts";
 import type { BatchHandler } from "#test/support/esm-simulator.ts";
 import { appsConnector, smartHostConnector } from "#test/support/relay-process.ts";
-import { AwsMeter } from "./aws-meter.ts";
+import { AwsMeter, invocationScope, type Waiting } from "./aws-meter.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const common = {
@@ -119,8 +119,8 @@ export async function startListenerTask(emu: AwsEmulators, stage: Stage): Promis
 
 export interface TimedHandler {
   handler: BatchHandler;
-  /** Each invocation: wall ms and batch size. */
-  invocations: Array<{ ms: number; records: number }>;
+  /** Each invocation: wall ms, batch size, and the time and number of its waits on AWS calls. */
+  invocations: Array<{ ms: number; records: number; awaitedMs: number; waits: number }>;
 }
 
 /** Lambda bills the handler's wall time: measure each invocation as the platform would. */
@@ -130,10 +130,16 @@ function timed(handler: BatchHandler): TimedHandler {
     invocations,
     handler: async (event, context) => {
       const t0 = performance.now();
+      const w: Waiting = { inFlight: 0, since: 0, awaitedMs: 0, waits: 0 };
       try {
-        return await handler(event, context);
+        return await invocationScope.run(w, () => handler(event, context));
       } finally {
-        invocations.push({ ms: performance.now() - t0, records: event.Records.length });
+        invocations.push({
+          ms: performance.now() - t0,
+          records: event.Records.length,
+          awaitedMs: w.awaitedMs,
+          waits: w.waits,
+        });
       }
     },
   };

@@ -125,6 +125,7 @@ export interface Waiting {
   since: number;
   awaitedMs: number;
   waits: number;
+  calls: number;
 }
 /** Set around each handler invocation (bench/aws-shape.ts), so calls are charged to it. */
 export const invocationScope = new AsyncLocalStorage<Waiting>();
@@ -164,6 +165,7 @@ export class AwsMeter {
       }
       let result: Awaited<ReturnType<ReturnType<Middleware>>>;
       const w = invocationScope.getStore();
+      if (w) w.calls++;
       if (w && w.inFlight++ === 0) {
         w.since = performance.now();
         w.waits++;

@@ -11,14 +11,21 @@ export const LAMBDA_PLATFORM_LOG_BYTES = 300;
 /** The listener's accept goal: messages per second per vCPU. */
 export const LISTENER_GOAL_PER_CPU = 1000;
 
-type Invocations = Array<{ ms: number; records: number; awaitedMs: number; waits: number }>;
+type Invocations = Array<{
+  ms: number;
+  records: number;
+  awaitedMs: number;
+  waits: number;
+  calls: number;
+}>;
 
 /**
  * In-region latency assumed for one DynamoDB, SQS or S3 call from Lambda (single-digit to low
  * tens of ms). The emulators share this machine with the handlers, so their answers are slower
  * than AWS's: the billed duration is modelled as the handler's own time (wall time with no AWS
- * call in flight, which includes SMTP to the sink) plus this per wait on AWS (calls in flight
- * together count once).
+ * call in flight, which includes SMTP to the sink) plus this per call on one record's path: the
+ * records of a batch run in parallel, each making its calls one after another, so the chain is
+ * the invocation's calls ÷ its records (or its separate waits on AWS, if more).
  */
 export const AWS_CALL_MS = 10;
 
@@ -32,7 +39,9 @@ export interface HandlerFigures {
   ownMsPerInvocation: Percentiles;
   /** Waits on AWS per invocation (calls in flight together count once). */
   awsWaitsPerInvocation: number;
-  /** Billed duration per invocation in AWS: own time + waits × AWS_CALL_MS, rounded up to 1 ms. */
+  /** AWS calls per invocation. */
+  awsCallsPerInvocation: number;
+  /** Billed duration per invocation in AWS: own time + the calls on one record's path × AWS_CALL_MS, rounded up to 1 ms. */
   modelledMsPerInvocation: number;
   msPerMessage: number;
   gbSecondsPerMessage: number;
@@ -78,7 +87,9 @@ export interface AwsShapeInput {
 
 function handler(inv: Invocations, memoryMiB: number, messages: number): HandlerFigures {
   const own = inv.map((i) => Math.max(0, i.ms - i.awaitedMs));
-  const billed = inv.map((i, k) => Math.ceil((own[k] ?? 0) + i.waits * AWS_CALL_MS));
+  const chain = (i: Invocations[number]) =>
+    Math.max(i.waits, Math.ceil(i.calls / Math.max(1, i.records)));
+  const billed = inv.map((i, k) => Math.ceil((own[k] ?? 0) + chain(i) * AWS_CALL_MS));
   const billedMs = billed.reduce((a, b) => a + b, 0);
   const count = Math.max(1, inv.length);
   return {
@@ -88,6 +99,7 @@ function handler(inv: Invocations, memoryMiB: number, messages: number): Handler
     msPerInvocation: percentiles(inv.map((i) => i.ms)),
     ownMsPerInvocation: percentiles(own),
     awsWaitsPerInvocation: round(inv.reduce((a, i) => a + i.waits, 0) / count),
+    awsCallsPerInvocation: round(inv.reduce((a, i) => a + i.calls, 0) / count),
     modelledMsPerInvocation: round(billedMs / count, 1),
     msPerMessage: round(billedMs / messages, 2),
     gbSecondsPerMessage: round(((billedMs / 1000) * memoryMiB) / 1024 / messages, 6),

@@ -120,7 +120,13 @@ export async function startListenerTask(emu: AwsEmulators, stage: Stage): Promis
 export interface TimedHandler {
   handler: BatchHandler;
   /** Each invocation: wall ms, batch size, and the time and number of its waits on AWS calls. */
-  invocations: Array<{ ms: number; records: number; awaitedMs: number; waits: number }>;
+  invocations: Array<{
+    ms: number;
+    records: number;
+    awaitedMs: number;
+    waits: number;
+    calls: number;
+  }>;
 }
 
 /** Lambda bills the handler's wall time: measure each invocation as the platform would. */
@@ -130,7 +136,7 @@ function timed(handler: BatchHandler): TimedHandler {
     invocations,
     handler: async (event, context) => {
       const t0 = performance.now();
-      const w: Waiting = { inFlight: 0, since: 0, awaitedMs: 0, waits: 0 };
+      const w: Waiting = { inFlight: 0, since: 0, awaitedMs: 0, waits: 0, calls: 0 };
       try {
         return await invocationScope.run(w, () => handler(event, context));
       } finally {
@@ -139,6 +145,7 @@ function timed(handler: BatchHandler): TimedHandler {
           records: event.Records.length,
           awaitedMs: w.awaitedMs,
           waits: w.waits,
+          calls: w.calls,
         });
       }
     },

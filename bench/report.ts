@@ -1,4 +1,5 @@
 // The benchmark's result document: its shape, the ratios to Postfix, the issue's targets, and a short text summary.
+import { type AwsShapeResult, awsShapeSummary } from "./aws-report.ts";
 import type { BundleFigures } from "./bundles.ts";
 import type { HandlerFigures } from "./handlers.ts";
 import type { LatencyResult } from "./latency.ts";
@@ -40,6 +41,8 @@ export interface BenchResult {
   >;
   handlers: HandlerFigures;
   bundles: { route: BundleFigures; deliver: BundleFigures };
+  /** The AWS shape on the emulators (bench/aws.ts); absent in results from before it existed. */
+  aws?: AwsShapeResult;
   /** This relay's figure divided by Postfix's; latency and CPU inverted, so higher is better everywhere. */
   ratios: Record<string, number | null>;
   targets: Target[];
@@ -94,6 +97,16 @@ export function targetsOf(r: Figures, ratios: Record<string, number | null>): Ta
       value: p99,
       met: p99 !== null && p99 <= 10,
     },
+    ...(r.aws
+      ? [
+          {
+            name: "AWS listener, accept per CPU (msgs/s, one connection per message)",
+            goal: r.aws.listener.goal,
+            value: r.aws.listener.accept.newconn.msgsPerSecPerCpu ?? null,
+            met: r.aws.listener.met,
+          },
+        ]
+      : []),
     {
       name: "route + deliver CPU per message, network excluded (ms)",
       goal: "≤ 5 ms",
@@ -137,6 +150,7 @@ export function summary(r: BenchResult): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(" ")}`,
   );
+  if (r.aws) lines.push(awsShapeSummary(r.aws).replace(/^/gm, "  "));
   for (const t of r.targets)
     lines.push(`  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.value} (${t.goal})`);
   return lines.join("\n");

@@ -5,6 +5,7 @@ import { availableParallelism, cpus, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { freePort } from "#test/support/relay-process.ts";
+import { type AwsShapeResult, awsShapeSummary } from "./aws-report.ts";
 import { measureBundle } from "./bundles.ts";
 import { renderChart } from "./chart.ts";
 import { cpuSeconds } from "./cpu.ts";
@@ -35,6 +36,10 @@ const { values: args } = parseArgs({
     latest: { type: "boolean", default: false },
     /** Run the relay under --cpu-prof; the profile lands next to the results. */
     profile: { type: "boolean", default: false },
+    /** `aws`: only the AWS shape (bench/aws.ts), no Postfix needed. */
+    only: { type: "string" },
+    /** Messages per accept run of the AWS shape. */
+    "aws-messages": { type: "string", default: "1000" },
   },
 });
 const N = Number(args.messages);
@@ -121,6 +126,18 @@ async function runHandlers(sinkPort: number, out: string): Promise<HandlerFigure
   const code = await new Promise<number | null>((r) => child.once("exit", r));
   if (code !== 0) throw new Error(`bench/handlers.ts exited with ${code}`);
   return JSON.parse(await readFile(out, "utf8")) as HandlerFigures;
+}
+
+/** The AWS shape in a process of its own (its emulators and handlers must not share the relay's CPU figures). */
+async function runAwsShape(out: string): Promise<AwsShapeResult> {
+  const child = spawn(
+    process.execPath,
+    ["bench/aws.ts", "--messages", args["aws-messages"], "--out", out],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  if (code !== 0) throw new Error(`bench/aws.ts exited with ${code}`);
+  return JSON.parse(await readFile(out, "utf8")) as AwsShapeResult;
 }
 
 async function main(): Promise<BenchResult> {
@@ -242,6 +259,8 @@ async function main(): Promise<BenchResult> {
     deliver: await measureBundle("deliver", bundleDir),
   };
   await rm(bundleDir, { recursive: true, force: true });
+  log("AWS shape: listener, route and deliver on the emulators");
+  const aws = await runAwsShape(join(work, "aws.json"));
 
   const figures = {
     bench: "connector-relay" as const,
@@ -261,34 +280,56 @@ async function main(): Promise<BenchResult> {
     latency,
     handlers,
     bundles,
+    aws,
   };
   const ratios = ratiosOf(figures);
   return { ...figures, ratios, targets: targetsOf(figures, ratios) };
 }
 
-try {
-  const result = await main();
-  const json = join(resultsDir, `${stamp}.json`);
-  const svg = join(resultsDir, `${stamp}.svg`);
-  result.files = { json: relative(ROOT, json), svg: relative(ROOT, svg) };
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  await writeFile(json, text);
-  await writeFile(svg, renderChart(result));
-  if (args.latest) {
-    const latest = join(ROOT, "bench", "latest.json");
-    await writeFile(latest, text);
-    await writeFile(join(ROOT, "bench", "latest.svg"), renderChart(result));
-    // Committed, so in the project's format (npm test lints every JSON file).
-    await exec(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", latest], {
-      cwd: ROOT,
-    });
+if (args.only === "aws") {
+  // The AWS shape alone: its own JSON and summary (bench/aws.ts), without Postfix or root.
+  const out = join(resultsDir, `${stamp}-aws.json`);
+  await mkdir(resultsDir, { recursive: true });
+  try {
+    const aws = await runAwsShape(out);
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify(aws, null, 2)}\n`
+        : `${awsShapeSummary(aws)}\n  results: ${out}\n`,
+    );
+  } catch (error) {
+    log(`failed: ${(error as Error).stack ?? error}`);
+    process.exitCode = 1;
   }
-  process.stdout.write(
-    args.json ? text : `${summary(result)}\n  results: ${json}\n  chart:   ${svg}\n`,
-  );
-} catch (error) {
-  log(`failed: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
+} else {
+  await runAll();
+}
+
+async function runAll(): Promise<void> {
+  try {
+    const result = await main();
+    const json = join(resultsDir, `${stamp}.json`);
+    const svg = join(resultsDir, `${stamp}.svg`);
+    result.files = { json: relative(ROOT, json), svg: relative(ROOT, svg) };
+    const text = `${JSON.stringify(result, null, 2)}\n`;
+    await writeFile(json, text);
+    await writeFile(svg, renderChart(result));
+    if (args.latest) {
+      const latest = join(ROOT, "bench", "latest.json");
+      await writeFile(latest, text);
+      await writeFile(join(ROOT, "bench", "latest.svg"), renderChart(result));
+      // Committed, so in the project's format (npm test lints every JSON file).
+      await exec(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", latest], {
+        cwd: ROOT,
+      });
+    }
+    process.stdout.write(
+      args.json ? text : `${summary(result)}\n  results: ${json}\n  chart:   ${svg}\n`,
+    );
+  } catch (error) {
+    log(`failed: ${(error as Error).stack ?? error}`);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
 }

@@ -3,9 +3,17 @@ import { z } from "zod";
 import type { MessageDsn, RecipientDsn } from "./dsn-params.ts";
 import type { SmtpReply } from "./replies.ts";
 
-/** The raw message, inline (base64) when small, or a key in the message store (claim check). */
-export const BodyRefSchema = z.union([
+/**
+ * The raw message: inline when small — as text when it is plain US-ASCII (most mail: MIME encodes
+ * the rest), else base64 — or a key in the message store (claim check). See core/usecases/body.ts.
+ */
+const InlineBodySchema = z.union([
   z.strictObject({ inline: z.string() }),
+  z.strictObject({ text: z.string() }),
+]);
+export type InlineBody = z.infer<typeof InlineBodySchema>;
+export const BodyRefSchema = z.union([
+  InlineBodySchema,
   z.strictObject({ storeKey: z.string().min(1) }),
 ]);
 export type BodyRef = z.infer<typeof BodyRefSchema>;

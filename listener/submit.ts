@@ -1,11 +1,12 @@
 // Hands an accepted message to the submission queue: inline when small, claim check in the message store when not.
 import type { BodyRef, Envelope, Origin, SubmittedMessage } from "#core/message.ts";
 import type { MessageStore, QueueProducer } from "#core/ports.ts";
+import { inlineBody } from "#core/usecases/body.ts";
 
 export interface SubmitPorts {
   queue: QueueProducer<SubmittedMessage>;
   messageStore: MessageStore;
-  /** Bodies up to this many bytes travel inline (base64) in the queue message. */
+  /** Bodies up to this many bytes travel inline in the queue message (core/usecases/body.ts inlineBody). */
   inlineBodyLimit: number;
 }
 
@@ -31,7 +32,7 @@ export type SubmitOutcome =
  */
 export async function submitMessage(ports: SubmitPorts, s: Submission): Promise<SubmitOutcome> {
   const inline = s.body.length <= ports.inlineBodyLimit;
-  const body: BodyRef = inline ? { inline: s.body.toString("base64") } : { storeKey: s.id };
+  const body: BodyRef = inline ? inlineBody(s.body) : { storeKey: s.id };
   if (!inline) {
     try {
       await ports.messageStore.put(s.id, s.body);

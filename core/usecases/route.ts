@@ -94,10 +94,15 @@ export async function routeMessage(
     ...(message.subject ? { subject: message.subject } : {}),
     ...(message.internetMessageId ? { internetMessageId: message.internetMessageId } : {}),
   };
+  let existed = false;
   for (const recipient of recipients)
-    await deps.tracking.create({ ...base, recipient, status: "Queued" });
+    if (!(await deps.tracking.create({ ...base, recipient, status: "Queued" }))) existed = true;
+  // Rows this call created are Queued: only a redelivered submission (some row existed) needs to
+  // read where its recipients stand, which saves a strongly consistent Query per message.
   const rows = new Map(
-    (await deps.tracking.listByMessage(message.id)).map((r) => [r.recipient.toLowerCase(), r]),
+    existed
+      ? (await deps.tracking.listByMessage(message.id)).map((r) => [r.recipient.toLowerCase(), r])
+      : [],
   );
   const pending = recipients.filter(
     (r) => (rows.get(r.toLowerCase())?.status ?? "Queued") === "Queued",

@@ -1,5 +1,7 @@
 // PROXY protocol v1 and v2 on the listener: the real client chooses the connector, the balancer never does.
 import { describe, expect, test } from "vitest";
+import type { InlineBody } from "#core/message.ts";
+import { decodeInline } from "#core/usecases/body.ts";
 import { encodeProxyV2 } from "#listener/proxy-protocol.ts";
 import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { RawSmtpClient, transaction } from "#test/support/smtp-client.ts";
@@ -81,7 +83,7 @@ describe("from a trusted balancer", () => {
     expect(r.end?.code).toBe(250);
     const m = h.t.queue.peek()[0]!.body;
     expect(m.origin).toMatchObject({ receiveConnector: "Partner", clientIp: "203.0.113.9" });
-    expect(Buffer.from((m.body as { inline: string }).inline, "base64").toString()).toMatch(
+    expect(Buffer.from(decodeInline(m.body as InlineBody)).toString()).toMatch(
       /^Received: from partner\.example \(\[203\.0\.113\.9\]\)/,
     );
     expect(

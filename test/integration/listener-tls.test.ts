@@ -2,6 +2,8 @@
 import nodemailer from "nodemailer";
 import { beforeAll, describe, expect, test } from "vitest";
 import { hashPassword } from "#core/auth/password.ts";
+import type { InlineBody } from "#core/message.ts";
+import { decodeInline } from "#core/usecases/body.ts";
 import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { plainToken, transaction } from "#test/support/smtp-client.ts";
 
@@ -113,7 +115,7 @@ describe("after STARTTLS", () => {
     expect(r.end?.code).toBe(250);
     const m = h.t.queue.peek()[0]!.body;
     expect(m.origin).toMatchObject({ receiveConnector: "Client", authUser: "scanner", tls: true });
-    const raw = Buffer.from((m.body as { inline: string }).inline, "base64").toString();
+    const raw = Buffer.from(decodeInline(m.body as InlineBody)).toString();
     expect(raw).toMatch(/ with ESMTPSA id .*\r\n\t\(version=TLSv1\.[23] cipher=/);
   });
 

@@ -4,8 +4,9 @@ import { afterEach } from "vitest";
 import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
-import type { SubmittedMessage } from "#core/message.ts";
+import type { InlineBody, SubmittedMessage } from "#core/message.ts";
 import { RecordCache, recordCacheLogging } from "#core/records/cache.ts";
+import { decodeInline } from "#core/usecases/body.ts";
 import type { ListenerConfigInput } from "#listener/config.ts";
 import type { Logger } from "#listener/logger.ts";
 import type { ProtocolLogEntry } from "#listener/protocol-log.ts";
@@ -184,4 +185,9 @@ export function useTestListener(): ListenerHarness {
     },
   };
   return h;
+}
+
+/** The queued message's bytes as text (the listener queues small bodies inline). */
+export function queuedText(m: SubmittedMessage, encoding: BufferEncoding = "utf8"): string {
+  return Buffer.from(decodeInline(m.body as InlineBody)).toString(encoding);
 }

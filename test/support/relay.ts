@@ -16,6 +16,7 @@ import type { Metrics } from "#core/metrics.ts";
 import { NextHopGovernor } from "#core/next-hop/governor.ts";
 import type { SmtpCourier } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
+import { readBody } from "#core/usecases/body.ts";
 import type { DeliverDeps, SendProtocolLogLine, UseCaseLog } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
@@ -205,9 +206,7 @@ export class TestRelay {
 
 /** The raw bytes of a queued body. */
 export async function rawOf(relay: TestRelay, m: { body: SubmittedMessage["body"] }) {
-  return "inline" in m.body
-    ? Buffer.from(m.body.inline, "base64")
-    : Buffer.from(await relay.messages.get(m.body.storeKey));
+  return Buffer.from(await readBody(relay.messages, m.body));
 }
 
 export function sendConnector(fields: Record<string, unknown>): Record<string, unknown> {

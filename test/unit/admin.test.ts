@@ -5,7 +5,7 @@ import { MemoryQueue } from "#adapters/memory/queue.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
 import { MemoryTrackingStore } from "#adapters/memory/tracking-store.ts";
-import type { DeliveryJob, RecipientOutcome, SubmittedMessage } from "#core/message.ts";
+import type { DeliveryJob, InlineBody, RecipientOutcome, SubmittedMessage } from "#core/message.ts";
 import type { CourierRequest, SmtpCourier } from "#core/ports.ts";
 import { RecordCache } from "#core/records/cache.ts";
 import {
@@ -17,6 +17,7 @@ import {
 } from "#core/usecases/admin.ts";
 import { heldJobKey } from "#core/usecases/admin-hold.ts";
 import { type DeadLetterQueue, redriveDeadLetters } from "#core/usecases/admin-redrive.ts";
+import { decodeInline } from "#core/usecases/body.ts";
 import { type DeliverResult, deliverJob } from "#core/usecases/deliver.ts";
 import type { DeliverDeps } from "#core/usecases/deps.ts";
 import { routeMessage } from "#core/usecases/route.ts";
@@ -262,7 +263,7 @@ describe("remove", () => {
     expect([...messages.bodies.keys()]).toEqual([]);
     const [ndr] = submission.peek().map((m) => m.body);
     expect(ndr?.envelope).toEqual({ mailFrom: "", rcptTo: ["alice@contoso.com"] });
-    const text = Buffer.from((ndr!.body as { inline: string }).inline, "base64").toString();
+    const text = Buffer.from(decodeInline(ndr!.body as InlineBody)).toString();
     expect(text).toContain("550 5.3.2 QUEUE.Admin; message deleted by");
     expect(text).toContain("Subject: Quarterly report");
     expect(await removeMessage(deps, id)).toMatchObject({ kind: "nothing-to-do" });

@@ -161,7 +161,8 @@ describe("submission", () => {
       { ...base, body: b("hello") },
     );
     expect(r.ok).toBe(true);
-    expect(queue.peek()[0]?.body.body).toEqual({ inline: b("hello").toString("base64") });
+    // Plain US-ASCII travels as text (core/usecases/body.ts inlineBody).
+    expect(queue.peek()[0]?.body.body).toEqual({ text: "hello" });
     expect(store.bodies.size).toBe(0);
   });
 

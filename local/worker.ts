@@ -2,8 +2,7 @@
 // mapping does in AWS: records whose ids come back in batchItemFailures (or all, if the handler
 // throws) stay in the queue and return after their visibility timeout.
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import type { LocalQueue } from "#adapters/local/spool.ts";
-import type { ReceivedMessage } from "#adapters/queue-consumer.ts";
+import type { LocalQueue, LocalReceived } from "#adapters/local/queue.ts";
 import { lambdaContext, sqsRecord } from "#adapters/sqs-event.ts";
 
 export type SqsBatchHandler = (
@@ -31,8 +30,9 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker {
   const visibility = options.visibilityTimeoutSeconds ?? 60;
   const abort = new AbortController();
 
-  async function runBatch(messages: ReceivedMessage<T>[]): Promise<void> {
-    const records = messages.map((m) => sqsRecord({ queue: options.name }, m));
+  async function runBatch(messages: LocalReceived<T>[]): Promise<void> {
+    // The body goes on as the text stored: serialised once by its producer, parsed once by the handler.
+    const records = messages.map((m) => sqsRecord({ queue: options.name }, m, m.text));
     let failed: Set<string>;
     try {
       const res = await options.handler(
@@ -44,8 +44,12 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker {
       options.onError?.(error);
       failed = new Set(records.map((r) => r.messageId));
     }
-    for (const m of messages)
-      if (!failed.has(m.messageId)) await options.queue.delete(m.receiptHandle);
+    // All at once: the deletes of one batch share one commit.
+    await Promise.all(
+      messages
+        .filter((m) => !failed.has(m.messageId))
+        .map((m) => options.queue.delete(m.receiptHandle)),
+    );
   }
 
   async function loop(): Promise<void> {

@@ -147,12 +147,12 @@ if (import.meta.main) {
     };
     if (syscalls) report.syscallsPerMessage = syscalls;
     else {
-      // One profile per thread, CPU.<date>.<pid>.<thread id>.<n>.cpuprofile; local mode starts the
+      // One profile per thread, CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile; local mode starts the
       // queue thread (1) before the pipeline thread (2), beside the listener's main thread (0).
       const names = ["listener (main)", "queue", "pipeline"];
       const threads: Record<string, unknown> = {};
       for (const file of (await readdir(profDir)).sort()) {
-        const tid = Number(file.split(".")[3]);
+        const tid = Number(file.split(".")[4]);
         const profile = JSON.parse(await readFile(join(profDir, file), "utf8"));
         const { totals, totalMs } = categorize(profile);
         threads[names[tid] ?? `thread ${tid}`] = {

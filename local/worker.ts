@@ -44,35 +44,54 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker {
       options.onError?.(error);
       failed = new Set(records.map((r) => r.messageId));
     }
-    // All at once: the deletes of one batch share one commit.
+    // All at once: the deletes of one batch share one commit. One that fails leaves the message to
+    // come back after its visibility timeout (at-least-once), as a failed DeleteMessage does in SQS.
     await Promise.all(
       messages
         .filter((m) => !failed.has(m.messageId))
         .map((m) => options.queue.delete(m.receiptHandle)),
-    );
+    ).catch((error) => options.onError?.(error));
   }
 
+  /*
+   * One receive feeds every free slot: a receive of up to (free slots × batch size) messages is cut
+   * into batches that start at once. Idle slots do not each poll the queue thread, and one commit
+   * makes a whole receive's visibility changes durable.
+   */
   async function loop(): Promise<void> {
+    const concurrency = options.concurrency ?? 1;
+    const running = new Set<Promise<void>>();
     while (!abort.signal.aborted) {
       try {
-        const messages = await options.queue.receive(batchSize, visibility);
+        if (running.size >= concurrency) {
+          await Promise.race(running);
+          continue;
+        }
+        const free = concurrency - running.size;
+        const messages = await options.queue.receive(free * batchSize, visibility);
         if (messages.length === 0) {
           await options.queue.waitForMessages(1000, abort.signal);
           continue;
         }
-        await runBatch(messages);
+        for (let i = 0; i < messages.length; i += batchSize) {
+          const batch: Promise<void> = runBatch(messages.slice(i, i + batchSize)).finally(() =>
+            running.delete(batch),
+          );
+          running.add(batch);
+        }
       } catch (error) {
         options.onError?.(error);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+    await Promise.all(running);
   }
 
-  const loops = Array.from({ length: options.concurrency ?? 1 }, () => loop());
+  const dispatcher = loop();
   return {
     async stop() {
       abort.abort();
-      await Promise.all(loops);
+      await dispatcher;
     },
   };
 }

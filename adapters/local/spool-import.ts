@@ -32,11 +32,13 @@ export function importSpool(db: QueueDatabase, dbPath: string): number {
   } catch {
     return 0;
   }
+  const dirs = entries
+    .map((queue) => ({ queue, dir: join(root, queue) }))
+    .filter((d) => isDirectory(d.dir));
+  if (dirs.length === 0) return 0; // nothing to upgrade: no write transaction (the CLI opens this too)
   db.db.exec("BEGIN IMMEDIATE");
   try {
-    for (const queue of entries) {
-      const dir = join(root, queue);
-      if (!isDirectory(dir)) continue;
+    for (const { queue, dir } of dirs) {
       for (const file of readdirSync(dir)) {
         const m = SPOOL_FILE.exec(file);
         if (!m) continue;
@@ -61,9 +63,8 @@ export function importSpool(db: QueueDatabase, dbPath: string): number {
     if (db.db.isTransaction) db.db.exec("ROLLBACK");
     throw error;
   }
-  const dirs = new Set(found.map((f) => f.dir));
   for (const f of found) unlinkSync(join(f.dir, f.file));
-  for (const dir of dirs) {
+  for (const { dir } of dirs) {
     rmSync(join(dir, ".tmp"), { recursive: true, force: true });
     try {
       rmdirSync(dir);

@@ -1,4 +1,4 @@
-// `npm run bench:profile`: one load shape against the relay under --cpu-prof, then where its main thread spent the time, per message.
+// `npm run bench:profile`: one load shape against the relay under --cpu-prof, then where each of its threads spent the time, per message.
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,7 +24,7 @@ interface CpuProfile {
 /** Innermost frame that matches decides: a socket write under smtp-server is the listener's. */
 const CATEGORIES: Array<[string, RegExp]> = [
   ["tracking (SQLite)", /adapters\/local\/tracking-store/],
-  ["spool and body files", /adapters\/local\/(spool|durable-file|message-store)/],
+  ["queues and body files", /adapters\/local\/(queue|durable-file|message-store|spool-import)/],
   ["logging", /listener\/logger|local\/log-files|powertools\/logger/],
   ["SMTP client (nodemailer)", /nodemailer|adapters\/smtp\//],
   ["listener (smtp-server)", /smtp-server|\/listener\//],
@@ -147,17 +147,26 @@ if (import.meta.main) {
     };
     if (syscalls) report.syscallsPerMessage = syscalls;
     else {
-      const [file] = await readdir(profDir);
-      const profile = JSON.parse(await readFile(join(profDir, file!), "utf8"));
-      const { totals, totalMs } = categorize(profile);
-      report.mainThreadMs = Math.round(totalMs);
-      report.perMessageMs = Object.fromEntries(
-        [...totals]
-          .sort((a, b) => b[1] - a[1])
-          .map(([k, v]) => [k, Math.round((v / messages) * 1000) / 1000]),
-      );
+      // One profile per thread, CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile; local mode starts the
+      // queue thread (1) before the pipeline thread (2), beside the listener's main thread (0).
+      const names = ["listener (main)", "queue", "pipeline"];
+      const threads: Record<string, unknown> = {};
+      for (const file of (await readdir(profDir)).sort()) {
+        const tid = Number(file.split(".")[4]);
+        const profile = JSON.parse(await readFile(join(profDir, file), "utf8"));
+        const { totals, totalMs } = categorize(profile);
+        threads[names[tid] ?? `thread ${tid}`] = {
+          ms: Math.round(totalMs),
+          perMessageMs: Object.fromEntries(
+            [...totals]
+              .sort((a, b) => b[1] - a[1])
+              .map(([k, v]) => [k, Math.round((v / messages) * 1000) / 1000]),
+          ),
+        };
+      }
+      report.threads = threads;
       report.note =
-        "main-thread samples of the whole process life (start-up and a 200-message warm-up included), divided by the messages of the measured run";
+        "per thread, samples of the whole process life (start-up and a 200-message warm-up included), divided by the messages of the measured run";
     }
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -1,8 +1,10 @@
 // connector-relay as the benchmark subject: local mode (`npm start`'s entry) as a child process on its own RELAY_HOME.
 import { spawn } from "node:child_process";
-import { openSync, readdirSync } from "node:fs";
+import { existsSync, openSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { QUEUE, relayHome } from "#local/home.ts";
 import { appsConnector, smartHostConnector } from "#test/support/fault-relay.ts";
 import { writeRecords } from "#test/support/relay-process.ts";
 import { waitForPort } from "./smtp-tools.ts";
@@ -20,7 +22,7 @@ export interface RelayPeerOptions {
 export interface RelayPeer {
   readonly port: number;
   readonly pid: number;
-  /** Messages in the submission and delivery spools (0 when the relay is idle). */
+  /** Messages in the submission and delivery queues (0 when the relay is idle). */
   queued(): number;
   stop(): Promise<void>;
 }
@@ -35,13 +37,21 @@ export function benchRecords(port: number, smartHost: string): Array<Record<stri
   ];
 }
 
-const spooled = (dir: string) => {
+/** Rows of the submission and delivery queues, read beside the running relay (WAL). */
+function queuedIn(path: string): number {
+  if (!existsSync(path)) return 0;
+  const db = new DatabaseSync(path, { readOnly: true });
   try {
-    return readdirSync(dir).filter((f) => !f.startsWith(".")).length;
+    const row = db
+      .prepare("SELECT COUNT(*) AS n FROM messages WHERE queue IN (?, ?)")
+      .get(QUEUE.submission, QUEUE.delivery) as { n: number } | undefined;
+    return Number(row?.n ?? 0);
   } catch {
-    return 0;
+    return 0; // not created yet
+  } finally {
+    db.close();
   }
-};
+}
 
 export async function startRelayPeer(o: RelayPeerOptions): Promise<RelayPeer> {
   await mkdir(o.home, { recursive: true });
@@ -58,11 +68,10 @@ export async function startRelayPeer(o: RelayPeerOptions): Promise<RelayPeer> {
   await waitForPort(o.port, 30_000, () => child.exitCode !== null).catch((error: Error) => {
     throw new Error(`relay did not start (see ${join(o.home, "relay.log")}): ${error.message}`);
   });
-  const queues = join(o.home, "queues");
   return {
     port: o.port,
     pid: child.pid ?? 0,
-    queued: () => spooled(join(queues, "submission")) + spooled(join(queues, "delivery")),
+    queued: () => queuedIn(relayHome(o.home).queues),
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);

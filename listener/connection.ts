@@ -1,4 +1,5 @@
 // One SMTP session: smtp-server's connection with this relay's SMTP mechanics (greeting delay, replies, error limit, AUTH gate).
+import type { Socket } from "node:net";
 import { authAllowed } from "#core/receive/policy.ts";
 import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import type { SmtpUser } from "#core/records/smtp-user.ts";
@@ -141,7 +142,32 @@ export class RelayConnection extends SmtpServerConnection {
         );
       });
     }
+    this.#coalesce(replyCode);
     super.send(replyCode, text, ctx);
+    // A greeting, STARTTLS's 220 and the last words go out at once (TLS takes the socket next).
+    if (replyCode === 220 || replyCode === 221 || replyCode === 421) this.#flush();
+  }
+
+  #corked: Socket | undefined;
+
+  /**
+   * Replies written in one event-loop turn leave in one write(2): a pipelining client (RFC 2920)
+   * that sent MAIL, RCPT and DATA together gets their replies together. smtp-server writes each
+   * reply itself, so the socket is corked on the first and uncorked when the turn ends.
+   */
+  #coalesce(code: number): void {
+    const socket = this.socket;
+    if (this.#corked || !socket || this.upgrading || code === 220) return;
+    if (socket.destroyed || socket.readyState !== "open") return;
+    socket.cork();
+    this.#corked = socket;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    const socket = this.#corked;
+    this.#corked = undefined;
+    if (socket && !socket.destroyed) socket.uncork();
   }
 
   protected override interceptCommand(line: string, inAuthExchange: boolean): boolean {

@@ -102,6 +102,11 @@ export class SmtpServerConnection extends SMTPConnection {
     return this._upgrading;
   }
 
+  /** The session's current socket (the TLS one after STARTTLS), for corking replies together. */
+  protected get socket(): Socket | undefined {
+    return this._socket as Socket | undefined;
+  }
+
   /** smtp-server's own fixed limit of 10 unknown commands gives way to the caller's. */
   protected resetUnknownCommands(): void {
     this._unrecognizedCommands = 0;

@@ -5,10 +5,8 @@ import { join, resolve } from "node:path";
 export interface RelayHome {
   root: string;
   records: string;
-  submissionQueue: string;
-  submissionDlq: string;
-  deliveryQueue: string;
-  deliveryDlq: string;
+  /** The queue database (SQLite); an older relay's spool directories beside it are imported at start. */
+  queues: string;
   bodies: string;
   secrets: string;
   tracking: string;
@@ -28,10 +26,7 @@ export function relayHome(root = process.env.RELAY_HOME ?? ".relay"): RelayHome 
   return {
     root: r,
     records: join(r, "records"),
-    submissionQueue: join(r, "queues", "submission"),
-    submissionDlq: join(r, "queues", "submission-dlq"),
-    deliveryQueue: join(r, "queues", "delivery"),
-    deliveryDlq: join(r, "queues", "delivery-dlq"),
+    queues: join(r, "queues", "queues.db"),
     bodies: join(r, "bodies"),
     secrets: join(r, "secrets"),
     tracking: join(r, "tracking.db"),
@@ -43,6 +38,14 @@ export function relayHome(root = process.env.RELAY_HOME ?? ".relay"): RelayHome 
     lock: join(r, "relay.lock"),
   };
 }
+
+/** The queues' names in the queue database (an older relay's spool directories had these names). */
+export const QUEUE = {
+  submission: "submission",
+  submissionDlq: "submission-dlq",
+  delivery: "delivery",
+  deliveryDlq: "delivery-dlq",
+} as const;
 
 export class RelayHomeLockedError extends Error {
   override readonly name = "RelayHomeLockedError";

@@ -1,11 +1,12 @@
 // Entry of local mode's pipeline thread: route and deliver on their own core, beside the listener.
-// The listener thread writes each accepted message into the submission spool (fsynced) and then
-// tells this thread its file name, so it is routed at once instead of at the next directory scan.
-import { parentPort, workerData } from "node:worker_threads";
+// It reaches the queues through the port to the queue thread it is given; the listener's messages
+// arrive there, and the queue thread wakes this thread's workers when they are committed.
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { QueuePortClient } from "#adapters/local/queue-thread.ts";
 import { componentLog } from "#adapters/observability/logger.ts";
 import { type PipelineSettings, startPipeline } from "./pipeline.ts";
 
-export type ToPipeline = { type: "adopt"; file: string; text: string } | { type: "stop" };
+export type ToPipeline = { type: "stop" };
 export type FromPipeline =
   | { type: "ready"; recovered: number }
   | { type: "stopped" }
@@ -14,15 +15,19 @@ export type FromPipeline =
 const port = parentPort;
 if (!port) throw new Error("pipeline-thread.ts runs as a worker thread of local mode");
 
+const { queuePort, ...settings } = workerData as PipelineSettings & { queuePort: MessagePort };
+const queues = new QueuePortClient(queuePort);
 try {
   const pipeline = await startPipeline(
-    workerData as PipelineSettings,
+    settings,
     componentLog("relay-pipeline", process.stderr),
+    process.stderr,
+    queues,
   );
   port.on("message", (m: ToPipeline) => {
-    if (m.type === "adopt") pipeline.submission.adopt(m.file, m.text);
-    else if (m.type === "stop") {
+    if (m.type === "stop") {
       void pipeline.stop().then(() => {
+        queues.close();
         port.postMessage({ type: "stopped" } satisfies FromPipeline);
         port.close();
       });

@@ -1,4 +1,4 @@
-// Local mode's delivery side: the spooled queues, tracking, and the route and deliver workers that
+// Local mode's delivery side: the queues (served by the queue thread), tracking, and the route and deliver workers that
 // feed the Lambda handlers SQS-shaped batches. Runs in its own thread beside the listener.
 import { hostname } from "node:os";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
@@ -7,9 +7,10 @@ import { LocalEventOutbox } from "#adapters/local/event-outbox.ts";
 import { LocalHopStateStore } from "#adapters/local/hop-state-store.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalMtaStsPolicyStore } from "#adapters/local/mta-sts-store.ts";
+import { LocalQueue, openQueueStore, type QueueStore } from "#adapters/local/queue.ts";
+import type { QueueService } from "#adapters/local/queue-server.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalSuppressionStore } from "#adapters/local/suppression-store.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { createLogger, type LineSink } from "#adapters/observability/logger.ts";
@@ -27,7 +28,7 @@ import type { DeliverDeps, RouteDeps } from "#core/usecases/deps.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { startEventWorker } from "./event-worker.ts";
-import type { RelayHome } from "./home.ts";
+import { QUEUE, type RelayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
 import { Retention } from "./retention.ts";
 import { startWorker, type Worker } from "./worker.ts";
@@ -69,25 +70,27 @@ export async function startPipeline(
   settings: PipelineSettings,
   logger: Log,
   out: LineSink = process.stderr,
+  /** The queue thread's service; absent, the queue database is opened in this thread (tests). */
+  queueService?: QueueService,
 ): Promise<Pipeline> {
   const { home } = settings;
+  const own = queueService ? undefined : openQueueStore(home.queues);
+  const queues = queueService ?? (own as QueueStore).service;
   const records = new RecordCache(new LocalRecordStore(home.records), {
     ttlMs: settings.recordsTtlMs ?? 2000,
     onError: (error) =>
       logger.error("records could not be read; keeping the last good set", { error }),
   });
   await records.refresh();
-  const submissionDlq = await LocalQueue.open<unknown>(home.submissionDlq);
-  const deliveryDlq = await LocalQueue.open<unknown>(home.deliveryDlq);
-  const submission = await LocalQueue.open<SubmittedMessage>(home.submissionQueue, {
+  const submission = new LocalQueue<SubmittedMessage>(queues, QUEUE.submission, {
     visibilityTimeoutSeconds: VISIBILITY_SECONDS.submission,
     maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
-    deadLetter: submissionDlq,
+    deadLetter: QUEUE.submissionDlq,
   });
-  const delivery = await LocalQueue.open<DeliveryJob>(home.deliveryQueue, {
+  const delivery = new LocalQueue<DeliveryJob>(queues, QUEUE.delivery, {
     visibilityTimeoutSeconds: VISIBILITY_SECONDS.delivery,
     maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
-    deadLetter: deliveryDlq,
+    deadLetter: QUEUE.deliveryDlq,
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
   const tracking = new LocalTrackingStore(home.tracking);
@@ -194,6 +197,7 @@ export async function startPipeline(
       tracking.close();
       mtaStsStore.close();
       hopState.close();
+      own?.close();
     },
   };
 }

@@ -1,23 +1,23 @@
 // Local mode: the listener on this thread, route and deliver on a second one (so accepting and
-// delivering each get a core), all on durable local adapters under RELAY_HOME.
+// delivering each get a core), the queue database's writer on a third (its fsyncs block neither),
+// all on durable local adapters under RELAY_HOME.
 import { hostname } from "node:os";
 import { Worker } from "node:worker_threads";
-import { DirectorySync } from "#adapters/local/durable-file.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
+import { LocalQueue } from "#adapters/local/queue.ts";
+import { type QueueThread, startQueueThread } from "#adapters/local/queue-thread.ts";
 import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { EmfMetrics, PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import type { Metrics } from "#core/metrics.ts";
-import type { QueueProducer } from "#core/ports.ts";
 import { RecordCache, recordCacheLogging } from "#core/records/cache.ts";
 import { DEFAULT_TRANSPORT_SETTINGS } from "#core/records/transport-settings.ts";
 import { logLimits } from "#core/retention.ts";
 import { type Logger, listenerLog } from "#listener/logger.ts";
 import { createListener, type Listener } from "#listener/server.ts";
-import { lockHome, type RelayHome, relayHome } from "./home.ts";
+import { lockHome, QUEUE, type RelayHome, relayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
 import type { PipelineSettings } from "./pipeline.ts";
 import type { FromPipeline, ToPipeline } from "./pipeline-thread.ts";
@@ -61,16 +61,21 @@ export interface LocalRelay {
   seeded: boolean;
   tls: TlsMaterial;
   recovered: number;
+  /** Messages an older relay's spool held, moved into the queue database at this start. */
+  imported: number;
   stop(): Promise<void>;
 }
 
 /** Starts the pipeline thread and resolves once it has opened the spool and is routing. */
 function startPipelineThread(
   settings: PipelineSettings,
+  queues: QueueThread,
   onFatal: (error: Error) => void,
 ): Promise<{ worker: Worker; recovered: number; stopping: () => void }> {
+  const queuePort = queues.connect();
   const worker = new Worker(new URL("./pipeline-thread.ts", import.meta.url), {
-    workerData: settings,
+    workerData: { ...settings, queuePort },
+    transferList: [queuePort],
   });
   let ready = false;
   let stopping = false;
@@ -105,6 +110,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       process.exit(1);
     });
   let pipeline: Awaited<ReturnType<typeof startPipelineThread>> | undefined;
+  let queues: QueueThread | undefined;
   try {
     const recordStore = new LocalRecordStore(home.records, (path, error) =>
       logger.warn("record file skipped: not valid JSON", { path, error: error.message }),
@@ -125,26 +131,15 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       ...(options.mtaStsFetch ? { mtaStsFetch: options.mtaStsFetch } : {}),
       ...(options.eventRetryBaseMs ? { eventRetryBaseMs: options.eventRetryBaseMs } : {}),
     };
-    pipeline = await startPipelineThread(settings, onFatal);
-    const { worker } = pipeline;
-
-    // The listener's side of the submission queue: write and fsync the file here (250 waits for
-    // it), then hand its name to the pipeline thread, which owns the queue's index.
-    const dirSync = new DirectorySync(home.submissionQueue);
-    const submission: QueueProducer<SubmittedMessage> = {
-      async send(body, sendOptions) {
-        const dropped = await LocalQueue.dropFile(home.submissionQueue, body, {
-          dirSync,
-          ...(sendOptions?.delaySeconds ? { delaySeconds: sendOptions.delaySeconds } : {}),
-        });
-        worker.postMessage({
-          type: "adopt",
-          file: dropped.file,
-          text: dropped.text,
-        } satisfies ToPipeline);
-        return dropped.id;
-      },
-    };
+    queues = await startQueueThread(home.queues);
+    if (queues.imported > 0)
+      logger.info("messages of the old file spool moved into the queue database", {
+        imported: queues.imported,
+      });
+    pipeline = await startPipelineThread(settings, queues, onFatal);
+    // The listener's side of the submission queue: its send resolves once the queue thread has
+    // committed it (with everything else of that turn), so the 250 follows the fsync.
+    const submission = new LocalQueue<SubmittedMessage>(queues.client, QUEUE.submission);
     const tls = await loadOrCreateTls(home.tls, hostName);
     const receiveLog = new RollingJsonLog(
       home.protocolLogs,
@@ -175,6 +170,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
 
     let stopped = false;
     const running = pipeline;
+    const queueThread = queues;
     return {
       home,
       listener,
@@ -183,11 +179,13 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       seeded,
       tls,
       recovered: running.recovered,
+      imported: queueThread.imported,
       async stop() {
         if (stopped) return;
         stopped = true;
         await listener.stop();
         await stopPipeline(running);
+        await queueThread.stop();
         await receiveLog.close();
         metrics.close?.();
         tracking.close();
@@ -197,6 +195,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
     };
   } catch (error) {
     if (pipeline) await stopPipeline(pipeline);
+    await queues?.stop();
     await lock.release();
     throw error;
   }

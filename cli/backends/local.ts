@@ -1,43 +1,36 @@
-// The CLI's local back end: reads and writes RELAY_HOME beside a running relay, without its lock and without opening its queues.
+// The CLI's local back end: reads and writes RELAY_HOME beside a running relay, without its lock.
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
+import { type LocalQueue, openQueueStore } from "#adapters/local/queue.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import type { DeliveryJob } from "#core/message.ts";
-import type { QueueProducer, RecordStore } from "#core/ports.ts";
+import type { RecordStore } from "#core/ports.ts";
 import { buildRecordSet } from "#core/records/record-set.ts";
 import type { DeadLetterQueue } from "#core/usecases/admin-redrive.ts";
-import type { RelayHome } from "#local/home.ts";
+import { QUEUE, type RelayHome } from "#local/home.ts";
 import type { DeadLetter, QueueBackend } from "./backend.ts";
 
 /*
- * The relay owns its queues' in-memory index and clears `.tmp/` when it opens them, so this side
- * never calls LocalQueue.open: it writes with LocalQueue.drop (fsynced like any send) and reads the
- * files as they are; the relay adopts dropped files within a second. SQLite tracking is shared
- * safely (WAL, busy timeout). Nothing here takes RELAY_HOME's lock.
+ * The queues are rows of one SQLite file (WAL, busy timeout), shared with a running relay: what
+ * this side sends or moves is committed (fsynced) before the verb returns, and the relay's queue
+ * thread notices another writer by the file's data_version and wakes its workers. Tracking is
+ * shared the same way. Nothing here takes RELAY_HOME's lock.
  */
-
-/** A producer that drops into a live queue's directory. */
-const dropInto = <T>(dir: string): QueueProducer<T> => ({
-  send: (body, options) => LocalQueue.drop(dir, body, options ?? {}),
-});
 
 function deadLetterQueue(
   queue: "submission" | "delivery",
-  dlqDir: string,
-  sourceDir: string,
+  dlq: LocalQueue<unknown>,
+  source: string,
 ): DeadLetterQueue {
   return {
     queue,
     async redrive(release) {
       let n = 0;
-      for (const m of await LocalQueue.inspect<unknown>(dlqDir)) {
+      for (const m of await dlq.list()) {
         await release(m.body);
-        // Dropped before it is discarded: a crash between leaves a duplicate, never a loss.
-        await LocalQueue.drop(sourceDir, m.body);
-        await LocalQueue.discard(dlqDir, m.messageId);
-        n++;
+        // One statement moves it: no moment where it is in both queues or in neither.
+        if (await dlq.moveTo(m.messageId, source)) n++;
       }
       return n;
     },
@@ -55,43 +48,54 @@ export async function localBackend(home: RelayHome, records: RecordStore): Promi
     );
   const tracking = new LocalTrackingStore(home.tracking);
   const messages = await LocalMessageStore.open(home.bodies);
-  const dlqs = () => [
-    { queue: "submission" as const, dir: home.submissionDlq },
-    { queue: "delivery" as const, dir: home.deliveryDlq },
+  const store = openQueueStore(home.queues);
+  const submission = store.queue<unknown>(QUEUE.submission);
+  const delivery = store.queue<DeliveryJob>(QUEUE.delivery);
+  const dlqs = [
+    { queue: "submission" as const, q: store.queue<unknown>(QUEUE.submissionDlq) },
+    { queue: "delivery" as const, q: store.queue<unknown>(QUEUE.deliveryDlq) },
   ];
   return {
     deps: {
       records: { get: async () => buildRecordSet(await records.list()) },
       tracking,
       messages,
-      submissionQueue: dropInto(home.submissionQueue),
-      deliveryQueue: dropInto(home.deliveryQueue),
+      submissionQueue: submission,
+      deliveryQueue: delivery,
       clock: { now: () => new Date() },
       hostName: process.env.RELAY_HOST_NAME ?? hostname(),
       jobs: {
         async forMessage(messageId) {
-          const queued = await LocalQueue.inspect<DeliveryJob>(home.deliveryQueue);
+          const queued = await delivery.list();
           return queued.map((m) => m.body).filter((j) => j?.messageId === messageId);
         },
       },
     },
-    submissionCount: async () => (await LocalQueue.files(home.submissionQueue)).length,
+    submissionCount: () => submission.size(),
     async poisonCount() {
       let n = 0;
-      for (const q of dlqs()) n += (await LocalQueue.files(q.dir)).length;
+      for (const d of dlqs) n += await d.q.size();
       return n;
     },
     async deadLetters() {
       const out: DeadLetter[] = [];
-      for (const q of dlqs())
-        for (const m of await LocalQueue.inspect<DeadLetter["body"]>(q.dir))
-          out.push({ queue: q.queue, id: m.messageId, body: m.body ?? {}, sentAt: m.sentAt });
+      for (const d of dlqs)
+        for (const m of await d.q.list())
+          out.push({
+            queue: d.queue,
+            id: m.messageId,
+            body: (m.body ?? {}) as DeadLetter["body"],
+            sentAt: m.sentAt,
+          });
       return out;
     },
     deadLetterQueues: () => [
-      deadLetterQueue("submission", home.submissionDlq, home.submissionQueue),
-      deadLetterQueue("delivery", home.deliveryDlq, home.deliveryQueue),
+      deadLetterQueue("submission", dlqs[0]!.q, QUEUE.submission),
+      deadLetterQueue("delivery", dlqs[1]!.q, QUEUE.delivery),
     ],
-    close: () => tracking.close(),
+    close: () => {
+      tracking.close();
+      store.close();
+    },
   };
 }

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { LocalQueue } from "#adapters/local/spool.ts";
+import { openQueueStore } from "#adapters/local/queue.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
-import { relayHome } from "#local/home.ts";
+import { QUEUE, relayHome } from "#local/home.ts";
 import { runCli } from "#test/support/cli.ts";
 import { type PrintedDnsRecord, publish } from "#test/support/dkim.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
@@ -208,9 +208,9 @@ describe("relay doctor", () => {
     });
     const certFile = join(home, "expired.pem");
     await writeFile(certFile, expired.cert);
-    await LocalQueue.drop(relayHome(home).deliveryDlq, {
-      messageId: "20261124T162639Z-e72691dd77bb",
-    });
+    const queues = openQueueStore(relayHome(home).queues);
+    await queues.queue(QUEUE.deliveryDlq).send({ messageId: "20261124T162639Z-e72691dd77bb" });
+    queues.close();
 
     const { code, report } = await doctor(home, [
       "--egress-ip",

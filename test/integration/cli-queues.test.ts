@@ -2,11 +2,12 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { openQueueStore } from "#adapters/local/queue.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import type { DeliveryJob } from "#core/message.ts";
 import type { MessageView, QueueView, TrackingLine } from "#core/usecases/admin-views.ts";
+import { QUEUE, relayHome } from "#local/home.ts";
 import { type CliRelay, startCliRelay, submit, waitFor } from "#test/support/cli-relay.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
 
@@ -110,7 +111,9 @@ describe("a message the smart host greylists", () => {
     await waitFor("the held job", async () =>
       (await readdir(join(r.home, "bodies"))).some((f) => f.startsWith("held.")),
     );
-    const jobs = await LocalQueue.inspect<DeliveryJob>(join(r.home, "queues", "delivery"));
+    const store = openQueueStore(relayHome(r.home).queues);
+    const jobs = await store.queue<DeliveryJob>(QUEUE.delivery).list();
+    store.close();
     expect(jobs.filter((j) => j.body.messageId === id)).toEqual([]);
     const [m] = (await messagesIn(queueName())).filter((x) => x.messageId === id);
     expect(m?.status).toBe("Suspended");
@@ -234,7 +237,9 @@ test("queue retry redrives the Poison queue, releasing the poison hold first", a
     lastError: "Poison message: Error: boom",
   });
   tracking.close();
-  await LocalQueue.drop(join(r.home, "queues", "delivery-dlq"), job);
+  const queueStore = openQueueStore(relayHome(r.home).queues);
+  await queueStore.queue(QUEUE.deliveryDlq).send(job);
+  queueStore.close();
 
   expect((await queues()).find((q) => q.identity === "Poison")?.messageCount).toBe(1);
   expect(await messagesIn("Poison")).toEqual([

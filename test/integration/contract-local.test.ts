@@ -1,13 +1,13 @@
-// The local-mode adapters (files, fsynced spool, SQLite) pass the shared port contracts.
+// The local-mode adapters (files, SQLite queues and tracking) pass the shared port contracts.
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
+import { openQueueStore } from "#adapters/local/queue.ts";
 import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalSecretStore } from "#adapters/local/secret-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
 import { LocalSuppressionStore } from "#adapters/local/suppression-store.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { queueContract } from "#test/contract/queue.ts";
@@ -52,10 +52,10 @@ suppressionStoreContract("local SQLite", async () => {
     advance: async (ms) => clock.advance(ms),
   };
 });
-queueContract("local spool", async () => {
+queueContract("local SQLite queues", async () => {
   const clock = new ManualClock();
   return {
-    queue: await LocalQueue.open<{ n: number }>(await tmp(), { clock }),
+    queue: openQueueStore(join(await tmp(), "queues.db")).queue<{ n: number }>("q", { clock }),
     advance: async (ms) => clock.advance(ms),
   };
 });

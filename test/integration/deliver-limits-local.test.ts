@@ -1,4 +1,4 @@
-// Next-hop limits in the local shape: deliver handlers on local mode's spool, tracking and next-hop state in SQLite, real SMTP sinks.
+// Next-hop limits in the local shape: deliver handlers on local mode's queue database, tracking and next-hop state in SQLite, real SMTP sinks.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalHopStateStore } from "#adapters/local/hop-state-store.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
+import { openQueueStore } from "#adapters/local/queue.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
@@ -55,12 +55,14 @@ afterAll(async () => {
 /** A relay home and `runners` deliver workers on it, each with its own handler and courier, sharing limits.db. */
 async function home(records: Record<string, unknown>[], runners = 2) {
   dir = await mkdtemp(join(tmpdir(), "relay-limits-"));
-  const delivery = await LocalQueue.open<DeliveryJob>(join(dir, "delivery"), {
+  const queues = openQueueStore(join(dir, "queues", "queues.db"));
+  closers.push(queues);
+  const delivery = queues.queue<DeliveryJob>("delivery", {
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 5,
-    deadLetter: await LocalQueue.open<unknown>(join(dir, "delivery-dlq")),
+    deadLetter: "delivery-dlq",
   });
-  const submission = await LocalQueue.open<SubmittedMessage>(join(dir, "submission"));
+  const submission = queues.queue<SubmittedMessage>("submission");
   const cache = new RecordCache(new MemoryRecordStore(records), { ttlMs: 60_000 });
   const messages = await LocalMessageStore.open(join(dir, "bodies"));
   const tracking = new LocalTrackingStore(join(dir, "tracking.db"));

@@ -8,7 +8,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
-import { LocalQueue } from "#adapters/local/spool.ts";
+import { openQueueStore, type QueueStore } from "#adapters/local/queue.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import { MemorySecretStore } from "#adapters/memory/secret-store.ts";
@@ -25,6 +25,7 @@ let sink: Sink;
 let dir: string;
 const workers: Worker[] = [];
 const stores: LocalTrackingStore[] = [];
+const queueStores: QueueStore[] = [];
 
 beforeAll(async () => {
   sink = await startSink();
@@ -33,6 +34,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop()));
   for (const s of stores.splice(0)) s.close();
+  for (const s of queueStores.splice(0)) s.close();
   await rm(dir, { recursive: true, force: true });
   sink.script = {};
   sink.received.length = 0;
@@ -45,12 +47,14 @@ afterAll(async () => {
 /** A relay home's queues and tracking file, and deliver workers on them as local mode starts them. */
 async function home(visibilityTimeoutSeconds: number) {
   dir = await mkdtemp(join(tmpdir(), "relay-once-"));
-  const delivery = await LocalQueue.open<DeliveryJob>(join(dir, "delivery"), {
+  const queues = openQueueStore(join(dir, "queues", "queues.db"));
+  queueStores.push(queues);
+  const delivery = queues.queue<DeliveryJob>("delivery", {
     visibilityTimeoutSeconds,
     maxReceiveCount: 5,
-    deadLetter: await LocalQueue.open<unknown>(join(dir, "delivery-dlq")),
+    deadLetter: "delivery-dlq",
   });
-  const submission = await LocalQueue.open<SubmittedMessage>(join(dir, "submission"));
+  const submission = queues.queue<SubmittedMessage>("submission");
   const records = new RecordCache(
     new MemoryRecordStore([
       {
@@ -112,7 +116,7 @@ describe("no duplicate sends in local mode", () => {
       const rows = await Promise.all(jobs.map((j) => tracking.get(j.messageId, j.recipients[0]!)));
       return rows.every((r) => r?.status === "Delivered");
     });
-    await waitFor("the queue drained", () => delivery.size === 0);
+    await waitFor("the queue drained", async () => (await delivery.size()) === 0);
 
     expect(deliveriesAt(sink)).toEqual(Object.fromEntries(recipients.map((r) => [r, 1])));
     expect(await tracking.get(jobs[2]!.messageId, "stall@fabrikam.test")).toMatchObject({
@@ -135,7 +139,7 @@ describe("no duplicate sends in local mode", () => {
       const row = await tracking.get(copy.messageId, "ann@fabrikam.test");
       return row?.status === "Delivered";
     });
-    await waitFor("the queue drained", () => delivery.size === 0);
+    await waitFor("the queue drained", async () => (await delivery.size()) === 0);
 
     expect(deliveriesAt(sink)).toEqual({ "ann@fabrikam.test": 1 });
     expect(sink.connections - connections).toBe(1);

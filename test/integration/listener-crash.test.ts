@@ -1,10 +1,10 @@
-// The listener as a process on the durable local spool: a kill mid-DATA queues nothing, a 250 survives a kill, SIGTERM drains.
+// The listener as a process on the durable local queues: a kill mid-DATA queues nothing, a 250 survives a kill, SIGTERM drains.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { LocalQueue } from "#adapters/local/spool.ts";
+import { openQueueStore } from "#adapters/local/queue.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { acceptedDomain, receiveConnector } from "#test/support/listener.ts";
 import { RawSmtpClient } from "#test/support/smtp-client.ts";
@@ -27,7 +27,7 @@ async function startProcess(env: Record<string, string> = {}): Promise<number> {
   const proc = spawn(process.execPath, [SCRIPT], {
     env: {
       ...process.env,
-      SPOOL_DIR: join(dir, "spool"),
+      QUEUES: join(dir, "queues.db"),
       BODIES_DIR: join(dir, "bodies"),
       RECORDS: JSON.stringify([receiveConnector("Default"), acceptedDomain("contoso.com")]),
       ...env,
@@ -68,8 +68,10 @@ async function openSession(port: number) {
 }
 
 async function spooled(): Promise<SubmittedMessage[]> {
-  const q = await LocalQueue.open<SubmittedMessage>(join(dir, "spool"));
-  return (await q.receive(10)).map((m) => m.body);
+  const store = openQueueStore(join(dir, "queues.db"));
+  const got = (await store.queue<SubmittedMessage>("submission").receive(10)).map((m) => m.body);
+  store.close();
+  return got;
 }
 
 test.each([

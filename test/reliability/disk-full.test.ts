@@ -1,7 +1,7 @@
-// Disk full under the spool: local mode answers 451 4.3.0 and never 250 while its submission spool cannot be written,
+// Disk full under the queues: local mode answers 451 4.3.0 and never 250 while its queue database cannot be written,
 // leaves nothing half-written behind, and accepts again once there is room.
 //
-// The spool sits on a 1 MiB tmpfs of the relay's own mount namespace (`unshare --map-root-user
+// The queue database sits on a 1 MiB tmpfs of the relay's own mount namespace (`unshare --map-root-user
 // --mount`: no root needed where unprivileged user namespaces are on), so ENOSPC is the kernel's,
 // not a mock. The test fills and frees it through /proc/<pid>/root.
 import { mkdir, mkdtemp, open, readdir, rm, unlink } from "node:fs/promises";
@@ -23,8 +23,8 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => {});
 });
 
-/** The relay with `spool` on a 1 MiB tmpfs of its own mount namespace. */
-function startWithSmallSpool(home: string, spool: string): RelayChild {
+/** The relay with the directory `queues` on a 1 MiB tmpfs of its own mount namespace. */
+function startWithSmallQueues(home: string, queues: string): RelayChild {
   return startRelayChild(home, (argv) => [
     "unshare",
     "--map-root-user",
@@ -34,7 +34,7 @@ function startWithSmallSpool(home: string, spool: string): RelayChild {
     "sh",
     "-c",
     'mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@"',
-    spool,
+    queues,
     ...argv,
   ]);
 }
@@ -54,7 +54,7 @@ async function fill(path: string): Promise<number> {
   return written;
 }
 
-test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind; 250 again after space is freed", async () => {
+test("queue disk full: 451 4.3.0 for every message, no 250, nothing left behind; 250 again after space is freed", async () => {
   const home = await mkdtemp(join(tmpdir(), "relay-diskfull-"));
   cleanup.push(() => rm(home, { recursive: true, force: true }));
   const out = await startSink();
@@ -65,13 +65,13 @@ test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind;
     FAST_RETRY,
     smartHostConnector(`127.0.0.1:${out.port}`),
   ]);
-  const spool = join(home, "queues", "submission");
-  await mkdir(spool, { recursive: true });
-  const relay = startWithSmallSpool(home, spool);
+  const queues = join(home, "queues");
+  await mkdir(queues, { recursive: true });
+  const relay = startWithSmallQueues(home, queues);
   cleanup.push(() => relay.kill());
   await relay.ready();
-  // The spool as the relay sees it, inside its mount namespace.
-  const seen = join(`/proc/${relay.pid}/root`, spool);
+  // The queue directory as the relay sees it, inside its mount namespace.
+  const seen = join(`/proc/${relay.pid}/root`, queues);
   const msg = (subject: string, body?: string) =>
     submit(port, {
       from: "app@example.com",
@@ -88,15 +88,19 @@ test("spool disk full: 451 4.3.0 for every message, no 250, nothing left behind;
   expect(await fill(filler)).toBeGreaterThan(0);
   const refused = [];
   for (let i = 0; i < 4; i++) refused.push(await msg(`full ${i}`));
-  // A claim-check body goes to the body store first (another disk); the spool write then fails.
+  // A claim-check body goes to the body store first (another disk); the queue write then fails.
   refused.push(await msg("full large", `${"z".repeat(998)}\r\n`.repeat(250)));
   for (const r of refused) expect(r.reply.text).toMatch(/^451 4\.3\.0 /);
   expect(refused.filter((r) => r.reply.code === 250)).toEqual([]);
   expect(relay.stderr()).toMatch(/could not queue message/);
-  expect(relay.stderr()).toMatch(/ENOSPC|no space left/i);
-  // Nothing half-written: no spool file, no temporary file, no orphan body.
-  expect((await readdir(seen)).sort()).toEqual([".tmp", "filler"]);
-  expect(await readdir(join(seen, ".tmp"))).toEqual([]);
+  expect(relay.stderr()).toMatch(/ENOSPC|no space left|disk is full/i);
+  // Nothing half-written: the database and its WAL only (a failed commit is rolled back), no orphan body.
+  expect((await readdir(seen)).sort()).toEqual([
+    "filler",
+    "queues.db",
+    "queues.db-shm",
+    "queues.db-wal",
+  ]);
   expect((await readdir(join(home, "bodies"))).filter((f) => f !== ".tmp")).toEqual([]);
 
   await unlink(filler);

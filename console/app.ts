@@ -89,7 +89,8 @@ export function auditOn(logger: Logger): ConsoleApp["audit"] {
       who: req.who,
       action,
       subject,
-      before: redact(before) ?? null,
-      after: redact(after) ?? null,
+      // Absent for a record created (before) or removed (after).
+      ...(before !== undefined ? { before: redact(before) } : {}),
+      ...(after !== undefined ? { after: redact(after) } : {}),
     });
 }

@@ -33,9 +33,10 @@ export async function consoleCommand(ctx: CliContext, out: Out, args: string[]):
     throw error;
   });
   out.write(`console: ${running.loginUrl}\n`);
+  // Ctrl-C on a terminal reaches this process twice (the terminal and the launcher forwarding it).
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    process.on("SIGINT", () => resolve());
+    process.on("SIGTERM", () => resolve());
   });
   await running.close();
   return 0;

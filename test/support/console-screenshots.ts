@@ -9,7 +9,9 @@ import { startSink } from "./sink.ts";
 const OUT = join(import.meta.dirname, "..", "..", "docs", "console");
 
 const sink = await startSink({
-  script: { rcpt: (a) => (a.startsWith("bob@") ? "451 4.7.1 Greylisted, try again later" : undefined) },
+  script: {
+    rcpt: (a) => (a.startsWith("bob@") ? "451 4.7.1 Greylisted, try again later" : undefined),
+  },
 });
 const r = await startCliRelay(
   [
@@ -29,15 +31,26 @@ const r = await startCliRelay(
       requireTls: true,
     },
     { kind: "AcceptedDomain", domain: "contoso.com" },
-    { kind: "TransportSettings", name: "default", retrySchedule: [{ intervalSeconds: 3600, count: 10 }] },
+    {
+      kind: "TransportSettings",
+      name: "default",
+      retrySchedule: [{ intervalSeconds: 3600, count: 10 }],
+    },
   ],
   { RELAY_CONSOLE_PORT: String(await freePort()) },
 );
 try {
   await r.cli(["dkim-signing-config", "new", "--domain", "contoso.com"]);
-  const id = await submit(r.port, "scanner@contoso.com", ["bob@northwind.example"], "Scanned document");
+  const id = await submit(
+    r.port,
+    "scanner@contoso.com",
+    ["bob@northwind.example"],
+    "Scanned document",
+  );
   await submit(r.port, "scanner@contoso.com", ["ann@northwind.example"], "Invoice 4711");
-  await waitFor("the deferral", async () => (await r.cli(["queue", "get"])).stdout.includes("Greylisted"));
+  await waitFor("the deferral", async () =>
+    (await r.cli(["queue", "get"])).stdout.includes("Greylisted"),
+  );
   await waitFor("the console", () => /console: (http\S+)/.test(r.relay.stdout()));
   const login = /console: (http\S+)/.exec(r.relay.stdout())?.[1] ?? "";
   const origin = new URL(login).origin;

@@ -97,7 +97,7 @@ main { padding: 8px 24px 32px; flex: 1; min-width: 0; } main.bare { max-width: 4
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid #c05600; outline-offset: 2px; }
 table { border-collapse: collapse; margin: 8px 0 16px; width: 100%; font-size: .92rem; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
-th, td { border-bottom: 1px solid #c8c6c4; padding: 5px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border-bottom: 1px solid #c8c6c4; padding: 5px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f3f2f1; }
 td.actions { white-space: nowrap; } td.actions form { display: inline; }
 button, .button { background: #0f4c81; color: #fff; border: 1px solid #0f4c81; border-radius: 2px; padding: 5px 12px; font: inherit; cursor: pointer; text-decoration: none; display: inline-block; }

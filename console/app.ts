@@ -1,6 +1,7 @@
 // What every console page gets: the CLI's back end, the change log, and the request as a page sees it.
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { CliContext } from "#cli/context.ts";
+import type { Out } from "#cli/output.ts";
 import type { Html } from "./html.ts";
 import { page } from "./layout.ts";
 
@@ -93,4 +94,17 @@ export function auditOn(logger: Logger): ConsoleApp["audit"] {
       ...(before !== undefined ? { before: redact(before) } : {}),
       ...(after !== undefined ? { after: redact(after) } : {}),
     });
+}
+
+/** Runs a CLI verb with `--json` and returns what it printed, parsed: the console reuses the verb itself. */
+export async function cliJson<T>(run: (out: Out) => Promise<unknown>): Promise<T> {
+  let text = "";
+  const out: Out = {
+    json: true,
+    write: (t) => {
+      text += t;
+    },
+  };
+  await run(out);
+  return JSON.parse(text) as T;
 }

@@ -28,7 +28,7 @@ export const MESSAGE_COLUMNS = [
   "NextRetryTime",
 ];
 
-const messageRow = (m: MessageView) => ({
+export const messageRow = (m: MessageView) => ({
   Identity: m.identity,
   FromAddress: m.fromAddress === "" ? "<>" : m.fromAddress,
   Status: m.status,

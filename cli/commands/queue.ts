@@ -23,7 +23,7 @@ export const QUEUE_COLUMNS = [
   "NextRetryTime",
 ];
 
-const queueRow = (q: QueueView) => ({
+export const queueRow = (q: QueueView) => ({
   Identity: q.identity,
   DeliveryType: q.deliveryType,
   Status: q.status,

@@ -1,23 +1,16 @@
 // Health: invalid records with their field and fix, queue and dead-letter depth, and what `relay doctor` reports (run on demand).
 import { doctorCommand } from "#cli/commands/doctor.ts";
 import type { Finding } from "#cli/doctor/types.ts";
-import type { Out } from "#cli/output.ts";
 import { buildRecordSet } from "#core/records/record-set.ts";
-import { type ConsoleApp, type ConsoleRequest, type ConsoleRoute, reply } from "../app.ts";
+import { type ConsoleApp, type ConsoleRequest, type ConsoleRoute, cliJson, reply } from "../app.ts";
 import { type Html, html, table } from "../html.ts";
 
 /** `relay doctor --json` itself, its output kept instead of printed: one set of checks for both. */
 async function doctor(app: ConsoleApp): Promise<{ findings: Finding[] } | { error: string }> {
-  let text = "";
-  const out: Out = {
-    json: true,
-    write: (t) => {
-      text += t;
-    },
-  };
   try {
-    await doctorCommand(app.ctx, out, ["--json", "--timeout", "3"]);
-    return JSON.parse(text) as { findings: Finding[] };
+    return await cliJson<{ findings: Finding[] }>((out) =>
+      doctorCommand(app.ctx, out, ["--json", "--timeout", "3"]),
+    );
   } catch (error) {
     return { error: (error as Error).message };
   }

@@ -1,6 +1,6 @@
 // Queue Viewer: queues per next hop (Get-Queue), a queue's messages (Get-Message), and Retry, Suspend, Resume, Remove with or without NDR.
-import { listMessages, MESSAGE_COLUMNS, rowDetail } from "#cli/commands/message.ts";
-import { currentQueues, QUEUE_COLUMNS, retryQueueMessages } from "#cli/commands/queue.ts";
+import { listMessages, MESSAGE_COLUMNS, messageRow, rowDetail } from "#cli/commands/message.ts";
+import { currentQueues, QUEUE_COLUMNS, queueRow, retryQueueMessages } from "#cli/commands/queue.ts";
 import {
   type AdminResult,
   removeMessage,
@@ -57,15 +57,7 @@ const button = (
 
 async function queuesPage(app: ConsoleApp, req: ConsoleRequest) {
   const queues = await currentQueues(app.ctx);
-  const rows = queues.map((q) => ({
-    Identity: q.identity,
-    DeliveryType: q.deliveryType,
-    Status: q.status,
-    MessageCount: q.messageCount,
-    NextHopDomain: q.nextHopDomain,
-    LastError: q.lastError,
-    NextRetryTime: q.nextRetryTime,
-  }));
+  const rows = queues.map(queueRow);
   const actions = (i: number) => {
     const q = queues[i];
     if (!q) return html``;
@@ -86,17 +78,7 @@ async function queuePage(app: ConsoleApp, req: ConsoleRequest, identity: string)
     return redirect("/queues");
   }
   const back = path("queues", "view", identity);
-  const rows = views.map((m) => ({
-    Identity: m.identity,
-    FromAddress: m.fromAddress === "" ? "<>" : m.fromAddress,
-    Status: m.status,
-    Size: m.size,
-    Subject: m.subject,
-    Recipients: m.recipients,
-    LastError: m.lastError,
-    RetryCount: m.retryCount,
-    NextRetryTime: m.nextRetryTime,
-  }));
+  const rows = views.map(messageRow);
   const actions = (i: number) => {
     const m = views[i];
     if (!m || m.queue === POISON_QUEUE) return html``;

@@ -1,12 +1,12 @@
 // Transport settings (Get-/Set-TransportConfig) and DKIM signing configs with the DNS records to publish.
 import { dkimCommand, dkimView } from "#cli/commands/dkim.ts";
 import { TRANSPORT_FLAGS } from "#cli/commands/transport-config.ts";
-import type { Out } from "#cli/output.ts";
 import { parseRecordOf } from "#core/records/index.ts";
 import {
   type ConsoleApp,
   type ConsoleRequest,
   type ConsoleRoute,
+  cliJson,
   redirect,
   reply,
 } from "../app.ts";
@@ -90,16 +90,10 @@ ${table(
 
 async function newDkim(app: ConsoleApp, req: ConsoleRequest) {
   const domain = (req.form.get("domain") ?? "").trim().slice(0, 253);
-  let text = "";
-  const out: Out = {
-    json: true,
-    write: (t) => {
-      text += t;
-    },
-  };
+  let made: { config?: unknown };
   try {
     // The CLI's verb itself: the same key generation, secret naming and checks.
-    await dkimCommand(app.ctx, out, "new", ["--domain", domain, "--json"]);
+    made = await cliJson((out) => dkimCommand(app.ctx, out, "new", ["--domain", domain, "--json"]));
   } catch (error) {
     const errors: FieldErrors = new Map();
     addError(
@@ -109,7 +103,6 @@ async function newDkim(app: ConsoleApp, req: ConsoleRequest) {
     );
     return dkimPage(app, req, errors, domain);
   }
-  const made = JSON.parse(text) as { config?: unknown };
   app.audit(req, "create", `DkimSigningConfig "${domain}"`, undefined, made.config);
   req.flash(`Created the DKIM signing config of ${domain}; publish its DNS record below.`);
   return redirect("/dkim");

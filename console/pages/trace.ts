@@ -1,5 +1,5 @@
 // Message trace (Get-MessageTrackingLog): by sender, recipient, message id and time range, with every event and the remote replies.
-import { TRACK_COLUMNS } from "#cli/commands/track.ts";
+import { TRACK_COLUMNS, trackRow } from "#cli/commands/track.ts";
 import type { RecipientRow } from "#core/ports.ts";
 import { trackingLog } from "#core/usecases/admin-views.ts";
 import { type ConsoleApp, type ConsoleRequest, type ConsoleRoute, reply } from "../app.ts";
@@ -48,15 +48,7 @@ async function results(app: ConsoleApp, q: URLSearchParams, errors: FieldErrors)
   const lines = trackingLog(events, rows).filter(
     (l) => (!start || l.timestamp >= start) && (!end || l.timestamp <= end),
   );
-  const shown = lines.map((l) => ({
-    Timestamp: l.timestamp,
-    EventId: l.eventId,
-    Source: l.source,
-    Sender: l.sender === "" ? "<>" : l.sender,
-    Recipients: l.recipients,
-    MessageSubject: l.messageSubject,
-    Detail: l.detail,
-  }));
+  const shown = lines.map(trackRow);
   return table(`${lines.length} event(s)`, TRACK_COLUMNS, shown);
 }
 

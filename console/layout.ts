@@ -93,7 +93,7 @@ nav { width: 210px; background: #f3f2f1; padding: 8px 16px; flex-shrink: 0; }
 nav h2 { font-size: .85rem; text-transform: uppercase; color: #3b3a39; margin: 16px 0 4px; }
 nav ul { list-style: none; margin: 0; padding: 0; } nav li a { display: block; padding: 4px 6px; color: #0f4c81; }
 nav a[aria-current] { background: #dfe9f3; font-weight: 600; }
-main { padding: 8px 24px 32px; flex: 1; min-width: 0; } main.bare { max-width: 40em; margin: 40px auto; }
+main { padding: 8px 24px 32px; flex: 1; min-width: 0; overflow-x: auto; } main.bare { max-width: 40em; margin: 40px auto; }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid #c05600; outline-offset: 2px; }
 table { border-collapse: collapse; margin: 8px 0 16px; width: 100%; font-size: .92rem; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }

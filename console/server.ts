@@ -24,7 +24,7 @@ export interface ConsoleOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Where the change log goes; default Powertools' logger on stderr. */
   logger?: Logger;
-  /** Shown in the header: "local mode (/srv/relay)" or "AWS (stack ...)". */
+  /** Shown in the header: "local mode" or "AWS (stack ...)". */
   runtime: string;
 }
 

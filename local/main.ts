@@ -72,7 +72,7 @@ async function startConsoleBeside(relay: LocalRelay): Promise<() => Promise<void
     const { openContext } = await import("#cli/context.ts");
     const { serveConsole } = await import("#console/start.ts");
     const ctx = await openContext({ home: relay.home.root });
-    const running = await serveConsole(ctx, settings, `local mode (${relay.home.root})`);
+    const running = await serveConsole(ctx, settings, "local mode");
     process.stdout.write(`console: ${running.loginUrl}\n`);
     return async () => {
       await running.close();

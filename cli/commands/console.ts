@@ -15,7 +15,7 @@ export async function consoleCommand(ctx: CliContext, out: Out, args: string[]):
   const runtime =
     ctx.kind === "aws"
       ? `AWS${str(flags, "stack") ? ` (stack ${str(flags, "stack")})` : ""}`
-      : `local mode (${ctx.home?.root ?? ""})`;
+      : "local mode";
   const running = await serveConsole(
     ctx,
     {

@@ -26,7 +26,9 @@ test("an address beyond loopback without a certificate is refused with the flags
   );
 });
 
-test("it prints the sign-in address; a user saved through it is logged with who, before and after, the hash redacted", async () => {
+test("it prints the sign-in address; a user saved through it is logged with who, before and after, the hash redacted", {
+  timeout: 120_000,
+}, async () => {
   const child = spawn(process.execPath, [BIN, "console", "--port", "0"], {
     env: { ...process.env, RELAY_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],

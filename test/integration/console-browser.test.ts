@@ -57,7 +57,8 @@ afterAll(async () => {
 
 const sendConnectors = () => r.json<Array<{ name: string }>>(["send-connector", "get"]);
 
-describe("the admin console in a browser", () => {
+// Each test drives the browser and the CLI as child processes: generous on a busy machine.
+describe("the admin console in a browser", { timeout: 120_000 }, () => {
   test("the printed address signs the browser in with an HttpOnly SameSite=Strict cookie and drops the token from the address", async () => {
     expect(loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
     await page.goto(loginUrl);
@@ -159,7 +160,7 @@ describe("the admin console in a browser", () => {
   });
 });
 
-describe("the console over plain HTTP", () => {
+describe("the console over plain HTTP", { timeout: 120_000 }, () => {
   async function signIn(): Promise<{ cookie: string; csrf: string }> {
     const login = await fetch(loginUrl, { redirect: "manual" });
     expect(login.status).toBe(303);

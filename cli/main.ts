@@ -35,6 +35,7 @@ const PLAIN_COMMANDS: Record<string, () => Promise<PlainCommand>> = {
   track: async () => (await import("./commands/track.ts")).trackCommand,
   "resolve-mx": async () => (await import("./commands/resolve-mx.ts")).resolveMxCommand,
   doctor: async () => (await import("./commands/doctor.ts")).doctorCommand,
+  console: async () => (await import("./commands/console.ts")).consoleCommand,
 };
 
 const CONTEXT_STRING_FLAGS = ["home", "stack", ...Object.keys(AWS_FLAGS)];

@@ -59,6 +59,36 @@ function banner(relay: LocalRelay): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * The admin console on 127.0.0.1:2580 (RELAY_CONSOLE_PORT; 0 turns it off), reading RELAY_HOME
+ * through the CLI's local back end as `relay console` would. A console that cannot start is
+ * reported and the relay runs on: mail flow never depends on it.
+ */
+async function startConsoleBeside(relay: LocalRelay): Promise<() => Promise<void>> {
+  const { consoleEnv } = await import("#console/start.ts");
+  const settings = consoleEnv();
+  if (settings.port?.trim() === "0") return async () => {};
+  try {
+    const { openContext } = await import("#cli/context.ts");
+    const { serveConsole } = await import("#console/start.ts");
+    const ctx = await openContext({ home: relay.home.root });
+    const running = await serveConsole(ctx, settings, "local mode");
+    process.stdout.write(`console: ${running.loginUrl}\n`);
+    return async () => {
+      await running.close();
+      ctx.close();
+    };
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    const why =
+      e.code === "EADDRINUSE"
+        ? `port ${settings.port ?? 2580} is in use; set RELAY_CONSOLE_PORT to another port, or 0 for no console`
+        : e.message;
+    process.stderr.write(`connector-relay: the console did not start: ${why}\n`);
+    return async () => {};
+  }
+}
+
 async function main(): Promise<void> {
   let relay: LocalRelay;
   try {
@@ -79,6 +109,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(banner(relay));
+  const stopConsole = await startConsoleBeside(relay);
   let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
     if (stoppingSince !== undefined) {
@@ -92,6 +123,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `connector-relay: ${signal}: stopping (sessions may finish; press Ctrl-C again to exit at once)\n`,
     );
+    await stopConsole();
     await relay.stop();
     process.stdout.write("connector-relay: stopped\n");
     process.exit(0);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the real SMTP peers the interop tests drive (swaks with TLS, Postfix's smtp-source) when missing; npm's pretest.
+# Installs the real peers the tests drive (swaks with TLS, Postfix's smtp-source, chromium for the console) when missing; npm's pretest.
 #
 # Debian and Ubuntu only (apt-get), as root or through sudo. Anywhere else it stops at once with
 # one line naming the packages, so `npm test` never runs half its suite against absent peers.
@@ -14,6 +14,8 @@ command -v swaks >/dev/null 2>&1 || need="$need swaks"
 perl -MNet::SSLeay -MIO::Socket::SSL -e1 >/dev/null 2>&1 ||
   need="$need libnet-ssleay-perl libio-socket-ssl-perl"
 command -v smtp-source >/dev/null 2>&1 || need="$need postfix"
+# The admin console's browser tests drive Debian's chromium headless (playwright-core, no download).
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -z "$need" ] && exit 0
 need="${need# }"
 

@@ -13,8 +13,9 @@ import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SecretsManagerStore } from "#adapters/aws/secrets.ts";
 import { queueDepth, SqsQueue } from "#adapters/aws/sqs.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
-import type { RecordStore } from "#core/ports.ts";
+import type { MessageStore, RecordStore } from "#core/ports.ts";
 import { buildRecordSet } from "#core/records/record-set.ts";
+import { keptRetryJobs } from "#core/usecases/admin-hold.ts";
 import type { DeadLetterQueue } from "#core/usecases/admin-redrive.ts";
 import { AWS_FLAGS, type AwsFlag, type Flags, str } from "../args.ts";
 import { UsageError } from "../errors.ts";
@@ -119,16 +120,20 @@ export function awsBackend(flags: Flags, clients: AwsClients, records: RecordSto
   });
   const submissionDlq = url("submission-dlq-url");
   const deliveryDlq = url("delivery-dlq-url");
+  const tracking = new DynamoTrackingStore({ client: clients.dynamo, tableName: trackingTable });
+  const messages: MessageStore = {
+    // Resolved on use: looking at queues and tracking needs no bucket.
+    get: (key) => bucket().get(key),
+    put: (key, body) => bucket().put(key, body),
+    delete: (key) => bucket().delete(key),
+  };
   return {
     deps: {
       records: { get: async () => buildRecordSet(await records.list()) },
-      tracking: new DynamoTrackingStore({ client: clients.dynamo, tableName: trackingTable }),
-      messages: {
-        // Resolved on use: looking at queues and tracking needs no bucket.
-        get: (key) => bucket().get(key),
-        put: (key, body) => bucket().put(key, body),
-        delete: (key) => bucket().delete(key),
-      },
+      tracking,
+      messages,
+      // SQS hides delayed jobs: Retry sends the retry deliver kept in the bucket.
+      jobs: keptRetryJobs(tracking, messages),
       submissionQueue: lazyQueue<SubmittedMessage>("submission-queue-url"),
       deliveryQueue: lazyQueue<DeliveryJob>("delivery-queue-url"),
       clock: { now: () => new Date() },

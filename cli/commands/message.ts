@@ -28,7 +28,7 @@ export const MESSAGE_COLUMNS = [
   "NextRetryTime",
 ];
 
-const messageRow = (m: MessageView) => ({
+export const messageRow = (m: MessageView) => ({
   Identity: m.identity,
   FromAddress: m.fromAddress === "" ? "<>" : m.fromAddress,
   Status: m.status,
@@ -62,7 +62,10 @@ async function poisonView(backend: QueueBackend, letter: DeadLetter): Promise<Me
   };
 }
 
-async function listMessages(ctx: CliContext, queue: string | undefined): Promise<MessageView[]> {
+export async function listMessages(
+  ctx: CliContext,
+  queue: string | undefined,
+): Promise<MessageView[]> {
   const backend = await ctx.queues();
   const named = queue === undefined ? undefined : findQueue(await currentQueues(ctx), queue);
   const views =
@@ -78,7 +81,7 @@ async function listMessages(ctx: CliContext, queue: string | undefined): Promise
   return named ? views.filter((v) => v.queue === named.identity) : views;
 }
 
-const rowDetail = (r: RecipientRow) => ({
+export const rowDetail = (r: RecipientRow) => ({
   Recipient: r.recipient,
   Status: r.status,
   Connector: r.connector,

@@ -26,7 +26,7 @@ export const QUEUE_COLUMNS = [
   "NextRetryTime",
 ];
 
-const queueRow = (q: QueueView) => ({
+export const queueRow = (q: QueueView) => ({
   Identity: q.identity,
   DeliveryType: q.deliveryType,
   Status: q.status,
@@ -65,7 +65,11 @@ export function findQueue(queues: QueueView[], name: string): QueueView {
   return q;
 }
 
-async function retryQueue(ctx: CliContext, out: Out, identity: string): Promise<number> {
+/** Retry-Queue: every message in Retry in the queue named is tried now (Retry-Message on each). */
+export async function retryQueueMessages(
+  ctx: CliContext,
+  identity: string,
+): Promise<{ queue: string; retried: string[]; notRetried: string[] }> {
   const queue = findQueue(await currentQueues(ctx), identity);
   const backend = await ctx.queues();
   const active = await backend.deps.tracking.listActive();
@@ -73,17 +77,22 @@ async function retryQueue(ctx: CliContext, out: Out, identity: string): Promise<
     (m) => m.queue === queue.identity && m.status === "Retry",
   );
   const retried: string[] = [];
-  const problems: string[] = [];
+  const notRetried: string[] = [];
   for (const m of deferred) {
     const r = await retryMessage(backend.deps, m.messageId);
     if (r.kind === "done") retried.push(m.messageId);
     else if (r.kind === "unsupported") throw new Error(`relay queue retry --aws: ${r.reason}`);
-    else if (r.kind === "nothing-to-do") problems.push(`${m.messageId}: ${r.reason}`);
+    else if (r.kind === "nothing-to-do") notRetried.push(`${m.messageId}: ${r.reason}`);
   }
+  return { queue: queue.identity, retried, notRetried };
+}
+
+async function retryQueue(ctx: CliContext, out: Out, identity: string): Promise<number> {
+  const { queue, retried, notRetried } = await retryQueueMessages(ctx, identity);
   printMessage(
     out,
-    `Retrying ${retried.length} message(s) in queue ${queue.identity} now.${problems.length ? ` Not retried: ${problems.join("; ")}` : ""}`,
-    { ok: true, queue: queue.identity, retried, notRetried: problems },
+    `Retrying ${retried.length} message(s) in queue ${queue} now.${notRetried.length ? ` Not retried: ${notRetried.join("; ")}` : ""}`,
+    { ok: true, queue, retried, notRetried },
   );
   return 0;
 }

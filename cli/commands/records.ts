@@ -4,6 +4,7 @@ import {
   formatProblem,
   parseRecord,
   RECORD_ID_FIELD,
+  type RecordKind,
   type RecordProblem,
 } from "#core/records/index.ts";
 import { buildRecordSet } from "#core/records/record-set.ts";
@@ -31,6 +32,28 @@ export function problemText(flags: FieldFlag[], p: RecordProblem): string {
   return ff ? `--${ff.flag} (${p.field}): ${p.message}` : formatProblem(p);
 }
 
+/**
+ * The problems of `record` alone and beside every other record (a duplicate address space, a
+ * source listener that does not exist): what new and set refuse, and what the console shows.
+ */
+export async function recordProblems(
+  ctx: Pick<CliContext, "records">,
+  kind: RecordKind,
+  record: Record<string, unknown>,
+): Promise<RecordProblem[]> {
+  const own = parseRecord(record);
+  if (!own.ok) return own.problems;
+  const idField = RECORD_ID_FIELD[kind];
+  const id = String(record[idField]).toLowerCase();
+  const others = (await ctx.records.list()).filter((r) => {
+    const o = r as Record<string, unknown>;
+    return !(o.kind === kind && String(o[idField]).toLowerCase() === id);
+  });
+  const set = buildRecordSet([...others, record]);
+  const label = `${kind} "${String(record[idField])}"`;
+  return set.problems.filter((p) => p.record === label);
+}
+
 /** Validates `record` alone and against every other record; throws UsageError naming the flags. */
 async function validate(
   ctx: CliContext,
@@ -38,23 +61,10 @@ async function validate(
   command: string,
   record: Record<string, unknown>,
 ): Promise<void> {
-  const own = parseRecord(record);
-  if (!own.ok)
+  const problems = await recordProblems(ctx, spec.kind, record);
+  if (problems.length > 0)
     throw new UsageError(
-      `relay ${command}: ${own.problems.map((p) => problemText(fieldFlags(spec), p)).join("; ")}`,
-    );
-  const idField = RECORD_ID_FIELD[spec.kind];
-  const id = String(record[idField]).toLowerCase();
-  const others = (await ctx.records.list()).filter((r) => {
-    const o = r as Record<string, unknown>;
-    return !(o.kind === spec.kind && String(o[idField]).toLowerCase() === id);
-  });
-  const set = buildRecordSet([...others, record]);
-  const label = `${spec.kind} "${String(record[idField])}"`;
-  const mine = set.problems.filter((p) => p.record === label);
-  if (mine.length > 0)
-    throw new UsageError(
-      `relay ${command}: ${mine.map((p) => problemText(fieldFlags(spec), p)).join("; ")}`,
+      `relay ${command}: ${problems.map((p) => problemText(fieldFlags(spec), p)).join("; ")}`,
     );
 }
 

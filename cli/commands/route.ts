@@ -13,21 +13,14 @@ import { NotFoundCliError, UsageError } from "../errors.ts";
 import { type Out, printTable } from "../output.ts";
 import { verbOptions } from "./table.ts";
 
-export async function routeCommand(
-  ctx: CliContext,
-  out: Out,
-  verb: string,
-  args: string[],
-): Promise<number> {
-  if (verb !== "explain") throw new UsageError(`relay route: unknown verb "${verb}"; use explain`);
-  const command = "route explain";
-  const flags = parseFlags(command, args, verbOptions("route", "explain"));
-  out.json = flags.json === true;
-  const to = address("to", requireStr(command, flags, "to"));
-  const from = address("from", str(flags, "from") ?? "", { nullSender: true });
-  const size = bytes("size", str(flags, "size") ?? "0");
+/** What `relay route explain` answers: the winner with its next hop and TLS policy, and every candidate's verdict. */
+export async function routeExplanation(
+  ctx: Pick<CliContext, "records" | "hopState">,
+  query: { to: string; from: string; size: number; receiveConnector?: string },
+) {
+  const { to, from, size } = query;
   const set = buildRecordSet(await ctx.records.list());
-  const source = str(flags, "receive-connector");
+  const source = query.receiveConnector;
   const receive =
     source === undefined
       ? undefined
@@ -68,16 +61,46 @@ export async function routeCommand(
         tlsPolicy: explainTlsPolicy(result.connector),
       }
     : null;
+  return {
+    to,
+    domain,
+    from,
+    size,
+    selected,
+    ...(result.ok ? {} : { reason: result.reason }),
+    candidates,
+  };
+}
+
+export async function routeCommand(
+  ctx: CliContext,
+  out: Out,
+  verb: string,
+  args: string[],
+): Promise<number> {
+  if (verb !== "explain") throw new UsageError(`relay route: unknown verb "${verb}"; use explain`);
+  const command = "route explain";
+  const flags = parseFlags(command, args, verbOptions("route", "explain"));
+  out.json = flags.json === true;
+  const to = address("to", requireStr(command, flags, "to"));
+  const from = address("from", str(flags, "from") ?? "", { nullSender: true });
+  const size = bytes("size", str(flags, "size") ?? "0");
+  const source = str(flags, "receive-connector");
+  const answer = await routeExplanation(ctx, {
+    to,
+    from,
+    size,
+    ...(source !== undefined ? { receiveConnector: source } : {}),
+  });
+  const { selected, candidates } = answer;
   if (out.json) {
-    out.write(
-      `${JSON.stringify({ to, domain, from, size, selected, ...(result.ok ? {} : { reason: result.reason }), candidates }, null, 2)}\n`,
-    );
+    out.write(`${JSON.stringify(answer, null, 2)}\n`);
     return 0;
   }
   out.write(
     selected
       ? `${to}: send connector "${selected.connector}" (address space "${selected.addressSpace.domain}" cost ${selected.addressSpace.cost}), next hop ${selected.nextHopKey} ${selected.nextHop.type === "mx" ? "by MX" : "via smart hosts"}\n\n`
-      : `${to}: no route: ${result.ok ? "" : result.reason}\n\n`,
+      : `${to}: no route: ${answer.reason ?? ""}\n\n`,
   );
   if (selected) out.write(`TLS policy: ${selected.tlsPolicy}\n\n`);
   printTable(
@@ -94,7 +117,7 @@ export async function routeCommand(
               .join(", ")
           : "",
     })),
-    governor
+    candidates.some((c) => "circuits" in c)
       ? ["Connector", "Verdict", "AddressSpace", "Circuits", "Reason"]
       : ["Connector", "Verdict", "AddressSpace", "Reason"],
   );

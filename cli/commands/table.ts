@@ -253,6 +253,30 @@ export const COMMANDS: Record<string, NounDoc> = {
       },
     },
   },
+  console: {
+    summary:
+      "the admin console in a browser (Exchange admin center's mail flow pages), on this machine",
+    verbs: {
+      "": {
+        summary:
+          "serve it and print the sign-in address (console: http://127.0.0.1:2580/?token=...); Ctrl-C stops it",
+        flags: [
+          flag("port", "int", "port to listen on (0: any free port)", { default: "2580" }),
+          flag(
+            "address",
+            "ip",
+            "address to listen on; anything but loopback needs --tls-cert and --tls-key",
+            {
+              default: "127.0.0.1",
+            },
+          ),
+          flag("tls-cert", "file", "certificate (PEM) for HTTPS"),
+          flag("tls-key", "file", "private key (PEM) for HTTPS"),
+        ],
+        example: "relay console --aws --stack ConnectorRelay-prod",
+      },
+    },
+  },
   completion: {
     summary: "shell completion script",
     verbs: {

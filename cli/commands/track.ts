@@ -17,7 +17,7 @@ export const TRACK_COLUMNS = [
   "Detail",
 ];
 
-const trackRow = (l: TrackingLine) => ({
+export const trackRow = (l: TrackingLine) => ({
   Timestamp: l.timestamp,
   EventId: l.eventId,
   Source: l.source,

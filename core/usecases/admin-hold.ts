@@ -1,7 +1,7 @@
-// Held delivery jobs: a job whose recipients an admin suspended is parked in the message store until resumed.
+// Delivery jobs kept in the message store: a job whose recipients an admin suspended (parked until resumed), and the newest retry of each job (for Retry-Message).
 import { NotFoundError } from "../errors.ts";
 import type { DeliveryJob } from "../message.ts";
-import type { MessageStore } from "../ports.ts";
+import type { MessageStore, TrackingStore } from "../ports.ts";
 
 /*
  * Exchange keeps a suspended message in its queue until Resume-Message. Queues here cannot hold a
@@ -47,4 +47,42 @@ export async function parkHeldJob(
   delete parked.notBefore;
   await store.put(heldJobKey(job.jobId), new TextEncoder().encode(JSON.stringify(parked)));
   return parked;
+}
+
+/*
+ * Retry-Message needs the job it sends again now. The local spool can be read; SQS hides a
+ * delayed message from everyone, so settle keeps the newest retry of each job beside the bodies
+ * (one small object per deferral, dropped when the job settles without one). The delayed original
+ * still arrives later and finds its rows an attempt ahead: deliver skips it as superseded.
+ */
+export const RETRY_JOB_PREFIX = "retry.";
+export const retryJobKey = (jobId: string): string => `${RETRY_JOB_PREFIX}${jobId}`;
+
+export async function keepRetryJob(store: MessageStore, job: DeliveryJob): Promise<void> {
+  await store.put(retryJobKey(job.jobId), new TextEncoder().encode(JSON.stringify(job)));
+}
+
+export async function dropRetryJob(store: MessageStore, jobId: string): Promise<void> {
+  await store.delete(retryJobKey(jobId));
+}
+
+/** The kept retry of each of a message's jobs (the rows name the jobs): Retry-Message's source in AWS. */
+export function keptRetryJobs(
+  tracking: Pick<TrackingStore, "listByMessage">,
+  store: MessageStore,
+): { forMessage(messageId: string): Promise<DeliveryJob[]> } {
+  return {
+    async forMessage(messageId) {
+      const rows = await tracking.listByMessage(messageId);
+      const jobs: DeliveryJob[] = [];
+      for (const jobId of new Set(rows.flatMap((r) => (r.jobId ? [r.jobId] : [])))) {
+        try {
+          jobs.push(JSON.parse(Buffer.from(await store.get(retryJobKey(jobId))).toString("utf8")));
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+        }
+      }
+      return jobs;
+    },
+  };
 }

@@ -3,14 +3,15 @@ import type { DsnRecipient } from "../dsn.ts";
 import type { BodyRef, DeliveryJob } from "../message.ts";
 import type { RecipientRow, RecipientStatus, TrackingEventType } from "../ports.ts";
 import { REMOTE_PERMANENT } from "../replies.ts";
-import { heldJobKey, readHeldJob } from "./admin-hold.ts";
+import { dropRetryJob, heldJobKey, keepRetryJob, readHeldJob } from "./admin-hold.ts";
 import { dropBodyIfDone } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
 import { logOf, type RelayDeps } from "./deps.ts";
 
 /**
- * A message's delivery jobs still in the delivery queue. The local spool can be read beside a
- * running relay; SQS cannot (a delayed message is invisible to everyone), so AWS has none.
+ * A message's delivery jobs still waiting. The local spool can be read beside a running relay;
+ * SQS cannot (a delayed message is invisible to everyone), so in AWS they are the retries settle
+ * keeps in the message store (keptRetryJobs in admin-hold.ts).
  */
 export interface QueuedJobs {
   forMessage(messageId: string): Promise<DeliveryJob[]>;
@@ -182,6 +183,8 @@ export async function retryMessage(deps: AdminDeps, messageId: string): Promise<
     const copy: DeliveryJob = { ...job, recipients: owned.map((r) => r.recipient), attempts };
     delete copy.notBefore;
     await deps.deliveryQueue.send(copy);
+    // The copy sent now is the job's newest: a second Retry before it settles starts from it.
+    await keepRetryJob(deps.messages, copy);
     sent.push(job.jobId);
     for (const r of owned) {
       const patch = { attempts, nextRetryAt: at, updatedAt: at };
@@ -260,8 +263,10 @@ export async function removeMessage(
     const withNdr = ndr?.sent ? `, NDR ${ndr.dsnMessageId}` : "";
     await event(deps, r, "REMOVE", `${REMOVED_LAST_ERROR}${withNdr}`);
   }
-  for (const jobId of new Set(rows.flatMap((r) => (r.jobId ? [r.jobId] : []))))
+  for (const jobId of new Set(rows.flatMap((r) => (r.jobId ? [r.jobId] : [])))) {
     await deps.messages.delete(heldJobKey(jobId));
+    await dropRetryJob(deps.messages, jobId);
+  }
   await dropBodyIfDone(deps.tracking, deps.messages, messageId, { storeKey: messageId });
   logOf(deps).info("message removed by the administrator", { messageId, removed });
   const result: AdminResult = { kind: "done", messageId, recipients: removed, jobs: [] };

@@ -7,6 +7,7 @@ import { MAX_DELAY_SECONDS } from "../queue-limits.ts";
 import type { TransportSettings } from "../records/transport-settings.ts";
 import { formatReply, REMOTE_PERMANENT } from "../replies.ts";
 import { delayDsnDue, expiresAt, nextAttemptAt } from "../retry.ts";
+import { dropRetryJob, keepRetryJob } from "./admin-hold.ts";
 import { dropBodyIfDone } from "./body.ts";
 import { type OriginalMessage, sendDsn } from "./bounce.ts";
 import { type CountedEvent, countEvent, deliveryDimensions } from "./counts.ts";
@@ -156,6 +157,7 @@ export async function settle(
       delayNotified: (job.delayNotified ?? false) || delayDue,
     };
     await deps.deliveryQueue.send(retry, { delaySeconds: queueDelaySeconds(next, now) });
+    await keepRetryJob(deps.messages, retry);
     result.nextAttemptAt = retry.notBefore;
     if (delayDue) {
       const until = expiresAt(settings, receivedAt);
@@ -210,6 +212,8 @@ export async function settle(
       `${lastError(o)}; next retry ${result.nextAttemptAt}`,
     );
   }
+  // Nothing of this job waits any more: its kept retry (Retry-Message's copy) goes.
+  if (deferred.length === 0) await dropRetryJob(deps.messages, job.jobId);
   await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);
   return result;
 }

@@ -1,16 +1,24 @@
-// The CLI's --aws back end as a child process against the AWS emulators: records, tracking, queues, suspend/resume, remove, redrive; retry refused plainly.
+// The CLI's --aws back end as a child process against the AWS emulators: records, tracking, queues, suspend/resume, retry (superseding the delayed job), remove, redrive.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { deliverDepsFromEnv } from "#adapters/aws/deliver-deps.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
 import { DynamoTrackingStore } from "#adapters/aws/dynamodb-tracking.ts";
+import { RELAY_ENV } from "#adapters/aws/env.ts";
 import { S3MessageStore } from "#adapters/aws/s3.ts";
 import { SqsQueue } from "#adapters/aws/sqs.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
 import type { RecipientRow } from "#core/ports.ts";
-import { heldJobKey, parkHeldJob } from "#core/usecases/admin-hold.ts";
-import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
+import { heldJobKey, keepRetryJob, parkHeldJob, retryJobKey } from "#core/usecases/admin-hold.ts";
+import { deliverJob } from "#core/usecases/deliver.ts";
+import {
+  type AwsEmulators,
+  endpointOf,
+  relayEnv,
+  startAwsEmulators,
+} from "#test/support/aws-emulators.ts";
 import { parseJsonResult, runCli } from "#test/support/cli.ts";
 
 let emu: AwsEmulators;
@@ -277,12 +285,57 @@ describe("queues, messages and tracking in DynamoDB and SQS", () => {
     await expect(bodies.get(heldJobKey(row.jobId as string))).rejects.toThrow();
   });
 
-  test("retry is refused plainly: SQS lets nobody read a delayed job", async () => {
-    const r = await relay(["message", "retry", id]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(
-      /not supported here: retrying now needs the queued delivery job, and SQS lets nobody read a delayed message/,
+  test("retry sends the retry deliver kept in the bucket now, an attempt ahead; the delayed original then finds itself superseded", async () => {
+    const row = (await tracking.get(id, "bob@fabrikam.com")) as RecipientRow;
+    expect(row).toMatchObject({ status: "Deferred", attempts: 1 });
+    // What settle keeps when it sends the delayed retry (SQS hides that one until its delay ends).
+    const original: DeliveryJob = { ...jobFor(row), notBefore: "2026-11-24T11:00:00.000Z" };
+    await keepRetryJob(bodies, original);
+
+    const retried = await json<{ jobs: string[]; recipients: string[] }>(["message", "retry", id]);
+    expect(retried).toMatchObject({
+      ok: true,
+      action: "retry",
+      jobs: [row.jobId],
+      recipients: ["bob@fabrikam.com"],
+    });
+    const [sent] = await delivery.receive(10);
+    expect(sent?.body).toMatchObject({
+      jobId: row.jobId,
+      attempts: 2,
+      recipients: ["bob@fabrikam.com"],
+    });
+    expect(sent?.body.notBefore).toBeUndefined();
+    await delivery.delete(sent!.receiptHandle);
+    expect(await tracking.get(id, "bob@fabrikam.com")).toMatchObject({
+      status: "Deferred",
+      attempts: 2,
+    });
+    const kept = JSON.parse(
+      Buffer.from(await bodies.get(retryJobKey(row.jobId as string))).toString(),
     );
+    expect(kept).toMatchObject({ attempts: 2 });
+
+    // The delayed original wakes in the deliver function: its rows are an attempt ahead, so it sends nothing.
+    const env = relayEnv(
+      { submission: urls.submission as string, delivery: urls.delivery as string },
+      {
+        [RELAY_ENV.bodyBucket]: names.bucket,
+        [RELAY_ENV.recordTable]: names.records,
+        [RELAY_ENV.trackingTable]: names.tracking,
+      },
+    );
+    const quiet = { info() {}, warn() {}, error() {} };
+    const { deps } = deliverDepsFromEnv(quiet, env, emu);
+    const woke = await deliverJob(deps, { ...original, notBefore: "2026-11-24T10:00:00.000Z" });
+    expect(woke).toEqual({
+      kind: "nothing-to-do",
+      reason: "every recipient is final or owned by a newer job",
+    });
+    expect(await tracking.get(id, "bob@fabrikam.com")).toMatchObject({
+      status: "Deferred",
+      attempts: 2,
+    });
   });
 
   test("remove --with-ndr fails the recipients and queues the NDR to the submission queue", async () => {

@@ -25,11 +25,14 @@ export interface CliRelay {
 }
 
 /** Starts the relay with an "Apps" connector (anonymous relay from 127.0.0.0/8) plus `records`. */
-export async function startCliRelay(records: Record<string, unknown>[]): Promise<CliRelay> {
+export async function startCliRelay(
+  records: Record<string, unknown>[],
+  env: Record<string, string> = {},
+): Promise<CliRelay> {
   const home = await mkdtemp(join(tmpdir(), "relay-cli-live-"));
   const port = await freePort();
   await writeRecords(home, [appsConnector(port, { tarpitInterval: 5 }), ...records]);
-  const relay = startRelayProcess(home);
+  const relay = startRelayProcess(home, env);
   await relay.ready;
   const cli = (args: string[], env?: Record<string, string>) =>
     runCli(args, { home, ...(env ? { env } : {}) });

@@ -20,7 +20,8 @@ const ROOT = join(import.meta.dirname, "..", "..");
 export function startRelayProcess(home: string, env: Record<string, string> = {}): RelayProcess {
   const child = spawn("npm", ["start", "--silent"], {
     cwd: ROOT,
-    env: { ...process.env, RELAY_HOME: home, ...env },
+    // No console unless the test asks for one: parallel relays would all want 127.0.0.1:2580.
+    env: { ...process.env, RELAY_CONSOLE_PORT: "0", RELAY_HOME: home, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

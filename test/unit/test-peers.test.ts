@@ -24,6 +24,7 @@ beforeEach(() => {
   }
   // smtp-source is always present: the script also looks in /usr/sbin, which this machine may fill.
   fake("smtp-source", "exit 0");
+  fake("chromium", "exit 0");
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -68,6 +69,16 @@ test("as root it installs exactly the missing packages with apt-get, Postfix unc
     "apt-get update -qq",
     `apt-get install -y -qq --no-install-recommends swaks ${SSL_PACKAGES}`,
   ]);
+});
+
+test("without chromium it installs Debian's chromium for the console's browser tests", () => {
+  fake("id", "echo 0");
+  fake("swaks", "exit 0");
+  fake("perl", "exit 0");
+  rmSync(join(bin, "chromium"));
+  fakeApt();
+  expect(runScript().code).toBe(0);
+  expect(calls()).toContain("apt-get install -y -qq --no-install-recommends chromium");
 });
 
 test("as a user with sudo it installs through sudo", () => {

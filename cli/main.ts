@@ -23,6 +23,7 @@ const VERB_COMMANDS: Record<string, () => Promise<Command>> = {
     (await import("./commands/transport-config.ts")).transportConfigCommand,
   "dkim-signing-config": async () => (await import("./commands/dkim.ts")).dkimCommand,
   suppression: async () => (await import("./commands/suppression.ts")).suppressionCommand,
+  secret: async () => (await import("./commands/secret.ts")).secretCommand,
   import: async () => (await import("./commands/import.ts")).importCommand,
   records: async () => {
     const { validateRecords } = await import("./commands/records.ts");

@@ -1,4 +1,4 @@
-// The command table's entries for DKIM signing, the suppression list and imports (cli/commands/table.ts holds the rest).
+// The command table's entries for DKIM signing, the suppression list, named secrets and imports (cli/commands/table.ts holds the rest).
 import { bool, flag, type NounDoc } from "./command-doc.ts";
 
 export const ADMIN_NOUNS: Record<string, NounDoc> = {
@@ -77,6 +77,22 @@ export const ADMIN_NOUNS: Record<string, NounDoc> = {
         summary: "mail to the recipient is attempted again",
         flags: [flag("recipient", "address", "the address", { required: true })],
         example: "relay suppression remove --recipient ann@fabrikam.com",
+      },
+    },
+  },
+  secret: {
+    summary:
+      "named secrets the records refer to (an event webhook's signing key), kept encrypted; never shown",
+    verbs: {
+      set: {
+        summary: "create or replace a secret; the value comes from RELAY_PASSWORD or a prompt",
+        flags: [flag("name", "text", "the secret's name, e.g. webhooks/app", { required: true })],
+        example: "relay secret set --name webhooks/app",
+      },
+      remove: {
+        summary: "delete a secret",
+        flags: [flag("name", "text", "the secret's name", { required: true })],
+        example: "relay secret remove --name webhooks/app",
       },
     },
   },

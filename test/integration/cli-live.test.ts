@@ -251,6 +251,8 @@ describe("route explain", () => {
         verdict: "selected",
         reason: 'address space "fabrikam.com" cost 5',
         addressSpace: { domain: "fabrikam.com", cost: 5 },
+        // The running relay keeps next-hop state: each smart host's circuit, closed while it answers.
+        circuits: [{ host: `127.0.0.1:${sink.port}`, state: "Closed", failures: 0 }],
       },
     });
     const human = await r.cli(["route", "explain", "--to", "someone@example.net", "--size", "1MB"]);
@@ -259,7 +261,9 @@ describe("route explain", () => {
       /someone@example\.net: send connector "To Internet" \(address space "\*" cost 1\), next hop example\.net by MX/,
     );
     expect(human.stdout).toMatch(/Backup\s+lost\s+\*;2\s+higher cost 2 than 1/);
-    expect(human.stdout).toMatch(/Fabrikam\s+ineligible\s+no address space matches "example\.net"/);
+    expect(human.stdout).toMatch(
+      /Fabrikam\s+ineligible\s+127\.0\.0\.1:\d+ Closed\s+no address space matches "example\.net"/,
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import { meteredHandler } from "#adapters/aws/function-deps.ts";
 import { SqsQueue } from "#adapters/aws/sqs.ts";
 import type { DeliveryEvent } from "#core/events/delivery-event.ts";
 import type { DeliveryJob, SubmittedMessage } from "#core/message.ts";
+import { decodeInline } from "#core/usecases/body.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { useCaseLog } from "#functions/shared/logger.ts";
 import { type AwsEmulators, relayEnv, startAwsEmulators } from "#test/support/aws-emulators.ts";
@@ -151,7 +152,7 @@ test("hard bounce → suppression item with TTL → next message suppressed with
     queueUrl: submission.url,
   }).receive(10, 30);
   const raws = reports.map((m) =>
-    "inline" in m.body.body ? Buffer.from(m.body.body.inline, "base64") : Buffer.alloc(0),
+    "storeKey" in m.body.body ? Buffer.alloc(0) : Buffer.from(decodeInline(m.body.body)),
   );
   const ndr = raws.find((raw) => raw.toString("utf8").includes(again.messageId));
   const report = await parseReport(ndr ?? Buffer.alloc(0));

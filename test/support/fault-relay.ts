@@ -32,11 +32,17 @@ export interface FaultRelay {
   stop(): Promise<void>;
 }
 
-/** Retries every second, so a fault test sees several attempts in seconds instead of minutes. */
+/**
+ * Retries every second, so a fault test sees several attempts in seconds instead of minutes; a
+ * dead host's circuit opens for 1–2 s instead of 60–900 s, so the retries still reach it once it
+ * is back (the circuit itself is tested in deliver-limits-*.test.ts).
+ */
 export const FAST_RETRY = {
   kind: "TransportSettings",
   name: "default",
   retrySchedule: [{ intervalSeconds: 1, count: 100 }],
+  circuitBreakerOpenSeconds: 1,
+  circuitBreakerMaxOpenSeconds: 2,
 };
 
 export { appsConnector, smartHostConnector };

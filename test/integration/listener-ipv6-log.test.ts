@@ -5,19 +5,14 @@ import { transaction } from "#test/support/smtp-client.ts";
 
 const h = useTestListener();
 const start = h.start;
+const overIpv6 = () => h.open({ binding: "[::1]:25" });
 
-async function open(from?: string, binding?: string) {
-  return h.open({ ...(from ? { from } : {}), ...(binding ? { binding } : {}) });
-}
-
-async function ready(from?: string) {
-  const { client } = await open(from);
+/** A client from `from` that has said EHLO. */
+async function ready(from: string) {
+  const { client } = await h.open({ from });
   expect((await client.command("EHLO app.example")).code).toBe(250);
   return client;
 }
-
-const contoso = acceptedDomain("contoso.com");
-const MESSAGE = "From: app@contoso.com\r\nSubject: Report\r\nMessage-ID: <r1@app>\r\n\r\nHello\r\n";
 
 describe("IPv6", () => {
   test("ranges are matched for IPv6 clients, most specific first", async () => {
@@ -34,7 +29,7 @@ describe("IPv6", () => {
         banner: "v6 docs",
       }),
     ]);
-    const { greeting, client } = await open(undefined, "[::1]:25");
+    const { greeting, client } = await overIpv6();
     expect(greeting.text).toBe("220 v6 loopback");
     await client.command("EHLO app.example");
     await client.command("MAIL FROM:<a@example.org>");
@@ -48,7 +43,7 @@ describe("IPv6", () => {
         remoteIpRanges: ["2001:db8::/32", "0.0.0.0-255.255.255.255"],
       }),
     ]);
-    expect((await open(undefined, "[::1]:25")).greeting.text).toMatch(/^421 4\.3\.2 /);
+    expect((await overIpv6()).greeting.text).toMatch(/^421 4\.3\.2 /);
   });
 });
 
@@ -57,10 +52,10 @@ describe("protocol log", () => {
     await start([
       receiveConnector("Loud", { remoteIpRanges: ["127.0.0.2"] }),
       receiveConnector("Quiet", { protocolLogging: "None" }),
-      contoso,
+      acceptedDomain("contoso.com"),
     ]);
     const loud = await ready("127.0.0.2");
-    await transaction(loud, "a@example.org", ["b@contoso.com"], MESSAGE);
+    await transaction(loud, "a@example.org", ["b@contoso.com"], "Subject: loud\r\n\r\nHello\r\n");
     loud.write("QUIT\r\n");
     await loud.closed();
     const quiet = await ready("127.0.0.3");

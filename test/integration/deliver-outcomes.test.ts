@@ -1,40 +1,19 @@
 // Per-recipient outcomes and their consequences on real SMTP peers: mixed replies, retry, expiry, NDR and delay DSN content, no NDR loops.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
+import { describe, expect, it } from "vitest";
 import { parseReport } from "#test/support/dsn.ts";
+import { useMxWorld } from "#test/support/mx-world.ts";
 import { sendConnector, TestRelay } from "#test/support/relay.ts";
-import { type Sink, startSink } from "#test/support/sink.ts";
 
-let dns: TestDnsServer;
-let mx: Sink;
-let senderMx: Sink;
-
-beforeAll(async () => {
-  mx = await startSink({ host: "127.0.0.2" });
-  senderMx = await startSink({ host: "127.0.0.4", port: mx.port });
-  dns = await startDnsServer({
-    "fabrikam.test": { MX: [{ exchange: "mx1.fabrikam.test", priority: 10 }] },
-    "mx1.fabrikam.test": { A: ["127.0.0.2"] },
-    "contoso.test": { MX: [{ exchange: "mail.contoso.test", priority: 10 }] },
-    "mail.contoso.test": { A: ["127.0.0.4"] },
-  });
-});
-
-afterAll(async () => {
-  await Promise.all([mx.close(), senderMx.close(), dns.close()]);
-});
-
-afterEach(() => {
-  for (const s of [mx, senderMx]) {
-    s.script = {};
-    s.received.length = 0;
-  }
-});
+const world = useMxWorld();
 
 function relay(settings: Record<string, unknown> = {}): TestRelay {
   return new TestRelay({
     records: [
-      sendConnector({ name: "To Internet", port: mx.port, externalDnsServers: [dns.address] }),
+      sendConnector({
+        name: "To Internet",
+        port: world.mx.port,
+        externalDnsServers: [world.dns.address],
+      }),
       { kind: "TransportSettings", postmaster: "postmaster@contoso.test", ...settings },
     ],
   });
@@ -46,13 +25,19 @@ const later = "later@fabrikam.test";
 
 describe("per-recipient outcomes in one transaction", () => {
   it("delivers, bounces and defers recipients of one transaction separately", async () => {
-    mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown", [later]: "451 4.2.1 Mailbox busy" } };
+    world.mx.script = {
+      rcpt: { [bad]: "550 5.1.1 User unknown", [later]: "451 4.2.1 Mailbox busy" },
+    };
     const r = relay();
     const m = await r.submit({ from: "app@contoso.test", to: [ann, bad, later] });
     await r.pump();
 
-    expect(mx.received.map((x) => x.rcptTo)).toEqual([[ann]]);
-    expect(mx.rcptSeen.filter((a) => [ann, bad, later].includes(a))).toEqual([ann, bad, later]);
+    expect(world.mx.received.map((x) => x.rcptTo)).toEqual([[ann]]);
+    expect(world.mx.rcptSeen.filter((a) => [ann, bad, later].includes(a))).toEqual([
+      ann,
+      bad,
+      later,
+    ]);
     expect(await r.row(m.id, ann)).toMatchObject({ status: "Delivered", attempts: 1 });
     expect(await r.row(m.id, bad)).toMatchObject({
       status: "Failed",
@@ -64,17 +49,17 @@ describe("per-recipient outcomes in one transaction", () => {
     });
     const retry = r.delivery.peek().map((j) => j.body);
     expect(retry).toMatchObject([{ recipients: [later], attempts: 1 }]);
-    expect(senderMx.received).toHaveLength(1);
+    expect(world.senderMx.received).toHaveLength(1);
   });
 
   it("sends an RFC 3464 NDR for a 5xx with the remote host, its reply and the original headers", async () => {
-    mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown" } };
+    world.mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown" } };
     const r = relay();
     const m = await r.submit({ from: "app@contoso.test", to: [ann, bad], subject: "Invoice 42" });
     await r.pump();
 
-    expect(senderMx.received).toHaveLength(1);
-    const ndr = senderMx.received[0]!;
+    expect(world.senderMx.received).toHaveLength(1);
+    const ndr = world.senderMx.received[0]!;
     expect(ndr.mailFrom).toBe("");
     expect(ndr.rcptTo).toEqual(["app@contoso.test"]);
     const report = await parseReport(ndr.raw);
@@ -108,47 +93,47 @@ describe("per-recipient outcomes in one transaction", () => {
 
 describe("retry and expiry", () => {
   it("retries a deferred recipient on schedule and delivers it without resending to the others", async () => {
-    mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
+    world.mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
     const r = relay();
     const m = await r.submit({ from: "app@contoso.test", to: [ann, later] });
     await r.pump();
-    expect(mx.received.map((x) => x.rcptTo)).toEqual([[ann]]);
+    expect(world.mx.received.map((x) => x.rcptTo)).toEqual([[ann]]);
 
-    mx.script = {};
+    world.mx.script = {};
     r.advance(59);
     await r.pump();
-    expect(mx.received).toHaveLength(1);
+    expect(world.mx.received).toHaveLength(1);
 
     r.advance(1);
     await r.pump();
-    expect(mx.received.map((x) => x.rcptTo)).toEqual([[ann], [later]]);
+    expect(world.mx.received.map((x) => x.rcptTo)).toEqual([[ann], [later]]);
     expect(await r.row(m.id, later)).toMatchObject({ status: "Delivered", attempts: 2 });
     expect(r.delivery.size).toBe(0);
   });
 
   it("chains queue delays beyond the 15-minute SQS limit until the retry is due", async () => {
-    mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
+    world.mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
     const r = relay({ retrySchedule: [{ intervalSeconds: 3600, count: 5 }] });
     const m = await r.submit({ from: "app@contoso.test", to: [later] });
     await r.pump();
     const due = new Date(r.clock.now().getTime() + 3600_000).toISOString();
     expect(r.delivery.peek()[0]?.body.notBefore).toBe(due);
 
-    mx.script = {};
-    const tries = mx.rcptSeen.length;
+    world.mx.script = {};
+    const tries = world.mx.rcptSeen.length;
     for (let i = 0; i < 3; i++) {
       r.advance(900);
       await r.pump();
       expect(r.delivery.size).toBe(1);
     }
-    expect(mx.rcptSeen.length).toBe(tries);
+    expect(world.mx.rcptSeen.length).toBe(tries);
     r.advance(900);
     await r.pump();
     expect(await r.row(m.id, later)).toMatchObject({ status: "Delivered", attempts: 2 });
   });
 
   it("expires a recipient that keeps deferring, with a final try at the deadline and a 4.4.7 NDR", async () => {
-    mx.script = { rcpt: { [later]: "451 4.7.1 Greylisted, try again later" } };
+    world.mx.script = { rcpt: { [later]: "451 4.7.1 Greylisted, try again later" } };
     const r = relay({
       retrySchedule: [
         { intervalSeconds: 60, count: 2 },
@@ -161,9 +146,10 @@ describe("retry and expiry", () => {
     const attemptsAt: number[] = [];
     const start = r.clock.now().getTime();
     for (let i = 0; i < 40 && (await r.row(m.id, later))?.status !== "Expired"; i++) {
-      const before = mx.rcptSeen.length;
+      const before = world.mx.rcptSeen.length;
       await r.pump();
-      if (mx.rcptSeen.length > before) attemptsAt.push((r.clock.now().getTime() - start) / 1000);
+      if (world.mx.rcptSeen.length > before)
+        attemptsAt.push((r.clock.now().getTime() - start) / 1000);
       r.advance(30);
     }
 
@@ -172,8 +158,8 @@ describe("retry and expiry", () => {
     const row = await r.row(m.id, later);
     expect(row).toMatchObject({ status: "Expired", attempts: 6 });
     expect(row?.lastError).toContain("451 4.7.1 Greylisted");
-    expect(senderMx.received).toHaveLength(1);
-    const report = await parseReport(senderMx.received[0]!.raw);
+    expect(world.senderMx.received).toHaveLength(1);
+    const report = await parseReport(world.senderMx.received[0]!.raw);
     expect(report.perRecipient[0]).toMatchObject({
       action: "failed",
       status: "4.4.7",
@@ -183,7 +169,7 @@ describe("retry and expiry", () => {
   });
 
   it("expires with the Exchange defaults after two days", async () => {
-    mx.script = { rcpt: { [later]: "452 4.2.2 Mailbox full" } };
+    world.mx.script = { rcpt: { [later]: "452 4.2.2 Mailbox full" } };
     const r = relay();
     const m = await r.submit({ from: "app@contoso.test", to: [later] });
     await r.pump();
@@ -191,11 +177,11 @@ describe("retry and expiry", () => {
     await r.pump();
 
     expect(await r.row(m.id, later)).toMatchObject({ status: "Expired", attempts: 2 });
-    expect(senderMx.received).toHaveLength(1);
+    expect(world.senderMx.received).toHaveLength(1);
   });
 
   it("sends one delay DSN once the message has waited the notification timeout", async () => {
-    mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
+    world.mx.script = { rcpt: { [later]: "451 4.2.1 Mailbox busy" } };
     const r = relay({
       retrySchedule: [{ intervalSeconds: 60, count: 10 }],
       delayNotificationTimeoutSeconds: 120,
@@ -207,8 +193,8 @@ describe("retry and expiry", () => {
     }
 
     expect(await r.row(m.id, later)).toMatchObject({ status: "Deferred", attempts: 5 });
-    expect(senderMx.received).toHaveLength(1);
-    const report = await parseReport(senderMx.received[0]!.raw);
+    expect(world.senderMx.received).toHaveLength(1);
+    const report = await parseReport(world.senderMx.received[0]!.raw);
     expect(report.subject).toBe("Delivery delayed: Quarterly report");
     expect(report.perRecipient[0]).toMatchObject({
       action: "delayed",
@@ -221,19 +207,19 @@ describe("retry and expiry", () => {
 
 describe("no NDR loops", () => {
   it("never bounces a message with a null sender", async () => {
-    mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown" } };
+    world.mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown" } };
     const r = relay();
     const m = await r.submit({ from: "", to: [bad] });
     await r.pump();
 
     expect((await r.row(m.id, bad))?.status).toBe("Failed");
     expect(r.submission.size).toBe(0);
-    expect(senderMx.received).toHaveLength(0);
+    expect(world.senderMx.received).toHaveLength(0);
   });
 
   it("does not report on its own NDR when the sender's server refuses it", async () => {
-    mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown" } };
-    senderMx.script = { rcpt: { "gone@contoso.test": "550 5.1.1 No such user" } };
+    world.mx.script = { rcpt: { [bad]: "550 5.1.1 User unknown" } };
+    world.senderMx.script = { rcpt: { "gone@contoso.test": "550 5.1.1 No such user" } };
     const r = relay();
     const m = await r.submit({ from: "gone@contoso.test", to: [bad] });
     await r.pump();
@@ -242,7 +228,7 @@ describe("no NDR loops", () => {
     expect(dsnEvents.map((e) => e.messageId)).toEqual([m.id]);
     const ndrRows = (await r.tracking.listActive()).length;
     expect(ndrRows).toBe(0);
-    expect(senderMx.rcptSeen.filter((a) => a === "gone@contoso.test")).toHaveLength(1);
+    expect(world.senderMx.rcptSeen.filter((a) => a === "gone@contoso.test")).toHaveLength(1);
     expect(r.submission.size + r.delivery.size).toBe(0);
   });
 });

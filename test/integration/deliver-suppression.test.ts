@@ -1,43 +1,12 @@
 // The suppression list and delivery events on real SMTP peers (scripted sinks over loopback DNS), on the in-memory adapters.
-import { Resolver } from "node:dns/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemorySuppressionStore } from "#adapters/memory/suppression-store.ts";
 import type { DeliveryEvent, EventPublisher } from "#core/events/delivery-event.ts";
-import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import { parseReport } from "#test/support/dsn.ts";
+import { useMxWorld } from "#test/support/mx-world.ts";
 import { sendConnector, TestRelay } from "#test/support/relay.ts";
-import { type Sink, startSink } from "#test/support/sink.ts";
 
-let dns: TestDnsServer;
-let mx: Sink;
-let senderMx: Sink;
-
-beforeAll(async () => {
-  mx = await startSink({ host: "127.0.0.2" });
-  senderMx = await startSink({ host: "127.0.0.4", port: mx.port });
-  dns = await startDnsServer({
-    "fabrikam.test": { MX: [{ exchange: "mx1.fabrikam.test", priority: 10 }] },
-    "mx1.fabrikam.test": { A: ["127.0.0.2"] },
-    "contoso.test": { MX: [{ exchange: "mail.contoso.test", priority: 10 }] },
-    "mail.contoso.test": { A: ["127.0.0.4"] },
-  });
-  // The test relay's DNS timeout is short (300 ms); the first answer of a fresh server can take longer.
-  const warm = new Resolver();
-  warm.setServers([dns.address]);
-  await warm.resolveMx("fabrikam.test");
-});
-
-afterAll(async () => {
-  await Promise.all([mx.close(), senderMx.close(), dns.close()]);
-});
-
-afterEach(() => {
-  for (const s of [mx, senderMx]) {
-    s.script = {};
-    s.received.length = 0;
-    s.rcptSeen.length = 0;
-  }
-});
+const world = useMxWorld();
 
 /** Records what deliver publishes (the runtimes' publishers are tested with their real transports). */
 class RecordingPublisher implements EventPublisher {
@@ -59,8 +28,8 @@ function relay(
     records: [
       sendConnector({
         name: "To Internet",
-        port: mx.port,
-        externalDnsServers: [dns.address],
+        port: world.mx.port,
+        externalDnsServers: [world.dns.address],
         ...connector,
       }),
       { kind: "TransportSettings", postmaster: "postmaster@contoso.test", ...settings },
@@ -80,7 +49,7 @@ const ann = "ann@fabrikam.test";
 
 describe("suppression list", () => {
   it("a 550 5.1.1 suppresses the address: the next message is not attempted and its NDR says since when and why", async () => {
-    mx.script = { rcpt: { [gone]: "550 5.1.1 User unknown" } };
+    world.mx.script = { rcpt: { [gone]: "550 5.1.1 User unknown" } };
     const { r, suppression } = withList();
     await r.submit({ from: "app@contoso.test", to: [gone] });
     await r.pump();
@@ -93,21 +62,21 @@ describe("suppression list", () => {
       remoteHost: "mx1.fabrikam.test[127.0.0.2]",
       connector: "To Internet",
     });
-    const seen = mx.rcptSeen.filter((a) => a === gone).length;
-    senderMx.received.length = 0;
+    const seen = world.mx.rcptSeen.filter((a) => a === gone).length;
+    world.senderMx.received.length = 0;
 
     r.advance(3600);
     const second = await r.submit({ from: "app@contoso.test", to: [gone, ann] });
     await r.pump();
-    expect(mx.rcptSeen.filter((a) => a === gone)).toHaveLength(seen);
-    expect(mx.received.at(-1)?.rcptTo).toEqual([ann]);
+    expect(world.mx.rcptSeen.filter((a) => a === gone)).toHaveLength(seen);
+    expect(world.mx.received.at(-1)?.rcptTo).toEqual([ann]);
     const row = await r.row(second.id, gone);
     expect(row).toMatchObject({ status: "Failed", attempts: 1 });
     expect(row?.lastError).toBe(
       "550 5.1.1 Not attempted: recipient on the suppression list since 2026-11-24T10:00:00.000Z until 2026-12-08T10:00:00.000Z (hard bounce from mx1.fabrikam.test[127.0.0.2]: 550 5.1.1 User unknown)",
     );
-    expect(senderMx.received).toHaveLength(1);
-    const report = await parseReport(senderMx.received[0]!.raw);
+    expect(world.senderMx.received).toHaveLength(1);
+    const report = await parseReport(world.senderMx.received[0]!.raw);
     expect(report.perRecipient).toEqual([
       expect.objectContaining({
         "final-recipient": `rfc822; ${gone}`,
@@ -126,11 +95,11 @@ describe("suppression list", () => {
   });
 
   it("after the suppression duration the address is attempted again", async () => {
-    mx.script = { rcpt: { [gone]: "550 5.1.1 User unknown" } };
+    world.mx.script = { rcpt: { [gone]: "550 5.1.1 User unknown" } };
     const { r } = withList({}, { suppressionDurationSeconds: 3600 });
     await r.submit({ from: "app@contoso.test", to: [gone] });
     await r.pump();
-    mx.script = {};
+    world.mx.script = {};
     r.advance(3601);
     const later = await r.submit({ from: "app@contoso.test", to: [gone] });
     await r.pump();
@@ -141,7 +110,7 @@ describe("suppression list", () => {
     ["552 5.2.2 Mailbox full", "the mailbox exists"],
     ["550 5.7.1 Message rejected as spam", "a policy refusal is about the sender"],
   ])("%s does not suppress (%s)", async (reply) => {
-    mx.script = { rcpt: { [gone]: reply } };
+    world.mx.script = { rcpt: { [gone]: reply } };
     const { r, suppression } = withList();
     await r.submit({ from: "app@contoso.test", to: [gone] });
     await r.pump();
@@ -149,7 +118,7 @@ describe("suppression list", () => {
   });
 
   it("the table of codes is configurable", async () => {
-    mx.script = { rcpt: { [gone]: "550 5.7.1 Message rejected" } };
+    world.mx.script = { rcpt: { [gone]: "550 5.7.1 Message rejected" } };
     const { r, suppression } = withList({}, { suppressionEnhancedCodes: ["5.7.1"] });
     await r.submit({ from: "app@contoso.test", to: [gone] });
     await r.pump();
@@ -164,7 +133,7 @@ describe("suppression list", () => {
       source: "admin",
       reason: "test",
     });
-    mx.script = { rcpt: { [gone]: "550 5.1.1 User unknown" } };
+    world.mx.script = { rcpt: { [gone]: "550 5.1.1 User unknown" } };
     const m = await r.submit({ from: "app@contoso.test", to: [ann, gone] });
     await r.pump();
     expect(await r.row(m.id, ann)).toMatchObject({ status: "Delivered" });
@@ -181,9 +150,9 @@ describe("suppression list", () => {
     });
     const m = await r.submit({ from: "app@contoso.test", to: [ann] });
     await r.pump();
-    expect(mx.received).toHaveLength(0);
+    expect(world.mx.received).toHaveLength(0);
     expect((await r.row(m.id, ann))?.lastError).toContain("added by an admin: ticket 4711");
-    const report = await parseReport(senderMx.received[0]!.raw);
+    const report = await parseReport(world.senderMx.received[0]!.raw);
     expect(report.perRecipient[0]?.status).toBe("5.7.1");
     expect(report.text).not.toContain("4711");
   });
@@ -191,7 +160,7 @@ describe("suppression list", () => {
 
 describe("delivery events", () => {
   it("one event per delivered, bounced and deferred recipient, with the message, hop and remote reply", async () => {
-    mx.script = {
+    world.mx.script = {
       rcpt: { [gone]: "550 5.1.1 User unknown", "busy@fabrikam.test": "451 4.2.1 Busy" },
     };
     const { r, publisher } = relay();
@@ -220,7 +189,7 @@ describe("delivery events", () => {
 
   it("deferred: the first deferral and every Nth attempt; then expired", async () => {
     const busy = "busy@fabrikam.test";
-    mx.script = { rcpt: { [busy]: "451 4.2.1 Busy" } };
+    world.mx.script = { rcpt: { [busy]: "451 4.2.1 Busy" } };
     const { r, publisher } = relay(
       {},
       {

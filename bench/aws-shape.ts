@@ -69,8 +69,12 @@ export interface ListenerTask {
   stop(): Promise<void>;
 }
 
-export async function startListenerTask(emu: AwsEmulators, stage: Stage): Promise<ListenerTask> {
-  const child: ChildProcess = spawn(process.execPath, ["bench/aws-listener.ts"], {
+export async function startListenerTask(
+  emu: AwsEmulators,
+  stage: Stage,
+  nodeFlags: string[] = [],
+): Promise<ListenerTask> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, "bench/aws-listener.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -104,7 +104,7 @@ async function sendTogether(port: number, bodies: string[]): Promise<SmtpReplyLi
       return c;
     }),
   );
-  sessions.forEach((c, i) => c.write(`${bodies[i]}\r\n.\r\n`));
+  for (const [i, c] of sessions.entries()) c.write(`${bodies[i]}\r\n.\r\n`);
   return Promise.all(sessions.map((c) => c.read()));
 }
 

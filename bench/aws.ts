@@ -42,7 +42,9 @@ const log = (line: string) =>
   process.stderr.write(`[bench:aws ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type ListenerOnly = { listenerOnly: { accept: AwsShapeResult["listener"]["accept"] } };
+type ListenerOnly = {
+  listenerOnly: { accept: AwsShapeResult["listener"]["accept"]; sqsSends: number };
+};
 
 async function main(): Promise<AwsShapeResult | ListenerOnly> {
   const config = parseConfig({});
@@ -85,7 +87,12 @@ async function main(): Promise<AwsShapeResult | ListenerOnly> {
         `accept ${shape}: ${accept[shape].msgsPerSec.toFixed(0)} msgs/s, ${accept[shape].cpuMsPerMsg.toFixed(2)} ms CPU per message (${(systemMs / N).toFixed(2)} ms of it system)`,
       );
     }
-    if (args["listener-only"]) return { listenerOnly: { accept } };
+    if (args["listener-only"]) {
+      const calls = (await listener.report()).calls;
+      const sends =
+        (calls["sqs:SendMessage"]?.calls ?? 0) + (calls["sqs:SendMessageBatch"]?.calls ?? 0);
+      return { listenerOnly: { accept, sqsSends: sends } };
+    }
     if (LARGE > 0) {
       const run = await send("newconn", LARGE, LARGE_SIZE);
       if (run.code !== 0) throw new Error(`smtp-source (large) failed: ${run.stderr}`);

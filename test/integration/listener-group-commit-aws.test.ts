@@ -144,10 +144,8 @@ test("an entry SQS refuses fails alone: only its client hears 451 4.3.0, the res
   const replies = await sendTogether(port, bodies);
   expect(replies[2]?.text).toBe("451 4.3.0 Could not queue the message; try again later");
   for (const i of [0, 1, 3]) expect(replies[i]?.text).toMatch(/^250 2\.6\.0 /);
-  // The refused entry travelled with others: SQS failed it, not the whole request.
-  const withFailure = calls.find((c) => c.failed > 0);
-  expect(withFailure?.failed).toBe(1);
-  expect(withFailure?.entries).toBeGreaterThan(1);
+  // SQS failed that entry, not a request: no other entry was refused.
+  expect(calls.reduce((n, c) => n + c.failed, 0)).toBe(1);
   const queued = await drain(queue);
   expect(queued.map((m) => m.subject).sort()).toEqual(["message 0", "message 1", "message 3"]);
 });
@@ -178,6 +176,26 @@ test("a batch over the payload limit splits in send order; each send resolves wi
   );
   expect(new Set(ids).size).toBe(5);
   expect(calls.map((c) => c.entries)).toEqual([2, 2, 1]);
+});
+
+test("sends of one turn share a batch; the entry SQS refuses rejects alone, the others resolve", async () => {
+  const created = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `refuse-${Date.now()}`,
+      Attributes: { MaximumMessageSize: "1024" },
+    }),
+  );
+  const group = new SqsGroupCommit({ client: sqs, queueUrl: created.QueueUrl! });
+  const results = await Promise.allSettled([
+    group.send("small one", 0),
+    group.send("x".repeat(2_000), 0),
+    group.send("small two", 0),
+  ]);
+  expect(calls).toEqual([{ entries: 3, payloadBytes: 2_018, failed: 1 }]);
+  expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  const refused = (results[1] as PromiseRejectedResult).reason as Error;
+  expect(refused.name).toBe("QueueUnavailableError");
+  expect(refused.message).toMatch(/entry refused: InvalidParameterValue/);
 });
 
 test("a request SQS refuses as a whole rejects every send of the batch with QueueUnavailableError", async () => {

@@ -6,7 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { awsAdaptersFromEnv } from "#adapters/aws/from-env.ts";
+import { awsAdaptersFromEnv, SQS_CLIENT_SETTINGS } from "#adapters/aws/from-env.ts";
 import { metricsFromEnv } from "#adapters/aws/metrics.ts";
 import { PERIODIC_FLUSH_MS } from "#adapters/observability/metrics.ts";
 import { listenerLog } from "#listener/logger.ts";
@@ -22,7 +22,7 @@ const common = {
   maxAttempts: 1,
 };
 const clients = {
-  sqs: new SQSClient({ ...common, endpoint: env.BENCH_SQS }),
+  sqs: new SQSClient({ ...common, ...SQS_CLIENT_SETTINGS, endpoint: env.BENCH_SQS }),
   s3: new S3Client({ ...common, endpoint: env.BENCH_S3, forcePathStyle: true }),
   dynamo: new DynamoDBClient({ ...common, endpoint: env.BENCH_DYNAMODB }),
   secretsManager: new SecretsManagerClient({ ...common, endpoint: env.BENCH_SQS }),

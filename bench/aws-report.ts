@@ -59,7 +59,18 @@ export interface AwsShapeResult {
     deliveredAtSink: number;
   };
   listener: {
-    accept: Record<Shape, { msgsPerSec: number; cpuMsPerMsg: number; msgsPerSecPerCpu?: number }>;
+    accept: Record<
+      Shape,
+      {
+        msgsPerSec: number;
+        cpuMsPerMsg: number;
+        /** The kernel's part of cpuMsPerMsg (socket reads and writes). */
+        systemMsPerMsg?: number;
+        msgsPerSecPerCpu?: number;
+      }
+    >;
+    /** Messages per SQS send request (group commit shares SendMessageBatch requests). */
+    messagesPerSend: number;
     goal: string;
     met: boolean;
   };
@@ -74,7 +85,7 @@ export interface AwsShapeResult {
 export interface AwsShapeInput {
   params: AwsShapeResult["params"];
   config: RelayConfig;
-  accept: Record<Shape, { msgsPerSec: number; cpuMsPerMsg: number }>;
+  accept: Record<Shape, { msgsPerSec: number; cpuMsPerMsg: number; systemMsPerMsg?: number }>;
   listener: MeterReport;
   listenerLogBytes: number;
   route: { invocations: Invocations; meter: MeterReport };
@@ -180,6 +191,7 @@ export function awsShapeFigures(i: AwsShapeInput): AwsShapeResult {
       {
         msgsPerSec: round(a.msgsPerSec, 0),
         cpuMsPerMsg: round(a.cpuMsPerMsg, 3),
+        ...(a.systemMsPerMsg !== undefined ? { systemMsPerMsg: round(a.systemMsPerMsg, 3) } : {}),
         msgsPerSecPerCpu: round(1000 / a.cpuMsPerMsg, 0),
       },
     ]),
@@ -189,6 +201,12 @@ export function awsShapeFigures(i: AwsShapeInput): AwsShapeResult {
     params: i.params,
     listener: {
       accept,
+      messagesPerSend: round(
+        n /
+          ((i.listener.calls["sqs:SendMessage"]?.calls ?? 0) +
+            (i.listener.calls["sqs:SendMessageBatch"]?.calls ?? 0) || 1),
+        2,
+      ),
       goal: `≥ ${LISTENER_GOAL_PER_CPU} msgs/s per CPU`,
       met: Object.values(accept).every((a) => (a.msgsPerSecPerCpu ?? 0) >= LISTENER_GOAL_PER_CPU),
     },
@@ -213,6 +231,7 @@ export function awsShapeSummary(r: AwsShapeResult): string {
     lines.push(
       `  listener ${shape.padEnd(8)} ${a.msgsPerSec} msgs/s, ${a.cpuMsPerMsg} ms CPU/msg = ${a.msgsPerSecPerCpu} msgs/s per CPU (${r.listener.goal}: ${r.listener.met ? "met" : "MISSED"})`,
     );
+  lines.push(`  listener sends ${r.listener.messagesPerSend} messages per SQS request`);
   for (const fn of ["route", "deliver"] as const) {
     const h = r.handlers[fn];
     lines.push(

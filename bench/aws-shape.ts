@@ -4,7 +4,7 @@ import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { deliverDepsFromEnv } from "#adapters/aws/deliver-deps.ts";
 import { RELAY_ENV } from "#adapters/aws/env.ts";
-import { awsAdaptersFromEnv } from "#adapters/aws/from-env.ts";
+import { awsAdaptersFromEnv, SQS_CLIENT_SETTINGS } from "#adapters/aws/from-env.ts";
 import { meteredHandler, relayDepsFromEnv } from "#adapters/aws/function-deps.ts";
 import { TRACKING_TABLE } from "#adapters/aws/table-design.ts";
 import { makeDeliverHandler } from "#functions/deliver/handler.ts";
@@ -69,8 +69,12 @@ export interface ListenerTask {
   stop(): Promise<void>;
 }
 
-export async function startListenerTask(emu: AwsEmulators, stage: Stage): Promise<ListenerTask> {
-  const child: ChildProcess = spawn(process.execPath, ["bench/aws-listener.ts"], {
+export async function startListenerTask(
+  emu: AwsEmulators,
+  stage: Stage,
+  nodeFlags: string[] = [],
+): Promise<ListenerTask> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, "bench/aws-listener.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -161,7 +165,7 @@ export async function meteredClients(emu: AwsEmulators) {
   const meter = new AwsMeter();
   meter.indexes("relay-tracking", Object.values(TRACKING_TABLE.indexes));
   const clients = {
-    sqs: new SQSClient({ ...common, endpoint: await endpointOf(emu.sqs) }),
+    sqs: new SQSClient({ ...common, ...SQS_CLIENT_SETTINGS, endpoint: await endpointOf(emu.sqs) }),
     s3: new S3Client({ ...common, endpoint: await endpointOf(emu.s3), forcePathStyle: true }),
     dynamo: new DynamoDBClient({ ...common, endpoint: await endpointOf(emu.dynamo) }),
     secretsManager: new SecretsManagerClient({

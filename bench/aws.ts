@@ -8,7 +8,7 @@ import { freePort } from "#test/support/relay-process.ts";
 import { AwsMeter } from "./aws-meter.ts";
 import { type AwsShapeResult, awsShapeFigures, awsShapeSummary } from "./aws-report.ts";
 import { buildFunctions, byteCounter, createStage, startListenerTask } from "./aws-shape.ts";
-import { cpuSeconds } from "./cpu.ts";
+import { cpuSeconds, cpuSplitSeconds } from "./cpu.ts";
 import { runSmtpSource, startSmtpSink } from "./smtp-tools.ts";
 import { type Shape, shapeArgs } from "./throughput.ts";
 
@@ -23,6 +23,10 @@ const { values: args } = parseArgs({
     "large-size": { type: "string", default: "262144" },
     sessions: { type: "string", default: "10" },
     out: { type: "string" },
+    /** Profile the listener process (--cpu-prof into this directory; written when it drains). */
+    "cpu-prof": { type: "string" },
+    /** Measure the listener's accept runs only (no route, deliver or cost): for profiling. */
+    "listener-only": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -38,13 +42,22 @@ const log = (line: string) =>
   process.stderr.write(`[bench:aws ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function main(): Promise<AwsShapeResult> {
+type ListenerOnly = {
+  listenerOnly: { accept: AwsShapeResult["listener"]["accept"]; sqsSends: number };
+};
+
+async function main(): Promise<AwsShapeResult | ListenerOnly> {
   const config = parseConfig({});
   const emu = await startAwsEmulators();
   const sink = await startSmtpSink(await freePort());
   const wire = await byteCounter(sink.port);
   const stage = await createStage(emu, `127.0.0.1:${wire.port}`);
-  const listener = await startListenerTask(emu, stage);
+  const profDir = args["cpu-prof"];
+  const listener = await startListenerTask(
+    emu,
+    stage,
+    profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+  );
   log(`listener pid ${listener.pid} :${listener.port}, sink :${sink.port}`);
   const send = (shape: Shape, messages: number, size: number) =>
     runSmtpSource(listener.port, shapeArgs(shape, SESSIONS), {
@@ -60,13 +73,25 @@ async function main(): Promise<AwsShapeResult> {
     const accept = {} as AwsShapeResult["listener"]["accept"];
     for (const shape of ["newconn", "reuse"] as const) {
       const cpu0 = cpuSeconds(listener.pid);
+      const split0 = cpuSplitSeconds(listener.pid);
       const run = await send(shape, N, SIZE);
       const cpuMs = (cpuSeconds(listener.pid) - cpu0) * 1000;
+      const systemMs = (cpuSplitSeconds(listener.pid).system - split0.system) * 1000;
       if (run.code !== 0) throw new Error(`smtp-source ${shape} failed: ${run.stderr}`);
-      accept[shape] = { msgsPerSec: (N / run.ms) * 1000, cpuMsPerMsg: cpuMs / N };
+      accept[shape] = {
+        msgsPerSec: (N / run.ms) * 1000,
+        cpuMsPerMsg: cpuMs / N,
+        systemMsPerMsg: systemMs / N,
+      };
       log(
-        `accept ${shape}: ${accept[shape].msgsPerSec.toFixed(0)} msgs/s, ${accept[shape].cpuMsPerMsg.toFixed(2)} ms CPU per message`,
+        `accept ${shape}: ${accept[shape].msgsPerSec.toFixed(0)} msgs/s, ${accept[shape].cpuMsPerMsg.toFixed(2)} ms CPU per message (${(systemMs / N).toFixed(2)} ms of it system)`,
       );
+    }
+    if (args["listener-only"]) {
+      const calls = (await listener.report()).calls;
+      const sends =
+        (calls["sqs:SendMessage"]?.calls ?? 0) + (calls["sqs:SendMessageBatch"]?.calls ?? 0);
+      return { listenerOnly: { accept, sqsSends: sends } };
     }
     if (LARGE > 0) {
       const run = await send("newconn", LARGE, LARGE_SIZE);
@@ -150,7 +175,11 @@ try {
   const text = `${JSON.stringify(result, null, 2)}\n`;
   if (args.out) await writeFile(args.out, text);
   process.stdout.write(
-    args.json || args.out ? (args.out ? "" : text) : `${awsShapeSummary(result)}\n`,
+    args.json || args.out || "listenerOnly" in result
+      ? args.out
+        ? ""
+        : text
+      : `${awsShapeSummary(result)}\n`,
   );
 } catch (error) {
   log(`failed: ${(error as Error).stack ?? error}`);

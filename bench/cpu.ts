@@ -47,6 +47,17 @@ export function cpuSeconds(pid: number, liveChildren = false): number {
   return ticks * secondsPerTick();
 }
 
+/** User and system CPU seconds of `pid` itself (a socket write's kernel work shows as system time). */
+export function cpuSplitSeconds(pid: number): { user: number; system: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(f[11]) * secondsPerTick(), system: Number(f[12]) * secondsPerTick() };
+  } catch {
+    return { user: Number.NaN, system: Number.NaN };
+  }
+}
+
 /** Whole-machine CPU counters from /proc/stat: busy (user+nice+system+irq+softirq) and total ticks. */
 export function machineTicks(): { busy: number; total: number } {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";

@@ -53,10 +53,19 @@ export interface AwsClients {
   eventBridge?: EventBridgeClient;
 }
 
+/**
+ * SQS client settings of every runtime. `md5: false`: the SDK would hash each message body again
+ * to compare with the MD5 SQS echoes, but SigV4 already signs the SHA-256 of the whole request
+ * payload, so SQS refuses a request whose bytes changed on the way, and the answer comes back
+ * over TLS; the second hash cost the listener ~0.1 ms of CPU per 50 KB message for no added
+ * guarantee.
+ */
+export const SQS_CLIENT_SETTINGS = { md5: false } as const;
+
 /** SDK clients with the region and credentials of the runtime (Lambda or the Fargate task role). */
 export function defaultClients(): AwsClients {
   return {
-    sqs: new SQSClient({}),
+    sqs: new SQSClient({ ...SQS_CLIENT_SETTINGS }),
     s3: new S3Client({}),
     dynamo: new DynamoDBClient({}),
     secretsManager: new SecretsManagerClient({}),

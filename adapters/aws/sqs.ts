@@ -11,6 +11,7 @@ import { QueueUnavailableError } from "#core/errors.ts";
 import type { QueueProducer } from "#core/ports.ts";
 import { MAX_DELAY_SECONDS } from "#core/queue-limits.ts";
 import type { QueueConsumer, ReceivedMessage } from "../queue-consumer.ts";
+import { SqsGroupCommit } from "./sqs-group-commit.ts";
 
 /** ReceiveMessage returns at most 10 messages per call. */
 const MAX_RECEIVE = 10;
@@ -22,6 +23,11 @@ export interface SqsQueueOptions {
   waitTimeSeconds?: number;
   /** Called with messages whose body is not JSON; they are left in the queue to reach the DLQ. */
   onInvalidBody?: (messageId: string, error: unknown) => void;
+  /**
+   * Concurrent sends share SendMessageBatch requests (sqs-group-commit.ts); `false` sends each
+   * message with its own SendMessage. @default true
+   */
+  groupCommit?: boolean;
 }
 
 export function clampDelaySeconds(seconds: number | undefined): number {
@@ -49,16 +55,24 @@ export class SqsQueue<T> implements QueueProducer<T>, QueueConsumer<T> {
   readonly #client: SQSClient;
   readonly #wait: number;
   readonly #onInvalidBody: SqsQueueOptions["onInvalidBody"];
+  readonly #group: SqsGroupCommit | undefined;
 
   constructor(options: SqsQueueOptions) {
     this.#client = options.client;
     this.queueUrl = options.queueUrl;
     this.#wait = options.waitTimeSeconds ?? 0;
     this.#onInvalidBody = options.onInvalidBody;
+    this.#group =
+      options.groupCommit === false
+        ? undefined
+        : new SqsGroupCommit({ client: options.client, queueUrl: options.queueUrl });
   }
 
   /** Resolves with the SQS message id once SQS has stored the message; any failure is QueueUnavailableError. */
   async send(body: T, options: { delaySeconds?: number } = {}): Promise<string> {
+    if (this.#group) {
+      return this.#group.send(encodeBody(body), clampDelaySeconds(options.delaySeconds));
+    }
     try {
       const out = await this.#client.send(
         new SendMessageCommand({

@@ -18,7 +18,7 @@ try {
   control.on("message", (m: Control) => {
     if (m.type === "connect") {
       ports.push(m.port);
-      serve(server, m.port);
+      serve(server, m.port, { deferSync: m.deferSync === true });
     } else if (m.type === "close") {
       server.close();
       for (const p of ports) p.close();

@@ -174,13 +174,7 @@ export class QueueServer implements QueueService {
       db.setSynchronous(sync ? "FULL" : "NORMAL"); // between transactions only (SQLite's rule)
       db.db.exec("BEGIN IMMEDIATE");
       for (const w of group) values.push(this.#apply(w.request));
-      const t0 = performance.now();
       db.db.exec("COMMIT"); // with FULL, the fsync every waiter of this group shares
-      const dt = performance.now() - t0;
-      if (process.env.QTRACE && dt > 4)
-        process.stderr.write(
-          `QTRACE commit ${dt.toFixed(1)} ms sync=${sync} n=${group.length} ops=${group.map((w) => w.request.op).join(",")}\n`,
-        );
     } catch (error) {
       failed = unavailable(error);
       if (db.db.isOpen && db.db.isTransaction) db.db.exec("ROLLBACK");

@@ -1,4 +1,5 @@
 // Accept latency probe: the time from the client's final "." to the server's 250, per message, over parallel sessions.
+import { readFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { LineReader } from "#test/support/smtp-load.ts";
 import { type Percentiles, percentiles } from "./stats.ts";
@@ -111,4 +112,38 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
     msgsPerSecond: Math.round(dots.length / seconds),
     errors,
   };
+}
+
+/** `npm run bench -- --only latency`: each repetition's rows with the load average when it started. */
+export interface LatencyRep {
+  loadavg: string;
+  latency: Record<"s1" | "s10", Record<"sink" | "postfix" | "relay", LatencyResult>>;
+}
+export interface LatencyOnlyResult {
+  bench: "connector-relay latency";
+  startedAt: string;
+  machine: Record<string, string | number>;
+  params: { latencyMessages: number; sizeBytes: number; reps: number };
+  latencyOnly: LatencyRep[];
+}
+
+/** The 1-, 5- and 15-minute load averages of this (shared) machine. */
+export const loadAverage = async () =>
+  (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
+
+export function latencySummary(r: LatencyOnlyResult): string {
+  const { latencyMessages, sizeBytes } = r.params;
+  const lines = [
+    `dot→250 latency, ${latencyMessages} messages per row, ${sizeBytes} B, one connection per message`,
+  ];
+  const ms = (l: LatencyResult) => `${l.dot.p50}/${l.dot.p99}`;
+  for (const [i, rep] of r.latencyOnly.entries())
+    for (const s of ["s1", "s10"] as const) {
+      const l = rep.latency[s];
+      const q = (k: "p50" | "p99") => (l.postfix.dot[k] / l.relay.dot[k]).toFixed(2);
+      lines.push(
+        `  run ${i + 1} (load ${rep.loadavg}) ${s.padEnd(3)} p50/p99 ms: postfix ${ms(l.postfix)} relay ${ms(l.relay)}  postfix÷relay ${q("p50")}/${q("p99")}`,
+      );
+    }
+  return lines.join("\n");
 }

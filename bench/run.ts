@@ -10,7 +10,14 @@ import { measureBundle } from "./bundles.ts";
 import { renderChart } from "./chart.ts";
 import { cpuSeconds } from "./cpu.ts";
 import type { HandlerFigures } from "./handlers.ts";
-import { type LatencyResult, measureLatency } from "./latency.ts";
+import {
+  type LatencyOnlyResult,
+  type LatencyRep,
+  type LatencyResult,
+  latencySummary,
+  loadAverage,
+  measureLatency,
+} from "./latency.ts";
 import { type PostfixPeer, startPostfixPeer } from "./postfix-peer.ts";
 import { type RelayPeer, startRelayPeer } from "./relay-peer.ts";
 import { type BenchResult, type PeerThroughput, ratiosOf, summary, targetsOf } from "./report.ts";
@@ -36,7 +43,10 @@ const { values: args } = parseArgs({
     latest: { type: "boolean", default: false },
     /** Run the relay under --cpu-prof; the profile lands next to the results. */
     profile: { type: "boolean", default: false },
-    /** `aws`: only the AWS shape (bench/aws.ts), no Postfix needed. */
+    /**
+     * `aws`: only the AWS shape (bench/aws.ts), no Postfix needed. `latency`: only the dot→250
+     * latency of Postfix and the relay (`--reps` times, interleaved), with the load average of each.
+     */
     only: { type: "string" },
     /** Messages per accept run of the AWS shape. */
     "aws-messages": { type: "string", default: "1000" },
@@ -78,7 +88,7 @@ async function machine(spoolDir: string): Promise<Record<string, string | number
   const fs = await exec("findmnt", ["-n", "-o", "FSTYPE,SOURCE", "-T", spoolDir]).catch(() => ({
     stdout: "?",
   }));
-  const load = (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
+  const load = await loadAverage();
   return {
     cpus: availableParallelism(),
     cpu: cpus()[0]?.model ?? "?",
@@ -140,7 +150,68 @@ async function runAwsShape(out: string): Promise<AwsShapeResult> {
   return JSON.parse(await readFile(out, "utf8")) as AwsShapeResult;
 }
 
-async function main(): Promise<BenchResult> {
+type Peers = Record<"sink" | "postfix" | "relay", Peer>;
+
+/** `--reps` runs of each shape, interleaved, so a change in the machine's load hits every peer alike. */
+async function throughputRows(
+  peers: Peers,
+  sink: SmtpSink,
+  opts: Parameters<typeof throughputRun>[3],
+): Promise<{ throughput: BenchResult["throughput"]; noise: BenchResult["noise"] }> {
+  const runs = new Map<string, RunResult[]>();
+  const noise = { machineBusyPct: [] as number[], otherCpuPct: [] as number[] };
+  for (let rep = 1; rep <= REPS; rep++) {
+    for (const shape of ["newconn", "reuse"] as const) {
+      for (const name of ["sink", "postfix", "relay"] as const) {
+        const r = await throughputRun(peers[name], sink, shape, opts);
+        const key = `${shape}.${name}`;
+        runs.set(key, [...(runs.get(key) ?? []), r]);
+        noise.machineBusyPct.push(r.machineBusyPct);
+        noise.otherCpuPct.push(r.otherCpuPct);
+        log(
+          `run ${rep}/${REPS} ${key.padEnd(15)} accept ${r.accept.toFixed(0).padStart(5)} e2e ${r.e2e.toFixed(0).padStart(5)} msgs/s` +
+            `${r.cpuMsPerMsg !== undefined ? ` cpu ${r.cpuMsPerMsg.toFixed(2)} ms/msg` : ""} busy ${r.machineBusyPct}% other ${r.otherCpuPct}%${r.ok ? "" : ` FAILED: ${r.problem}`}`,
+        );
+      }
+    }
+  }
+  const throughput = Object.fromEntries(
+    (["newconn", "reuse"] as Shape[]).map((shape) => [
+      shape,
+      {
+        sink: peerThroughput(runs.get(`${shape}.sink`) ?? [], false),
+        postfix: peerThroughput(runs.get(`${shape}.postfix`) ?? [], true),
+        relay: peerThroughput(runs.get(`${shape}.relay`) ?? [], true),
+      },
+    ]),
+  ) as BenchResult["throughput"];
+  return { throughput, noise };
+}
+
+/** dot→250 at 1 and 10 sessions, one connection per message, each peer once it is idle. */
+async function latencyRows(peers: Peers): Promise<BenchResult["latency"]> {
+  const latency = {} as BenchResult["latency"];
+  for (const sessions of [1, 10] as const) {
+    const row = {} as Record<"sink" | "postfix" | "relay", LatencyResult>;
+    for (const name of ["sink", "postfix", "relay"] as const) {
+      await waitIdle(peers[name]);
+      row[name] = await measureLatency({
+        port: peers[name].port,
+        messages: NL,
+        sessions,
+        mode: "newconn",
+        size: SIZE,
+      });
+      log(
+        `latency ${sessions} session(s) ${name}: dot→250 p50 ${row[name].dot.p50} p99 ${row[name].dot.p99} ms${row[name].errors.length ? ` errors: ${row[name].errors.join("; ")}` : ""}`,
+      );
+    }
+    latency[sessions === 1 ? "s1" : "s10"] = row;
+  }
+  return latency;
+}
+
+async function main(): Promise<BenchResult | LatencyOnlyResult> {
   await preflight();
   const started = new Date();
   const work = await mkdtemp(join(tmpdir(), "relay-bench-"));
@@ -171,7 +242,7 @@ async function main(): Promise<BenchResult> {
     `sink :${sinkPort}, Postfix ${postfix.version} :${postfixPort}, relay pid ${relay.pid} :${relayPort}, work ${work}`,
   );
 
-  const peers: Record<"sink" | "postfix" | "relay", Peer> = {
+  const peers: Peers = {
     sink: { name: "sink", port: sinkPort, queued: () => 0 },
     postfix: {
       name: "postfix",
@@ -198,53 +269,25 @@ async function main(): Promise<BenchResult> {
     log(`${name} warm-up ok: ${warm.accept.toFixed(0)} msgs/s accept`);
   }
 
-  const runs = new Map<string, RunResult[]>();
-  const noise = { machineBusyPct: [] as number[], otherCpuPct: [] as number[] };
-  for (let rep = 1; rep <= REPS; rep++) {
-    for (const shape of ["newconn", "reuse"] as const) {
-      // Interleaved, so a change in the machine's load during the bench hits every peer alike.
-      for (const name of ["sink", "postfix", "relay"] as const) {
-        const r = await throughputRun(peers[name], sink, shape, opts);
-        const key = `${shape}.${name}`;
-        runs.set(key, [...(runs.get(key) ?? []), r]);
-        noise.machineBusyPct.push(r.machineBusyPct);
-        noise.otherCpuPct.push(r.otherCpuPct);
-        log(
-          `run ${rep}/${REPS} ${key.padEnd(15)} accept ${r.accept.toFixed(0).padStart(5)} e2e ${r.e2e.toFixed(0).padStart(5)} msgs/s` +
-            `${r.cpuMsPerMsg !== undefined ? ` cpu ${r.cpuMsPerMsg.toFixed(2)} ms/msg` : ""} busy ${r.machineBusyPct}% other ${r.otherCpuPct}%${r.ok ? "" : ` FAILED: ${r.problem}`}`,
-        );
-      }
+  if (args.only === "latency") {
+    const reps: LatencyRep[] = [];
+    for (let rep = 1; rep <= REPS; rep++) {
+      const loadavg = await loadAverage();
+      log(`latency run ${rep}/${REPS}, load average ${loadavg}`);
+      reps.push({ loadavg, latency: await latencyRows(peers) });
     }
+    await relay.stop();
+    await postfix.stop();
+    return {
+      bench: "connector-relay latency",
+      startedAt: started.toISOString(),
+      machine: { ...(await machine(work)), postfix: postfix.version },
+      params: { latencyMessages: NL, sizeBytes: SIZE, reps: REPS },
+      latencyOnly: reps,
+    };
   }
-  const throughput = Object.fromEntries(
-    (["newconn", "reuse"] as Shape[]).map((shape) => [
-      shape,
-      {
-        sink: peerThroughput(runs.get(`${shape}.sink`) ?? [], false),
-        postfix: peerThroughput(runs.get(`${shape}.postfix`) ?? [], true),
-        relay: peerThroughput(runs.get(`${shape}.relay`) ?? [], true),
-      },
-    ]),
-  ) as BenchResult["throughput"];
-
-  const latency = {} as BenchResult["latency"];
-  for (const sessions of [1, 10] as const) {
-    const row = {} as Record<"sink" | "postfix" | "relay", LatencyResult>;
-    for (const name of ["sink", "postfix", "relay"] as const) {
-      await waitIdle(peers[name]);
-      row[name] = await measureLatency({
-        port: peers[name].port,
-        messages: NL,
-        sessions,
-        mode: "newconn",
-        size: SIZE,
-      });
-      log(
-        `latency ${sessions} session(s) ${name}: dot→250 p50 ${row[name].dot.p50} p99 ${row[name].dot.p99} ms${row[name].errors.length ? ` errors: ${row[name].errors.join("; ")}` : ""}`,
-      );
-    }
-    latency[sessions === 1 ? "s1" : "s10"] = row;
-  }
+  const { throughput, noise } = await throughputRows(peers, sink, opts);
+  const latency = await latencyRows(peers);
   await waitIdle(peers.relay);
   await waitIdle(peers.postfix);
   await relay.stop();
@@ -308,6 +351,13 @@ if (args.only === "aws") {
 async function runAll(): Promise<void> {
   try {
     const result = await main();
+    if ("latencyOnly" in result) {
+      const json = join(resultsDir, `${stamp}-latency.json`);
+      const text = `${JSON.stringify(result, null, 2)}\n`;
+      await writeFile(json, text);
+      process.stdout.write(args.json ? text : `${latencySummary(result)}\n  results: ${json}\n`);
+      return;
+    }
     const json = join(resultsDir, `${stamp}.json`);
     const svg = join(resultsDir, `${stamp}.svg`);
     result.files = { json: relative(ROOT, json), svg: relative(ROOT, svg) };

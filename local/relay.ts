@@ -72,7 +72,9 @@ function startPipelineThread(
   queues: QueueThread,
   onFatal: (error: Error) => void,
 ): Promise<{ worker: Worker; recovered: number; stopping: () => void }> {
-  const queuePort = queues.connect();
+  // Route and deliver steps need no fsync before their answer (QueueServer says why); the
+  // listener's submissions, on the thread's own client, do.
+  const queuePort = queues.connect({ deferSync: true });
   const worker = new Worker(new URL("./pipeline-thread.ts", import.meta.url), {
     workerData: { ...settings, queuePort },
     transferList: [queuePort],

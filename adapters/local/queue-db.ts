@@ -1,6 +1,7 @@
 // Local mode's queues as rows of one SQLite table: the statements behind SQS semantics (delay,
 // visibility timeout, receive count, dead-letter), run synchronously by their one writer.
-import { mkdirSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdirSync, openSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { openDatabase } from "./sqlite.ts";
@@ -74,17 +75,21 @@ function parseHandle(handle: string): { id: string; receiveCount: number } {
 type Row = Record<string, number | string>;
 
 /**
- * The queue table on one connection. synchronous=FULL: a commit returns only once the WAL is on
- * disk, which is what lets a 250 follow it. Statements change rows; transactions are the caller's
- * (see QueueServer, which groups everything of one event-loop turn into one).
+ * The queue table on one connection. synchronous=FULL unless set otherwise: a commit returns only
+ * once the WAL is on disk, which is what lets a 250 follow it. Statements change rows; transactions
+ * are the caller's (see QueueServer, which groups everything of one event-loop turn into one and
+ * decides which commits need their fsync before an answer).
  */
 export class QueueDatabase {
   readonly db: DatabaseSync;
   readonly #s: Record<string, StatementSync>;
+  readonly #wal: string;
+  #synchronous: "FULL" | "NORMAL" = "FULL";
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = openDatabase(path, SCHEMA, { synchronous: "FULL" });
+    this.#wal = `${path}-wal`;
     const p = (sql: string) => this.db.prepare(sql);
     this.#s = {
       insert: p(
@@ -209,6 +214,37 @@ export class QueueDatabase {
   /** Changes whenever another connection (the admin CLI) commits to the file. */
   dataVersion(): number {
     return Number((this.#s.version!.get() as Row).data_version);
+  }
+
+  /** The next commits' durability: FULL fsyncs the WAL in COMMIT, NORMAL only writes it. Not inside a transaction. */
+  setSynchronous(level: "FULL" | "NORMAL"): void {
+    if (level === this.#synchronous) return;
+    this.db.exec(`PRAGMA synchronous = ${level}`);
+    this.#synchronous = level;
+  }
+
+  /**
+   * fdatasync of the WAL file off this thread: puts every commit made before it on disk, as a FULL
+   * commit's own fsync would (an fsync flushes the file, whichever descriptor wrote it; SQLite keeps
+   * the WAL file while this connection is open, and reuses it in place after a checkpoint).
+   */
+  async syncLog(): Promise<void> {
+    const file = await open(this.#wal, "r+");
+    try {
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** syncLog on this thread (at close). */
+  syncLogNow(): void {
+    const fd = openSync(this.#wal, "r+");
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   close(): void {

@@ -9,8 +9,11 @@ import type {
   ReceiveOptions,
 } from "./queue-db.ts";
 
-/** What a client asks of the queues (plain data: it crosses threads). `now` is the client's clock. */
-export type QueueRequest =
+/**
+ * What a client asks of the queues (plain data: it crosses threads). `now` is the client's clock.
+ * `sync: false` marks a change that may be answered before it is on disk (see QueueServer).
+ */
+export type QueueRequest = { sync?: false } & (
   | { op: "send"; queue: string; text: string; now: number; delayMs: number }
   | ({ op: "receive"; queue: string } & ReceiveOptions)
   | { op: "delete"; queue: string; handle: string }
@@ -20,7 +23,8 @@ export type QueueRequest =
   | { op: "remove"; queue: string; id: string }
   | { op: "nextVisibleAt"; queue: string }
   | { op: "stats"; queue: string; now: number }
-  | { op: "list"; queue: string };
+  | { op: "list"; queue: string }
+);
 
 export type QueueReply<R extends QueueRequest> = R["op"] extends "send"
   ? string
@@ -44,25 +48,45 @@ export interface QueueService {
 }
 
 interface Waiter {
+  request: QueueRequest;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  value: unknown;
 }
 
+/** The longest a change answered without an fsync (`sync: false`) stays off the disk. */
+export const DEFERRED_SYNC_MS = 250;
+
 /**
- * Reads answer at once. Writes run at once inside the turn's open transaction (so a second receive
- * in the same turn never takes what the first took) and are answered after its COMMIT; if anything
- * in the group fails, the whole group rolls back and every write of it is refused, so a client is
- * never told "done" about a change that is not on disk.
+ * Group commit with durability where it is owed. Reads answer at once. Writes asked for in one
+ * event-loop turn run in order in one transaction after that turn (so a second receive never takes
+ * what the first took) and are answered after its COMMIT; if anything in the group fails, the
+ * whole group rolls back and every write of it is refused, so a client is never told "done" about
+ * a change that is not in the file.
+ *
+ * Only a commit that answers someone who will then forget their copy needs its fsync before the
+ * answer: the listener's submission (its client hears 250 and discards the message) and the admin
+ * CLI. Those commit with synchronous=FULL: the WAL is on disk when COMMIT returns. The delivery
+ * pipeline's own steps (receives, a route step's delivery jobs and the delete of its submission,
+ * deletes after delivery) come with `sync: false` and commit with synchronous=NORMAL: written into
+ * the WAL (the page cache, so `kill -9` keeps them) without an fsync; the next FULL commit's fsync
+ * covers them, since an fsync flushes the whole WAL file, and at most DEFERRED_SYNC_MS later an
+ * fdatasync of the WAL does if no FULL commit came. After a power loss the WAL is replayed up to its
+ * last intact commit, in order, so what can be missing is only the newest pipeline steps, never one
+ * without those before it: a route step whose delete is lost had its jobs lost too (the submission is
+ * routed again), a delivered job whose delete is lost is delivered again; an acknowledged submission
+ * was fsynced before its 250 and is never missing. A submission thus never waits on a pipeline
+ * step's fsync, only, at most, on the statements of a group it shares.
  */
 export class QueueServer implements QueueService {
   readonly #db: QueueDatabase;
   readonly #listeners = new Set<(queue: string) => void>();
   #group: Waiter[] = [];
-  #failed: Error | undefined;
   #available = new Set<string>();
   #version: number;
   readonly #poll: NodeJS.Timeout;
+  /** Commits since the last fsync of the WAL; the timer that bounds how long they stay so. */
+  #unsynced = false;
+  #syncTimer: NodeJS.Timeout | undefined;
 
   constructor(db: QueueDatabase, options: { foreignPollMs?: number } = {}) {
     this.#db = db;
@@ -102,25 +126,10 @@ export class QueueServer implements QueueService {
     }
   }
 
-  #write(r: QueueRequest): Promise<unknown> {
+  #write(request: QueueRequest): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, value: undefined };
-      if (this.#group.length === 0) {
-        this.#failed = undefined;
-        setImmediate(() => this.#commit());
-      }
-      this.#group.push(waiter);
-      if (this.#failed) return;
-      try {
-        if (!this.#db.db.isTransaction) {
-          // A statement that failed may have ended the transaction (SQLITE_FULL rolls it back).
-          if (this.#group.length > 1) throw new Error("the queue transaction was rolled back");
-          this.#db.db.exec("BEGIN IMMEDIATE");
-        }
-        waiter.value = this.#apply(r);
-      } catch (error) {
-        this.#failed = unavailable(error);
-      }
+      if (this.#group.length === 0) setImmediate(() => this.#commit());
+      this.#group.push({ request, resolve, reject });
     });
   }
 
@@ -157,26 +166,46 @@ export class QueueServer implements QueueService {
     const group = this.#group;
     if (group.length === 0) return;
     this.#group = [];
-    const db = this.#db.db;
-    let failed = this.#failed;
-    if (!failed) {
-      try {
-        db.exec("COMMIT"); // the fsync every waiter of this group shares
-      } catch (error) {
-        failed = unavailable(error);
-      }
+    const sync = group.some((w) => w.request.sync !== false);
+    const db = this.#db;
+    const values: unknown[] = [];
+    let failed: Error | undefined;
+    try {
+      db.setSynchronous(sync ? "FULL" : "NORMAL"); // between transactions only (SQLite's rule)
+      db.db.exec("BEGIN IMMEDIATE");
+      for (const w of group) values.push(this.#apply(w.request));
+      db.db.exec("COMMIT"); // with FULL, the fsync every waiter of this group shares
+    } catch (error) {
+      failed = unavailable(error);
+      if (db.db.isOpen && db.db.isTransaction) db.db.exec("ROLLBACK");
     }
     if (failed) {
-      if (db.isOpen && db.isTransaction) db.exec("ROLLBACK");
       this.#available.clear();
       for (const w of group) w.reject(failed);
       return;
     }
-    for (const w of group) w.resolve(w.value);
-    this.#version = this.#db.dataVersion();
+    if (sync) this.#unsynced = false;
+    else this.#deferSync();
+    for (const [i, w] of group.entries()) w.resolve(values[i]);
+    this.#version = db.dataVersion();
     const available = [...this.#available];
     this.#available.clear();
     for (const q of available) for (const l of this.#listeners) l(q);
+  }
+
+  /** A commit without fsync: make sure the WAL is fsynced within DEFERRED_SYNC_MS. */
+  #deferSync(): void {
+    this.#unsynced = true;
+    if (this.#syncTimer) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      if (!this.#unsynced || !this.#db.db.isOpen) return;
+      this.#unsynced = false;
+      // On the thread pool: the queue thread goes on committing meanwhile.
+      this.#db.syncLog().catch(() => {
+        this.#unsynced = true; // the next commit or timer tries again
+      });
+    }, DEFERRED_SYNC_MS);
   }
 
   #checkForeign(): void {
@@ -194,7 +223,10 @@ export class QueueServer implements QueueService {
   /** Stops watching for other writers; answers whatever is still pending, then closes the file. */
   close(): void {
     clearInterval(this.#poll);
+    clearTimeout(this.#syncTimer);
     if (this.#group.length > 0) this.#commit();
+    // Whatever was committed without an fsync goes to disk now, not up to DEFERRED_SYNC_MS later.
+    if (this.#unsynced && this.#db.db.isOpen) this.#db.syncLogNow();
     this.#db.close();
   }
 }

@@ -9,7 +9,10 @@ export type FromQueue =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string }
   | { available: string };
-export type Control = { type: "connect"; port: MessagePort } | { type: "close" };
+/** `deferSync`: the port's changes are answered before their fsync (QueueServer: the pipeline's own steps). */
+export type Control =
+  | { type: "connect"; port: MessagePort; deferSync?: boolean }
+  | { type: "close" };
 export type ControlReply =
   | { type: "ready"; imported: number }
   | { type: "failed"; message: string }
@@ -65,8 +68,12 @@ export interface QueueThread {
   client: QueuePortClient;
   /** Old spool files moved into the database at start. */
   imported: number;
-  /** A port for another thread (transfer it), served like this thread's client. */
-  connect(): MessagePort;
+  /**
+   * A port for another thread (transfer it), served like this thread's client; with `deferSync`
+   * its writes are answered once committed, before their fsync (only for the delivery pipeline's
+   * own steps: see QueueServer).
+   */
+  connect(options?: { deferSync?: boolean }): MessagePort;
   stop(): Promise<void>;
 }
 
@@ -75,9 +82,10 @@ export function startQueueThread(path: string): Promise<QueueThread> {
   const worker = new Worker(new URL("./queue-worker.ts", import.meta.url), {
     workerData: { path },
   });
-  const connect = () => {
+  const connect = (options: { deferSync?: boolean } = {}) => {
     const { port1, port2 } = new MessageChannel();
-    worker.postMessage({ type: "connect", port: port2 } satisfies Control, [port2]);
+    const deferSync = options.deferSync === true;
+    worker.postMessage({ type: "connect", port: port2, deferSync } satisfies Control, [port2]);
     return port1;
   };
   return new Promise((resolve, reject) => {
@@ -111,9 +119,14 @@ export function startQueueThread(path: string): Promise<QueueThread> {
 }
 
 /** Serves `port` from `server`: requests answered in order of their commits, commits announced. */
-export function serve(server: QueueServer, port: MessagePort): () => void {
+export function serve(
+  server: QueueServer,
+  port: MessagePort,
+  options: { deferSync?: boolean } = {},
+): () => void {
   port.on("message", (m: ToQueue) => {
-    server.request(m.request).then(
+    const request: QueueRequest = options.deferSync ? { ...m.request, sync: false } : m.request;
+    server.request(request).then(
       (value) => port.postMessage({ id: m.id, ok: true, value } satisfies FromQueue),
       (error: Error) =>
         port.postMessage({ id: m.id, ok: false, message: error.message } satisfies FromQueue),

@@ -1,0 +1,103 @@
+// Which queue commits fsync before their answer: a client's (a submission's 250 waits on it) always;
+// the delivery pipeline's own steps never, yet they are in the file at once and fsynced soon after.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MessageChannel } from "node:worker_threads";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { LocalQueue, openQueueStore } from "#adapters/local/queue.ts";
+import { QueueDatabase } from "#adapters/local/queue-db.ts";
+import { type QueueRequest, QueueServer } from "#adapters/local/queue-server.ts";
+import { QueuePortClient, serve } from "#adapters/local/queue-thread.ts";
+import { waitFor } from "#test/support/relay-process.ts";
+
+/**
+ * The real queue database, recording the durability each commit asked for and the WAL fsyncs run
+ * outside a commit (what an fsync did cannot be observed short of a power cut).
+ */
+class RecordingDatabase extends QueueDatabase {
+  levels: string[] = [];
+  laterSyncs = 0;
+  override setSynchronous(level: "FULL" | "NORMAL"): void {
+    this.levels.push(level);
+    super.setSynchronous(level);
+  }
+  override async syncLog(): Promise<void> {
+    await super.syncLog();
+    this.laterSyncs++;
+  }
+}
+
+let dir: string;
+let db: RecordingDatabase;
+let server: QueueServer;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "queue-durability-"));
+  db = new RecordingDatabase(join(dir, "queues.db"));
+  server = new QueueServer(db);
+});
+afterEach(async () => {
+  server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const step = (text: string): QueueRequest => ({
+  op: "send",
+  queue: "delivery",
+  text,
+  now: Date.now(),
+  delayMs: 0,
+  sync: false,
+});
+
+test("a client's send commits with its fsync; the pipeline's steps commit without one", async () => {
+  const submission = new LocalQueue<string>(server, "submission");
+  await submission.send("from a client");
+  expect(db.levels.at(-1)).toBe("FULL");
+
+  await server.request(step('"a delivery job"'));
+  expect(db.levels.at(-1)).toBe("NORMAL");
+
+  // One turn with both: one commit, and it fsyncs, since a client waits on it.
+  const before = db.levels.length;
+  await Promise.all([server.request(step('"job 2"')), submission.send("second client")]);
+  expect(db.levels.slice(before)).toEqual(["FULL"]);
+});
+
+test("a step answered without an fsync is in the file at once and fsynced shortly after", async () => {
+  await server.request(step('"job"'));
+  // Another connection (the CLI, or the relay after kill -9) reads it from the file right away.
+  const cli = openQueueStore(join(dir, "queues.db"));
+  try {
+    expect((await cli.queue("delivery").list()).map((m) => m.body)).toEqual(["job"]);
+  } finally {
+    cli.close();
+  }
+  await waitFor("the WAL fsynced after the deferred commit", () => db.laterSyncs === 1, 5000);
+
+  // A client's commit right after a step fsyncs the WAL itself: no later fsync is needed.
+  await server.request(step('"job 2"'));
+  await new LocalQueue<string>(server, "submission").send("client");
+  await new Promise((r) => setTimeout(r, 600));
+  expect(db.laterSyncs).toBe(1);
+});
+
+test("a port served with deferSync (the pipeline's) commits without fsync, another port with it", async () => {
+  const pipeline = new MessageChannel();
+  const listener = new MessageChannel();
+  serve(server, pipeline.port2, { deferSync: true });
+  serve(server, listener.port2);
+  const viaPipeline = new QueuePortClient(pipeline.port1);
+  const viaListener = new QueuePortClient(listener.port1);
+  try {
+    await new LocalQueue<string>(viaPipeline, "delivery").send("job");
+    expect(db.levels.at(-1)).toBe("NORMAL");
+    await new LocalQueue<string>(viaListener, "submission").send("message");
+    expect(db.levels.at(-1)).toBe("FULL");
+  } finally {
+    viaPipeline.close();
+    viaListener.close();
+    pipeline.port2.close();
+    listener.port2.close();
+  }
+});

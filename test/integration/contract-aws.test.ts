@@ -242,9 +242,18 @@ describe("DynamoTrackingStore beyond the contract", () => {
     attempts: 0,
   };
 
-  test("a row leaves the queue view when it reaches a final status and returns if set active again", async () => {
+  test("a row created Routed is listed once written again; it leaves the queue view when final and returns if set active again", async () => {
     const { store } = await newTrackingStore();
     await store.create(row);
+    // On its way to its first attempt: found by message id only (no index writes).
+    expect(await store.listActive()).toEqual([]);
+    expect((await store.listByMessage("m1")).map((r) => r.status)).toEqual(["Routed"]);
+    await store.update(
+      "m1",
+      "a@contoso.com",
+      { updatedAt: row.updatedAt },
+      { ifStatusIn: ["Routed"] },
+    );
     expect((await store.listActive()).map((r) => r.recipient)).toEqual(["a@contoso.com"]);
     await store.update("m1", "a@contoso.com", { status: "Failed", lastError: "550 5.1.1" });
     expect(await store.listActive()).toEqual([]);

@@ -1,7 +1,7 @@
 // The AWS adapters pass the shared port contracts against fauxqs (SQS, S3), dynalite (DynamoDB)
 // and a Secrets Manager stand-in, all in-process on loopback; plus what only the AWS side has.
 import { randomUUID } from "node:crypto";
-import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, test } from "vitest";
 import { DynamoRateCounterStore } from "#adapters/aws/dynamodb-rate-counters.ts";
 import { DynamoRecordStore } from "#adapters/aws/dynamodb-records.ts";
@@ -260,6 +260,34 @@ describe("DynamoTrackingStore beyond the contract", () => {
     await store.update("m1", "a@contoso.com", { status: "Queued", lastError: undefined });
     const [again] = await store.listActive();
     expect(again).toEqual({ ...row, status: "Queued" });
+  });
+
+  test("a delivered recipient is one item with its events, in the sender and recipient indexes and out of the queue view", async () => {
+    const { emu, tableName, store } = await newTrackingStore();
+    const route = { at: row.receivedAt, event: "ROUTE" as const, source: "ROUTING" };
+    await store.create(row, route);
+    const deliver = { at: "2026-11-24T10:00:02.000Z", event: "DELIVER" as const, source: "SMTP" };
+    const delivered = { status: "Delivered" as const, attempts: 1, updatedAt: deliver.at };
+    await store.update("m1", "a@contoso.com", delivered, {
+      ifStatusIn: ["Routed"],
+      event: deliver,
+    });
+    const items = await emu.dynamo.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": { S: "MSG#m1" } },
+      }),
+    );
+    expect(items.Items).toHaveLength(1);
+    const [item] = items.Items ?? [];
+    expect(item?.events?.L?.map((e) => e.M?.event?.S)).toEqual(["ROUTE", "DELIVER"]);
+    expect(item?.eventSort?.S).toBeDefined();
+    expect(item?.activeShard).toBeUndefined();
+    const found = (list: { event: string }[]) => list.map((e) => e.event);
+    expect(found(await store.events({ recipient: "A@contoso.com" }))).toEqual(["ROUTE", "DELIVER"]);
+    expect(found(await store.events({ sender: "<>" }))).toEqual(["ROUTE", "DELIVER"]);
+    expect(await store.listActive()).toEqual([]);
   });
 
   test("items expire by TTL 30 days after receipt by default", async () => {

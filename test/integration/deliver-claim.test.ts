@@ -111,6 +111,36 @@ describe("the job claim in the deliver use case", () => {
     ]);
   });
 
+  it("a job next-hop limits hold back writes its rows once, so the queue view lists them, and gives back a copy that says so", async () => {
+    const r = new TestRelay({
+      records: [
+        sendConnector({
+          name: "Smart host",
+          dnsRoutingEnabled: false,
+          smartHosts: [`127.0.0.1:${sink.port}`],
+          maxPerDomainOutboundConnections: 1,
+        }),
+      ],
+      nextHops: true,
+    });
+    const m = await r.submit({ from: "app@contoso.test", to: ["ann@fabrikam.test"] });
+    await r.runRoute();
+    const job = r.delivery.peek()[0]!.body;
+    // Another deliverer holds the next hop's only connection slot for ten minutes.
+    const limits = { maxConnections: 1, maxMessagesPerConnection: 20 };
+    const held = new Date(r.clock.now().getTime() + 600_000);
+    expect((await r.nextHops!.admit(job.nextHopKey, limits, "other", held)).ok).toBe(true);
+
+    r.advance(1);
+    await r.runDeliver();
+    const [back] = r.delivery.peek().map((x) => x.body);
+    expect(back).toMatchObject({ jobId: job.jobId, attempts: 0, listed: true });
+    const row = await r.row(m.id, "ann@fabrikam.test");
+    expect(row).toMatchObject({ status: "Routed", attempts: 0 });
+    expect(row?.updatedAt).not.toBe(job.firstSeenAt);
+    expect(sink.received).toHaveLength(0);
+  });
+
   it("a job received with too little time left goes back unattempted, not counted", async () => {
     const r = relay();
     const connections = sink.connections;

@@ -140,8 +140,12 @@ export class AwsMeter {
   #readUnits = 0;
   #emptyReceives = 0;
   readonly #indexes = new Map<string, readonly IndexKeys[]>();
-  /** The last image of each item written to a table with indexes (the "before" of its next update). */
-  readonly #images = new Map<string, Item>();
+  /**
+   * The last image of each item written to a table with indexes (the "before" of its next update),
+   * shared by every meter of this process: route writes a row that deliver updates. Each image
+   * remembers the meter that wrote it, whose storage it counts in.
+   */
+  static readonly #images = new Map<string, { item: Item; by: number }>();
 
   /** Global secondary indexes of a table: their writes are added to the units dynalite reports. */
   indexes(tableName: string, indexes: readonly IndexKeys[]): void {
@@ -256,13 +260,13 @@ export class AwsMeter {
       before = asItem(output.Attributes);
       after = asItem(input.Item);
     } else if (action === "UpdateItem") {
-      before = this.#images.get(keyText);
+      before = AwsMeter.#images.get(keyText)?.item;
       after = asItem(output.Attributes);
     } else if (action === "DeleteItem") {
-      before = this.#images.get(keyText);
+      before = AwsMeter.#images.get(keyText)?.item;
     } else return;
-    if (after) this.#images.set(keyText, after);
-    else this.#images.delete(keyText);
+    if (after) AwsMeter.#images.set(keyText, { item: after, by: this.#id });
+    else AwsMeter.#images.delete(keyText);
     this.#writeUnits += indexWriteUnits(indexes, before, after);
   }
 
@@ -271,7 +275,10 @@ export class AwsMeter {
       calls: Object.fromEntries([...this.#calls].sort(([a], [b]) => a.localeCompare(b))),
       dynamodb: { writeUnits: this.#writeUnits, readUnits: this.#readUnits },
       emptyReceives: this.#emptyReceives,
-      storedBytes: [...this.#images.values()].reduce((a, item) => a + itemSize(item), 0),
+      storedBytes: [...AwsMeter.#images.values()].reduce(
+        (a, { item, by }) => a + (by === this.#id ? itemSize(item) : 0),
+        0,
+      ),
     };
   }
 
@@ -280,6 +287,6 @@ export class AwsMeter {
     this.#writeUnits = 0;
     this.#readUnits = 0;
     this.#emptyReceives = 0;
-    this.#images.clear();
+    for (const [key, { by }] of AwsMeter.#images) if (by === this.#id) AwsMeter.#images.delete(key);
   }
 }

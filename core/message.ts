@@ -105,6 +105,11 @@ export const DeliveryJobSchema = z.object({
   /** Do not attempt before this time; SQS delays are at most 15 minutes, so long waits are chained. */
   notBefore: isoDate.optional(),
   delayNotified: z.boolean().optional(),
+  /**
+   * Set on a job given back by next-hop limits: its rows were written once, which lists them in
+   * the queue view (a row created Routed is not listed in DynamoDB until written again).
+   */
+  listed: z.boolean().optional(),
   internetMessageId: z.string().optional(),
   /** Carried from the envelope (SMTPUTF8 next hops only; RFC 3461 parameters, lower-cased keys). */
   ...extensions,

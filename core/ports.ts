@@ -91,6 +91,13 @@ export interface TrackingEvent {
   detail?: string;
 }
 
+/**
+ * A tracking event written with its recipient's row (`create` or `update`): the row's message,
+ * recipient and sender are the event's. In DynamoDB it is part of the row's item, so it costs no
+ * write of its own; `events` returns it like any other.
+ */
+export type RowEvent = Omit<TrackingEvent, "messageId" | "recipient" | "sender">;
+
 /** The answer to a job claim: taken by this holder, or held by another until `until`. */
 export type JobClaim = { claimed: true } | { claimed: false; until: string };
 
@@ -101,18 +108,28 @@ export type JobClaim = { claimed: true } | { claimed: false; until: string };
  */
 export interface TrackingStore {
   put(row: RecipientRow): Promise<void>;
-  /** Conditional put: writes the row only when none exists for (messageId, recipient); resolves whether it did. */
-  create(row: RecipientRow): Promise<boolean>;
+  /**
+   * Conditional put: writes the row (and `event`, when given) only when none exists for
+   * (messageId, recipient); resolves whether it did.
+   */
+  create(row: RecipientRow, event?: RowEvent): Promise<boolean>;
+  /** Applies `patch` and appends `event` in one write, or neither (missing row, status not in `ifStatusIn`). */
   update(
     messageId: string,
     recipient: string,
     patch: Partial<RecipientRow>,
-    options?: { ifStatusIn?: RecipientStatus[] },
+    options?: { ifStatusIn?: RecipientStatus[]; event?: RowEvent },
   ): Promise<boolean>;
   get(messageId: string, recipient: string): Promise<RecipientRow | undefined>;
   listByMessage(messageId: string): Promise<RecipientRow[]>;
-  /** Rows whose status is not final: the queue view. */
+  /**
+   * Rows whose status is not final: the queue view. A store may leave out a row created Routed and
+   * not written since (a recipient on its way to its first attempt, listed once it waits or is
+   * tried); every other row that is not final is listed. `events` by sender or recipient may leave
+   * out that row's events the same way; by message id it finds everything.
+   */
   listActive(): Promise<RecipientRow[]>;
+  /** An event of its own: one that belongs to no row (RECEIVE, DSN, DLQ) or that changes no row. */
   addEvent(event: TrackingEvent): Promise<void>;
   /**
    * Takes the lease on `key` for `holder` until `until`, in one conditional write: it succeeds when

@@ -102,6 +102,13 @@ export const RelayConfigSchema = z
     egress: z.enum(["nat-gateway", "nat-instance"]).default("nat-gateway"),
     /** NAT gateways or NAT instances, one per AZ (2 keeps egress up when an AZ fails; 1 halves that cost). @default 2 */
     natGateways: z.number().int().min(1).max(2).default(2),
+    /**
+     * An SQS interface endpoint in the private subnets, so the listener's and deliver's queue
+     * traffic (about half of what crosses the NAT per message) skips the NAT's per-GB charge. It
+     * costs an hourly fee per AZ: worth it above about 8 million messages a month with NAT
+     * gateways, never with NAT instances (docs/aws.md, cost model). @default false
+     */
+    sqsEndpoint: z.boolean().default(false),
     /** EC2 instance type of the NAT instances (egress "nat-instance"). @default "t4g.nano" */
     natInstanceType: z
       .string()

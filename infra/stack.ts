@@ -52,6 +52,7 @@ export class RelayStack extends Stack {
       natInstanceType: c.natInstanceType,
       egressPorts: { tcp: [...smtpPorts, 443, 53], udp: [53] },
       eipAllocationIds: c.egressEipAllocationIds,
+      sqsEndpoint: c.sqsEndpoint,
       flowLogRetentionDays: c.retention.logDays,
     });
     this.storage = new RelayStorage(this, "Storage", {

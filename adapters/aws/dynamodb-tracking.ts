@@ -10,19 +10,27 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import {
-  FINAL_STATUSES,
-  type JobClaim,
-  type RecipientRow,
-  type RecipientStatus,
-  type TrackingEvent,
-  type TrackingStore,
+import type {
+  JobClaim,
+  RecipientRow,
+  RecipientStatus,
+  RowEvent,
+  TrackingEvent,
+  TrackingStore,
 } from "#core/ports.ts";
 import { ACTIVE_SHARDS, TRACKING_TABLE } from "./table-design.ts";
+import {
+  activeShard,
+  eventsOfItems,
+  isFinal,
+  listedSort,
+  msgKey,
+  rcptKey,
+  senderKey,
+  strip,
+} from "./tracking-items.ts";
 
-// Table design: see TRACKING_TABLE in table-design.ts.
 const IX = TRACKING_TABLE.indexes;
-const INTERNAL = ["pk", "sk", "activeShard", "senderKey", "recipientKey", "eventSort", "expiresAt"];
 const KEY_FIELDS = new Set(["messageId", "recipient"]);
 
 export interface DynamoTrackingStoreOptions {
@@ -35,27 +43,9 @@ export interface DynamoTrackingStoreOptions {
   retentionDays?: number | (() => number);
 }
 
-const msgKey = (messageId: string) => `MSG#${messageId}`;
 const claimKey = (key: string) => ({ pk: `CLAIM#${key}`, sk: "CLAIM" });
 /** Claim items outlive their lease by a day, then DynamoDB TTL removes them (expiry is checked on write, not by TTL). */
 const CLAIM_KEEP_SECONDS = 86_400;
-const rcptKey = (recipient: string) => `RCPT#${recipient.toLowerCase()}`;
-/** GSI key attributes may not be empty strings; the null sender of a bounce is shown as "<>" as in Exchange. */
-const senderKey = (sender: string) => sender.toLowerCase() || "<>";
-const isFinal = (s: RecipientStatus) => FINAL_STATUSES.includes(s);
-
-/** A stable shard per message, so a message's rows sit together in the `active` index. */
-export function activeShard(messageId: string): string {
-  let h = 0;
-  for (let i = 0; i < messageId.length; i++) h = (h * 31 + messageId.charCodeAt(i)) >>> 0;
-  return String(h % ACTIVE_SHARDS);
-}
-
-function strip<T>(item: Record<string, unknown>): T {
-  const out = { ...item };
-  for (const k of INTERNAL) delete out[k];
-  return out as T;
-}
 
 let eventSeq = 0;
 
@@ -79,26 +69,41 @@ export class DynamoTrackingStore implements TrackingStore {
     return Math.floor((Number.isNaN(t) ? Date.now() : t) / 1000) + retentionSeconds;
   }
 
-  #rowItem(row: RecipientRow): Record<string, unknown> {
+  /**
+   * A row always carries its `senderKey` and `recipientKey`, but is in the indexes only once
+   * listed (`eventSort`, and `activeShard` while not final): see TRACKING_TABLE. A row created
+   * Routed is not: its recipient is on its way to the first attempt, whose write lists it.
+   */
+  #rowItem(row: RecipientRow, listed: boolean, event?: RowEvent): Record<string, unknown> {
     return {
       ...row,
       pk: msgKey(row.messageId),
       sk: rcptKey(row.recipient),
-      activeShard: isFinal(row.status) ? undefined : activeShard(row.messageId),
+      senderKey: senderKey(row.sender),
+      recipientKey: row.recipient.toLowerCase(),
+      ...(listed
+        ? {
+            eventSort: listedSort(row.updatedAt),
+            activeShard: isFinal(row.status) ? undefined : activeShard(row.messageId),
+          }
+        : {}),
+      events: event ? [event] : undefined,
       expiresAt: this.#expiresAt(row.receivedAt),
     };
   }
 
   async put(row: RecipientRow): Promise<void> {
-    await this.#doc.send(new PutCommand({ TableName: this.tableName, Item: this.#rowItem(row) }));
+    await this.#doc.send(
+      new PutCommand({ TableName: this.tableName, Item: this.#rowItem(row, true) }),
+    );
   }
 
-  async create(row: RecipientRow): Promise<boolean> {
+  async create(row: RecipientRow, event?: RowEvent): Promise<boolean> {
     try {
       await this.#doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.#rowItem(row),
+          Item: this.#rowItem(row, row.status !== "Routed", event),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -109,12 +114,17 @@ export class DynamoTrackingStore implements TrackingStore {
     }
   }
 
-  /** One UpdateItem whose ConditionExpression checks existence and status, so racing deliveries cannot both win. */
+  /**
+   * One UpdateItem whose ConditionExpression checks existence and status, so racing deliveries
+   * cannot both win; the event is appended to the row's `events` in the same write. Every update
+   * lists the row (`eventSort`); `activeShard` follows the status written, or, without one, is set
+   * when `ifStatusIn` admits only statuses that are not final.
+   */
   async update(
     messageId: string,
     recipient: string,
     patch: Partial<RecipientRow>,
-    options: { ifStatusIn?: RecipientStatus[] } = {},
+    options: { ifStatusIn?: RecipientStatus[]; event?: RowEvent } = {},
   ): Promise<boolean> {
     const names: Record<string, string> = { "#pk": "pk" };
     const values: Record<string, unknown> = {};
@@ -132,13 +142,23 @@ export class DynamoTrackingStore implements TrackingStore {
       }
       i++;
     }
-    if (patch.status !== undefined) {
-      names["#active"] = "activeShard";
-      if (isFinal(patch.status)) remove.push("#active");
-      else {
-        set.push("#active = :active");
-        values[":active"] = activeShard(messageId);
-      }
+    names["#listed"] = "eventSort";
+    set.push("#listed = if_not_exists(#listed, :listed)");
+    values[":listed"] = listedSort(patch.updatedAt ?? new Date().toISOString());
+    const active =
+      patch.status === undefined
+        ? !!options.ifStatusIn?.length && !options.ifStatusIn.some(isFinal)
+        : !isFinal(patch.status);
+    if (patch.status !== undefined || active) names["#active"] = "activeShard";
+    if (active) {
+      set.push("#active = :active");
+      values[":active"] = activeShard(messageId);
+    } else if (patch.status !== undefined) remove.push("#active");
+    if (options.event) {
+      names["#events"] = "events";
+      set.push("#events = list_append(if_not_exists(#events, :none), :event)");
+      values[":none"] = [];
+      values[":event"] = [options.event];
     }
     let condition = "attribute_exists(#pk)";
     if (options.ifStatusIn) {
@@ -149,10 +169,6 @@ export class DynamoTrackingStore implements TrackingStore {
         return `:s${j}`;
       });
       condition += ` AND #status IN (${allowed.join(", ")})`;
-    }
-    if (set.length === 0 && remove.length === 0) {
-      const row = await this.get(messageId, recipient);
-      return !!row && (!options.ifStatusIn || options.ifStatusIn.includes(row.status));
     }
     const expression = [
       set.length ? `SET ${set.join(", ")}` : "",
@@ -289,8 +305,10 @@ export class DynamoTrackingStore implements TrackingStore {
   }
 
   /**
-   * Uses the most selective key: the message's partition, else the recipient or sender index; the
-   * other criteria filter the result. With no criteria it scans, which only an admin tool should do.
+   * Uses the most selective key: the message's partition (its rows and their events, and the
+   * events kept on their own), else the recipient or sender index, which hold listed rows and
+   * events kept on their own; the other criteria filter the result. With no criteria it scans,
+   * which only an admin tool should do.
    */
   async events(query: {
     messageId?: string;
@@ -300,8 +318,8 @@ export class DynamoTrackingStore implements TrackingStore {
     let items: Record<string, unknown>[];
     if (query.messageId !== undefined) {
       items = await this.#query({
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :evt)",
-        ExpressionAttributeValues: { ":pk": msgKey(query.messageId), ":evt": "EVT#" },
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": msgKey(query.messageId) },
         ConsistentRead: true,
       });
     } else if (query.recipient !== undefined) {
@@ -322,22 +340,13 @@ export class DynamoTrackingStore implements TrackingStore {
         { client: this.#doc },
         {
           TableName: this.tableName,
-          FilterExpression: "begins_with(sk, :evt)",
+          FilterExpression: "begins_with(sk, :evt) OR attribute_exists(events)",
           ExpressionAttributeValues: { ":evt": "EVT#" },
         },
       ))
         items.push(...(page.Items ?? []));
     }
-    const lc = (s?: string) => s?.toLowerCase();
-    return items
-      .filter(
-        (e) =>
-          (query.messageId === undefined || e.messageId === query.messageId) &&
-          (query.sender === undefined || e.senderKey === senderKey(query.sender)) &&
-          (query.recipient === undefined || e.recipientKey === lc(query.recipient)),
-      )
-      .sort((a, b) => String(a.eventSort).localeCompare(String(b.eventSort)))
-      .map((e) => strip<TrackingEvent>(e));
+    return eventsOfItems(items, query);
   }
 
   async #query(input: Omit<QueryCommandInput, "TableName">): Promise<Record<string, unknown>[]> {

@@ -6,18 +6,26 @@ export const RECORD_TABLE = { partitionKey: "kind", sortKey: "id" } as const;
 /**
  * Tracking: one table, no transactions (dynalite has none; each write is one conditional item).
  *
- * | item          | pk               | sk                          | index keys                                |
- * | ------------- | ---------------- | --------------------------- | ----------------------------------------- |
- * | recipient row | `MSG#<msgId>`    | `RCPT#<recipient lc>`       | `activeShard` + `receivedAt` while active |
- * | event         | `MSG#<msgId>`    | `EVT#<at>#<seq>#<rand>`     | `senderKey`/`recipientKey` + `eventSort`  |
- * | MTA-STS policy| `MTASTS#<domain>`| `POLICY`                    | none (read by key only)                   |
+ * | item          | pk               | sk                          | index keys                                       |
+ * | ------------- | ---------------- | --------------------------- | ------------------------------------------------ |
+ * | recipient row | `MSG#<msgId>`    | `RCPT#<recipient lc>`       | `senderKey`/`recipientKey` + `eventSort` once listed; `activeShard` + `receivedAt` while listed and not final |
+ * | event         | `MSG#<msgId>`    | `EVT#<at>#<seq>#<rand>`     | `senderKey`/`recipientKey` + `eventSort`         |
+ * | MTA-STS policy| `MTASTS#<domain>`| `POLICY`                    | none (read by key only)                          |
  *
- * A message's rows and events share a partition, so Get-Message and the tracking log of one
- * message are one Query each. `active` is a sparse index: `activeShard` exists only while the
- * recipient's status is not final, so the queue view reads only undelivered rows; it is spread over
- * ACTIVE_SHARDS partition keys so a busy relay does not write one hot index partition. `bySender`
- * and `byRecipient` answer Get-MessageTrackingLog -Sender / -Recipient. Every item carries
- * `expiresAt` (epoch seconds) for DynamoDB TTL, Exchange's 30-day tracking log age by default.
+ * A row carries its recipient's tracking events (`events`, appended by the write that changes its
+ * status), so a status change and its event are one write; events that change no row (RECEIVE,
+ * DSN, DLQ, failover, admin actions) are items of their own. A message's rows and events share a
+ * partition, so Get-Message and the tracking log of one message are one Query each.
+ *
+ * Index entries cost a write each, so a row is in the indexes only once it must be found that
+ * way: created Routed (on its way to its first attempt) it is in none; any later write lists it
+ * (`eventSort`, which `bySender` and `byRecipient` need as their sort key; the row always carries
+ * `senderKey` and `recipientKey`), and sets `activeShard` while its status is not final. A row
+ * delivered at the first attempt is thus two item writes and two index entries. `active` is a
+ * sparse index read by the queue view, spread over ACTIVE_SHARDS partition keys so a busy relay
+ * does not write one hot index partition. `bySender` and `byRecipient` answer
+ * Get-MessageTrackingLog -Sender / -Recipient. Every item carries `expiresAt` (epoch seconds) for
+ * DynamoDB TTL, Exchange's 30-day tracking log age by default.
  */
 export const TRACKING_TABLE = {
   partitionKey: "pk",

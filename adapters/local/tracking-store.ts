@@ -1,13 +1,15 @@
-// Message tracking for local mode in SQLite (node:sqlite): per-recipient rows and the event log.
+// Message tracking for local mode in SQLite (node:sqlite): per-recipient rows with their events, and the message-level event log.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
   FINAL_STATUSES,
   type JobClaim,
   type RecipientRow,
   type RecipientStatus,
+  type RowEvent,
   type TrackingEvent,
   type TrackingStore,
 } from "#core/ports.ts";
+import { inTimeOrder } from "#core/tracking-events.ts";
 import { openDatabase } from "./sqlite.ts";
 
 /** A row in a final status; literal, so SQLite can use the partial index that repeats it. */
@@ -48,9 +50,15 @@ export class LocalTrackingStore implements TrackingStore {
         ALTER TABLE recipients ADD COLUMN updated_at TEXT;
         UPDATE recipients SET updated_at = json_extract(row, '$.updatedAt');
       `);
-    this.#db.exec(
-      `CREATE INDEX IF NOT EXISTS recipients_finished ON recipients(updated_at) WHERE ${FINISHED}`,
-    );
+    // A recipient's events (a JSON array) live on its row, so a change of status and its event are
+    // one statement; databases made before keep their events in `events`, which is still read.
+    if (!columns.some((c) => c.name === "events"))
+      this.#db.exec("ALTER TABLE recipients ADD COLUMN events TEXT");
+    this.#db.exec(`
+      CREATE INDEX IF NOT EXISTS recipients_finished ON recipients(updated_at) WHERE ${FINISHED};
+      CREATE INDEX IF NOT EXISTS recipients_recipient ON recipients(recipient_lc);
+      CREATE INDEX IF NOT EXISTS recipients_sender ON recipients(sender_lc);
+    `);
   }
 
   close(): void {
@@ -91,9 +99,13 @@ export class LocalTrackingStore implements TrackingStore {
     return st;
   }
 
-  #insert(verb: "INSERT OR REPLACE" | "INSERT OR IGNORE", row: RecipientRow): boolean {
+  #insert(
+    verb: "INSERT OR REPLACE" | "INSERT OR IGNORE",
+    row: RecipientRow,
+    event?: RowEvent,
+  ): boolean {
     const r = this.#statement(
-      `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `${verb} INTO recipients (message_id, recipient_lc, status, sender_lc, row, updated_at, events) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       row.messageId,
       row.recipient.toLowerCase(),
@@ -101,6 +113,7 @@ export class LocalTrackingStore implements TrackingStore {
       row.sender.toLowerCase(),
       JSON.stringify(row),
       row.updatedAt,
+      event ? JSON.stringify([event]) : null,
     );
     return Number(r.changes) === 1;
   }
@@ -109,15 +122,15 @@ export class LocalTrackingStore implements TrackingStore {
     this.#write(() => this.#insert("INSERT OR REPLACE", row));
   }
 
-  async create(row: RecipientRow): Promise<boolean> {
-    return this.#write(() => this.#insert("INSERT OR IGNORE", row));
+  async create(row: RecipientRow, event?: RowEvent): Promise<boolean> {
+    return this.#write(() => this.#insert("INSERT OR IGNORE", row, event));
   }
 
   async update(
     messageId: string,
     recipient: string,
     patch: Partial<RecipientRow>,
-    options: { ifStatusIn?: RecipientStatus[] } = {},
+    options: { ifStatusIn?: RecipientStatus[]; event?: RowEvent } = {},
   ): Promise<boolean> {
     // Read, check and write in one synchronous step inside the turn's transaction, so no other
     // update of this process runs in between (an await here would let one in).
@@ -126,9 +139,18 @@ export class LocalTrackingStore implements TrackingStore {
       if (!current) return false;
       if (options.ifStatusIn && !options.ifStatusIn.includes(current.status)) return false;
       const row = { ...current, ...patch };
-      this.#statement(
-        "UPDATE recipients SET status = ?, row = ?, updated_at = ? WHERE message_id = ? AND recipient_lc = ?",
-      ).run(row.status, JSON.stringify(row), row.updatedAt, messageId, recipient.toLowerCase());
+      const args = [row.status, JSON.stringify(row), row.updatedAt] as const;
+      const where = [messageId, recipient.toLowerCase()] as const;
+      if (options.event)
+        this.#statement(
+          `UPDATE recipients SET status = ?, row = ?, updated_at = ?,
+             events = json_insert(coalesce(events, '[]'), '$[#]', json(?))
+           WHERE message_id = ? AND recipient_lc = ?`,
+        ).run(...args, JSON.stringify(options.event), ...where);
+      else
+        this.#statement(
+          "UPDATE recipients SET status = ?, row = ?, updated_at = ? WHERE message_id = ? AND recipient_lc = ?",
+        ).run(...args, ...where);
       return true;
     });
   }
@@ -234,6 +256,7 @@ export class LocalTrackingStore implements TrackingStore {
     );
   }
 
+  /** The events of matching rows and the event log, in time order (the log's first at a tie). */
   async events(query: {
     messageId?: string;
     sender?: string;
@@ -253,9 +276,21 @@ export class LocalTrackingStore implements TrackingStore {
       where.push("recipient_lc = ?");
       args.push(query.recipient.toLowerCase());
     }
-    const sql = `SELECT event FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
-    return (this.#statement(sql).all(...args) as Array<{ event: string }>).map(
-      (r) => JSON.parse(r.event) as TrackingEvent,
-    );
+    const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const logged = (
+      this.#statement(`SELECT event FROM events ${filter} ORDER BY seq`).all(...args) as Array<{
+        event: string;
+      }>
+    ).map((r) => JSON.parse(r.event) as TrackingEvent);
+    const rows = this.#statement(
+      `SELECT row, events FROM recipients ${filter ? `${filter} AND` : "WHERE"} events IS NOT NULL ORDER BY message_id, recipient_lc`,
+    ).all(...args) as Array<{ row: string; events: string }>;
+    const onRows = rows.flatMap((r) => {
+      const { messageId, recipient, sender } = JSON.parse(r.row) as RecipientRow;
+      return (JSON.parse(r.events) as RowEvent[]).map(
+        (e): TrackingEvent => ({ messageId, recipient, sender, ...e }),
+      );
+    });
+    return inTimeOrder(logged, onRows);
   }
 }

@@ -4,6 +4,7 @@ import {
   type JobClaim,
   type RecipientRow,
   type RecipientStatus,
+  type RowEvent,
   type TrackingEvent,
   type TrackingStore,
 } from "#core/ports.ts";
@@ -32,23 +33,30 @@ export class MemoryTrackingStore implements TrackingStore {
     this.#rows.set(keyOf(row.messageId, row.recipient), { ...row });
   }
 
-  async create(row: RecipientRow): Promise<boolean> {
+  async create(row: RecipientRow, event?: RowEvent): Promise<boolean> {
     const key = keyOf(row.messageId, row.recipient);
     if (this.#rows.has(key)) return false;
     this.#rows.set(key, { ...row });
+    if (event) this.#rowEvent(row, event);
     return true;
+  }
+
+  #rowEvent(row: RecipientRow, event: RowEvent): void {
+    const { messageId, recipient, sender } = row;
+    this.#events.push({ messageId, recipient, sender, ...event });
   }
 
   async update(
     messageId: string,
     recipient: string,
     patch: Partial<RecipientRow>,
-    options: { ifStatusIn?: RecipientStatus[] } = {},
+    options: { ifStatusIn?: RecipientStatus[]; event?: RowEvent } = {},
   ): Promise<boolean> {
     const row = this.#rows.get(keyOf(messageId, recipient));
     if (!row) return false;
     if (options.ifStatusIn && !options.ifStatusIn.includes(row.status)) return false;
     Object.assign(row, patch);
+    if (options.event) this.#rowEvent(row, options.event);
     return true;
   }
 

@@ -206,8 +206,14 @@ export async function deliverJob(
   const window = attemptWindow(now, timeLeftMs);
   if ((msLeft(window.deadline, now) ?? MIN_ATTEMPT_MS) < MIN_ATTEMPT_MS)
     return giveBack(deps, job, "too little time left in this invocation for an attempt");
-  const run = await withJobClaim(deps, job, window, () => claimed(deps, job, now, window));
-  if (run.claimed) return run.value;
+  const run = await withJobClaim(
+    deps,
+    job,
+    window,
+    () => claimed(deps, job, now, window),
+    (r) => r.settled,
+  );
+  if (run.claimed) return run.value.result;
   // Another copy is sending. If it finished meanwhile there is nothing left; else this copy comes
   // back when that copy's lease ends, in case it died.
   const { open, held } = await openRecipients(deps, job, now.toISOString());
@@ -226,22 +232,23 @@ async function claimed(
   job: DeliveryJob,
   now: Date,
   window: AttemptWindow,
-): Promise<DeliverResult> {
+): Promise<{ result: DeliverResult; settled: boolean }> {
   const set = await deps.records.get();
   const { open, held } = await openRecipients(deps, job, now.toISOString());
   // Parked before anything else, so a suspended recipient is never dropped (resume sends it on).
   if (held.length) await parkHeldJob(deps.messages, job, held);
+  // Settled: a later copy of this job finds nothing to act on (parked recipients come back under it).
+  const settled = held.length === 0;
   if (open.length === 0) {
     await dropBodyIfDone(deps.tracking, deps.messages, job.messageId, job.body);
-    return {
-      kind: "nothing-to-do",
-      reason: held.length
-        ? `suspended: ${held.length} recipient(s) held as ${heldJobKey(job.jobId)} until resumed`
-        : "every recipient is final or owned by a newer job",
-    };
+    const reason = held.length
+      ? `suspended: ${held.length} recipient(s) held as ${heldJobKey(job.jobId)} until resumed`
+      : "every recipient is final or owned by a newer job";
+    return { result: { kind: "nothing-to-do", reason }, settled };
   }
   const connector = connectorOf(set, job);
-  if (connector === "reroute") return reroute(deps, set, job, open, now);
+  if (connector === "reroute")
+    return { result: await reroute(deps, set, job, open, now), settled: false };
   // Suppressed recipients are settled without an attempt (feedback.ts), so they take no slot.
   const screened = await screenSuppressed(deps, set, job, open);
   let attempted: RecipientOutcome[] = [];
@@ -249,7 +256,11 @@ async function claimed(
     // Next-hop limits (next-hop-gate.ts): failover, then a slot and rate token, else back to the queue.
     const route = await routeForAttempt(deps, set, job, connector, screened.open);
     const admission = await admitAttempt(deps, set.settings, route, job, window);
-    if (!admission.ok) return giveBack(deps, job, admission.reason, admission.delaySeconds);
+    if (!admission.ok) {
+      const waiting = await listWaiting(deps, job, screened.open);
+      const result = await giveBack(deps, waiting, admission.reason, admission.delaySeconds);
+      return { result, settled: false };
+    }
     if (route.failover) await noteFailover(deps, job, screened.open, route.failover);
     attempted = await attempt(deps, set, job, route, screened.open, window).finally(
       admission.release,
@@ -257,7 +268,7 @@ async function claimed(
     await noteThrottle(deps, set.settings, route, attempted);
   }
   const outcomes = [...screened.suppressed, ...attempted];
-  const settled = await settle(deps, set.settings, job, outcomes, deps.clock.now());
+  const done = await settle(deps, set.settings, job, outcomes, deps.clock.now());
   await recordHardBounces(deps, set, job, attempted);
   logOf(deps).info("delivery attempt", {
     jobId: job.jobId,
@@ -265,7 +276,24 @@ async function claimed(
     connector: job.connector,
     nextHop: job.nextHopKey,
     attempt: job.attempts + 1,
-    ...settled,
+    ...done,
   });
-  return { kind: "attempted", ...settled };
+  return { result: { kind: "attempted", ...done }, settled };
+}
+
+/**
+ * A job that next-hop limits hold back waits in its queue: its first-attempt rows (created Routed,
+ * which DynamoDB leaves out of the queue view) are written once so Get-Queue counts them; the
+ * copy given back says so, and later give-backs write nothing.
+ */
+async function listWaiting(
+  deps: DeliverDeps,
+  job: DeliveryJob,
+  recipients: string[],
+): Promise<DeliveryJob> {
+  if (job.listed || job.attempts > 0) return job;
+  const updatedAt = deps.clock.now().toISOString();
+  for (const r of recipients)
+    await deps.tracking.update(job.messageId, r, { updatedAt }, { ifStatusIn: ["Routed"] });
+  return { ...job, listed: true };
 }

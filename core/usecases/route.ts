@@ -2,7 +2,7 @@
 import type { DsnRecipient } from "../dsn.ts";
 import type { BodyRef, DeliveryJob, SubmittedMessage } from "../message.ts";
 import { formatLastError } from "../outcome.ts";
-import type { RecipientRow } from "../ports.ts";
+import type { RecipientRow, RecipientStatus, RowEvent } from "../ports.ts";
 import { REMOTE_PERMANENT } from "../replies.ts";
 import { bodyRefFor, dropBodyIfDone, jobBodyRef, readBody } from "./body.ts";
 import { type DsnResult, sendDsn } from "./bounce.ts";
@@ -10,7 +10,7 @@ import { countEvent, deliveryDimensions } from "./counts.ts";
 import { logOf, type RouteDeps } from "./deps.ts";
 import { signMessage } from "./dkim.ts";
 import { jobExtensions } from "./extensions.ts";
-import { deliveryJobId, planRoutes } from "./plan.ts";
+import { deliveryJobId, planRoutes, type RouteGroup } from "./plan.ts";
 
 export interface RoutedJob {
   jobId: string;
@@ -66,15 +66,22 @@ async function signedBodyRef(
   return ref;
 }
 
+const routeDetail = (g: RouteGroup, jobId: string) =>
+  `send connector "${g.connector.name}" (address space "${g.addressSpace.domain}" cost ${g.addressSpace.cost}), next hop ${g.nextHopKey}, job ${jobId}`;
+
+/** Statuses a redelivered submission routes again: left before its jobs were surely out. */
+const UNSETTLED: RecipientStatus[] = ["Queued", "Routed"];
+
 /**
  * Order matters for at-least-once queues without transactions:
- *  1. rows are created as Queued (conditional create), so the message is visible and no delivery
- *     job can find "every row final" and drop the body while other recipients are still unrouted;
+ *  1. rows are created (conditional create): Routed with their ROUTE event when a send connector
+ *     takes the recipient (one write per recipient), else Queued; so the message is visible and no
+ *     delivery job can find "every row final" and drop the body while other rows are unwritten;
  *  2. jobs are emitted (deterministic ids);
  *  3. NDRs for unroutable recipients are queued;
- *  4. only then rows move on (Routed / Failed).
- * A crash anywhere leaves Queued rows, so the redelivered submission emits those jobs again: a
- * duplicate job, which deliver's tracking check makes harmless, never a lost one.
+ *  4. only then unroutable rows fail.
+ * A crash anywhere leaves Routed or Queued rows, which a redelivered submission routes again: it
+ * emits those jobs again, a duplicate that deliver's claim and rows make harmless, never a lost one.
  */
 export async function routeMessage(
   deps: RouteDeps,
@@ -94,34 +101,43 @@ export async function routeMessage(
     ...(message.subject ? { subject: message.subject } : {}),
     ...(message.internetMessageId ? { internetMessageId: message.internetMessageId } : {}),
   };
-  let existed = false;
-  for (const recipient of recipients)
-    if (!(await deps.tracking.create({ ...base, recipient, status: "Queued" }))) existed = true;
-  // Rows this call created are Queued: only a redelivered submission (some row existed) needs to
-  // read where its recipients stand, which saves a strongly consistent Query per message.
+  const query = {
+    sender,
+    size: message.size,
+    ...(message.origin.type === "smtp" ? { sourceConnector: message.origin.receiveConnector } : {}),
+  };
+  const full = planRoutes(set.sendConnectors, query, recipients);
+  const created = new Set<string>();
+  for (const g of full.groups) {
+    const jobId = deliveryJobId(message.id, g.connector.name, g.nextHopKey);
+    const route = { connector: g.connector.name, nextHop: g.nextHopKey, jobId };
+    const detail = routeDetail(g, jobId);
+    const event: RowEvent = { at: now, event: "ROUTE", source: "ROUTING", detail };
+    for (const recipient of g.recipients) {
+      const row: RecipientRow = { ...base, ...route, recipient, status: "Routed" };
+      if (await deps.tracking.create(row, event)) created.add(recipient.toLowerCase());
+    }
+  }
+  for (const u of full.unroutable)
+    if (await deps.tracking.create({ ...base, recipient: u.recipient, status: "Queued" }))
+      created.add(u.recipient.toLowerCase());
+  // Only a redelivered submission (some row existed) reads where its recipients stand, which saves
+  // a strongly consistent Query per message.
   const rows = new Map(
-    existed
+    created.size < recipients.length
       ? (await deps.tracking.listByMessage(message.id)).map((r) => [r.recipient.toLowerCase(), r])
       : [],
   );
   const pending = recipients.filter(
-    (r) => (rows.get(r.toLowerCase())?.status ?? "Queued") === "Queued",
+    (r) =>
+      created.has(r.toLowerCase()) ||
+      UNSETTLED.includes(rows.get(r.toLowerCase())?.status ?? "Queued"),
   );
   const alreadyRouted = recipients.filter((r) => !pending.includes(r));
   const outcome: RouteOutcome = { messageId: message.id, jobs: [], unroutable: [], alreadyRouted };
   if (pending.length === 0) return outcome;
-
-  const plan = planRoutes(
-    set.sendConnectors,
-    {
-      sender,
-      size: message.size,
-      ...(message.origin.type === "smtp"
-        ? { sourceConnector: message.origin.receiveConnector }
-        : {}),
-    },
-    pending,
-  );
+  const plan =
+    pending.length === recipients.length ? full : planRoutes(set.sendConnectors, query, pending);
 
   let body = plan.groups.length ? await jobBodyRef(deps, message.id, message.body) : message.body;
   /*
@@ -195,45 +211,19 @@ export async function routeMessage(
     );
   }
 
-  for (const g of plan.groups) {
-    const jobId = deliveryJobId(message.id, g.connector.name, g.nextHopKey);
-    for (const recipient of g.recipients) {
-      const patch: Partial<RecipientRow> = {
-        status: "Routed",
-        connector: g.connector.name,
-        nextHop: g.nextHopKey,
-        jobId,
-        updatedAt: now,
-      };
-      if (!(await deps.tracking.update(message.id, recipient, patch, { ifStatusIn: ["Queued"] })))
-        continue;
-      await deps.tracking.addEvent({
-        messageId: message.id,
-        recipient,
-        sender,
-        at: now,
-        event: "ROUTE",
-        source: "ROUTING",
-        detail: `send connector "${g.connector.name}" (address space "${g.addressSpace.domain}" cost ${g.addressSpace.cost}), next hop ${g.nextHopKey}, job ${jobId}`,
-      });
-      countEvent(deps, "ROUTE", deliveryDimensions(g.connector.name, g.nextHop, g.nextHopKey));
-    }
-  }
+  // Counted once per recipient: a redelivered submission does not count the rows it found.
+  for (const g of plan.groups)
+    for (const recipient of g.recipients)
+      if (created.has(recipient.toLowerCase()))
+        countEvent(deps, "ROUTE", deliveryDimensions(g.connector.name, g.nextHop, g.nextHopKey));
   for (const u of plan.unroutable) {
     const lastError = formatLastError(undefined, REMOTE_PERMANENT.unroutable(u.reason));
     const patch: Partial<RecipientRow> = { status: "Failed", lastError, updatedAt: now };
-    if (!(await deps.tracking.update(message.id, u.recipient, patch, { ifStatusIn: ["Queued"] })))
-      continue;
+    const event: RowEvent = { at: now, event: "FAIL", source: "ROUTING", detail: lastError };
+    // A Routed row here is one an earlier run routed before its connector went away.
+    const options = { ifStatusIn: UNSETTLED, event };
+    if (!(await deps.tracking.update(message.id, u.recipient, patch, options))) continue;
     outcome.unroutable.push(u.recipient);
-    await deps.tracking.addEvent({
-      messageId: message.id,
-      recipient: u.recipient,
-      sender,
-      at: now,
-      event: "FAIL",
-      source: "ROUTING",
-      detail: lastError,
-    });
     // No send connector took it: counted at the service level only.
     countEvent(deps, "FAIL");
   }

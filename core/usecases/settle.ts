@@ -86,19 +86,12 @@ async function mark(
   // What happened is recorded even if an admin suspended the row during the attempt: a delivered,
   // failed (NDR sent) or expired recipient stays so. A deferral leaves a Suspended row alone; its
   // retry job finds it Suspended and is held (see deliver).
+  // The event rides on the row's write: one write per recipient outcome.
   const ok = await deps.tracking.update(job.messageId, o.recipient, patch, {
     ifStatusIn: event === "DEFER" ? ACTIVE_STATUSES : [...ACTIVE_STATUSES, "Suspended"],
+    event: { at: deps.clock.now().toISOString(), event, source: "SMTP", detail },
   });
   if (!ok) return;
-  await deps.tracking.addEvent({
-    messageId: job.messageId,
-    recipient: o.recipient,
-    sender: job.mailFrom,
-    at: deps.clock.now().toISOString(),
-    event,
-    source: "SMTP",
-    detail,
-  });
   // Counted once per recipient outcome: a redelivered job whose rows are already final is not.
   countEvent(deps, event, deliveryDimensions(job.connector, job.nextHop, job.nextHopKey));
   await publishOutcome(deps, settings, job, o, event, patch);

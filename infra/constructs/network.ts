@@ -22,6 +22,8 @@ export interface RelayNetworkProps {
   egressPorts?: { tcp: number[]; udp: number[] };
   /** Reuse these Elastic IPs instead of allocating new ones. @default new, retained EIPs */
   eipAllocationIds?: string[];
+  /** An SQS interface endpoint (private DNS) in the private subnets. @default false */
+  sqsEndpoint?: boolean;
   /** @default 30 */
   flowLogRetentionDays?: number;
   /** The VPC's IPv4 range (a literal, so security group rules can name it). @default "10.0.0.0/16" */
@@ -80,6 +82,24 @@ export class RelayNetwork extends Construct {
     // Gateway endpoints are free and keep body and tracking traffic off the NAT's per-GB charge.
     this.vpc.addGatewayEndpoint("S3", { service: ec2.GatewayVpcEndpointAwsService.S3 });
     this.vpc.addGatewayEndpoint("DynamoDb", { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+    // SQS has no gateway endpoint: an interface endpoint trades an hourly fee per AZ for the NAT's
+    // per-GB charge on queue traffic. Private DNS sends the SDK's default endpoint name there;
+    // its security group admits HTTPS from the VPC's range only.
+    if (props.sqsEndpoint) {
+      const sqsGroup = new ec2.SecurityGroup(this, "SqsEndpointSecurityGroup", {
+        vpc: this.vpc,
+        description: "SQS interface endpoint: HTTPS from the VPC",
+        allowAllOutbound: false,
+      });
+      sqsGroup.addIngressRule(ec2.Peer.ipv4(props.cidr ?? "10.0.0.0/16"), ec2.Port.tcp(443));
+      this.vpc.addInterfaceEndpoint("Sqs", {
+        service: ec2.InterfaceVpcEndpointAwsService.SQS,
+        privateDnsEnabled: true,
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [sqsGroup],
+        open: false,
+      });
+    }
 
     const flowLogs = new logs.LogGroup(this, "FlowLogs", {
       retention: props.flowLogRetentionDays ?? 30,

@@ -164,5 +164,82 @@ export function trackingStoreContract(name: string, make: () => Promise<Tracking
         "250 ok",
       );
     });
+
+    test("a recipient's events ride on its row's writes and are found by message, sender and recipient", async () => {
+      const s = await make();
+      const at = (sec: number) => `2026-11-24T10:00:0${sec}.000Z`;
+      await s.addEvent({
+        messageId: "m1",
+        sender: "App@fabrikam.com",
+        at: at(0),
+        event: "RECEIVE",
+        source: "SMTP",
+      });
+      const route = { at: at(1), event: "ROUTE" as const, source: "ROUTING", detail: "job j1" };
+      expect(await s.create(row({ updatedAt: at(1) }), route)).toBe(true);
+      // A refused create or update writes no event either.
+      expect(await s.create(row({ recipient: "alice@contoso.com" }), { ...route, at: at(2) })).toBe(
+        false,
+      );
+      // Written before the row's event of the same moment (as settle queues an NDR before the row
+      // fails), it comes first.
+      await s.addEvent({
+        messageId: "m1",
+        sender: "app@fabrikam.com",
+        at: at(3),
+        event: "DSN",
+        source: "DSN",
+      });
+      const deliver = { at: at(3), event: "DELIVER" as const, source: "SMTP", detail: "250 ok" };
+      expect(
+        await s.update(
+          "m1",
+          "alice@contoso.com",
+          { status: "Delivered", attempts: 1, updatedAt: at(3) },
+          { ifStatusIn: ["Routed"], event: deliver },
+        ),
+      ).toBe(true);
+      expect(
+        await s.update(
+          "m1",
+          "alice@contoso.com",
+          { status: "Deferred" },
+          { ifStatusIn: ["Routed"], event: { ...deliver, event: "DEFER" } },
+        ),
+      ).toBe(false);
+      const expected = [
+        { event: "RECEIVE", recipient: undefined },
+        { event: "ROUTE", recipient: "Alice@Contoso.com", detail: "job j1" },
+        { event: "DSN", recipient: undefined },
+        { event: "DELIVER", recipient: "Alice@Contoso.com", detail: "250 ok" },
+      ];
+      const shape = (list: Awaited<ReturnType<TrackingStore["events"]>>) =>
+        list.map((e) => ({
+          event: e.event,
+          recipient: e.recipient,
+          ...(e.detail && e.recipient ? { detail: e.detail } : {}),
+        }));
+      expect(shape(await s.events({ messageId: "m1" }))).toEqual(expected);
+      expect(shape(await s.events({ sender: "APP@fabrikam.com" }))).toEqual(expected);
+      expect(shape(await s.events({ recipient: "alice@CONTOSO.com" }))).toEqual(
+        expected.filter((e) => e.recipient),
+      );
+      const [routed] = await s.events({ recipient: "alice@contoso.com" });
+      expect(routed).toMatchObject({ messageId: "m1", sender: "app@fabrikam.com", at: at(1) });
+      // The row itself carries no events: Get-Message shows it as before.
+      expect(await s.get("m1", "alice@contoso.com")).toEqual(
+        row({ status: "Delivered", attempts: 1, updatedAt: at(3) }),
+      );
+    });
+
+    test("a row created Routed is in the queue view once written again", async () => {
+      const s = await make();
+      await s.create(row());
+      const waiting = { updatedAt: "2026-11-24T10:00:05.000Z" };
+      expect(await s.update("m1", "alice@contoso.com", waiting, { ifStatusIn: ["Routed"] })).toBe(
+        true,
+      );
+      expect((await s.listActive()).map((r) => r.status)).toEqual(["Routed"]);
+    });
   });
 }

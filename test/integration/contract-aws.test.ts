@@ -231,55 +231,6 @@ describe("DynamoRecordStore: items are the plain record, editable in the console
   });
 });
 
-describe("DynamoTrackingStore beyond the contract", () => {
-  const row = {
-    messageId: "m1",
-    recipient: "a@contoso.com",
-    sender: "",
-    status: "Routed" as const,
-    receivedAt: "2026-11-24T10:00:00.000Z",
-    updatedAt: "2026-11-24T10:00:00.000Z",
-    attempts: 0,
-  };
-
-  test("a row leaves the queue view when it reaches a final status and returns if set active again", async () => {
-    const { store } = await newTrackingStore();
-    await store.create(row);
-    expect((await store.listActive()).map((r) => r.recipient)).toEqual(["a@contoso.com"]);
-    await store.update("m1", "a@contoso.com", { status: "Failed", lastError: "550 5.1.1" });
-    expect(await store.listActive()).toEqual([]);
-    await store.update("m1", "a@contoso.com", { status: "Queued", lastError: undefined });
-    const [again] = await store.listActive();
-    expect(again).toEqual({ ...row, status: "Queued" });
-  });
-
-  test("items expire by TTL 30 days after receipt by default", async () => {
-    const { emu, tableName, store } = await newTrackingStore();
-    await store.create(row);
-    const raw = await emu.dynamo.send(
-      new GetItemCommand({
-        TableName: tableName,
-        Key: { pk: { S: "MSG#m1" }, sk: { S: "RCPT#a@contoso.com" } },
-      }),
-    );
-    expect(Number(raw.Item?.expiresAt?.N)).toBe(Date.parse(row.receivedAt) / 1000 + 30 * 86_400);
-  });
-
-  test("events of a bounce (null sender) are found by sender <> or empty", async () => {
-    const { store } = await newTrackingStore();
-    await store.addEvent({
-      messageId: "ndr1",
-      sender: "",
-      at: row.receivedAt,
-      event: "RECEIVE",
-      source: "DSN",
-    });
-    expect((await store.events({ sender: "" })).map((e) => e.messageId)).toEqual(["ndr1"]);
-    expect((await store.events({ sender: "<>" })).map((e) => e.messageId)).toEqual(["ndr1"]);
-    expect((await store.events({})).map((e) => e.event)).toEqual(["RECEIVE"]);
-  });
-});
-
 describe("SecretsManagerStore beyond the contract", () => {
   test("a value is reused within the cache TTL and read again after it", async () => {
     const emu = await emulators();

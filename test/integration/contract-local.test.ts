@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { expect, test } from "vitest";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { openQueueStore } from "#adapters/local/queue.ts";
@@ -106,6 +107,53 @@ test("local tracking commits each event-loop turn's writes together, visible to 
   expect((await relay.events({ messageId: "m1" })).map((e) => e.event)).toEqual(["ROUTE"]);
   relay.close();
   cli.close();
+});
+
+test("a tracking database made before events lived on rows: its event log is still read, new events go on the rows", async () => {
+  const path = join(await tmp(), "tracking.db");
+  const old = new DatabaseSync(path);
+  old.exec(`
+    CREATE TABLE recipients (
+      message_id TEXT NOT NULL, recipient_lc TEXT NOT NULL, status TEXT NOT NULL,
+      sender_lc TEXT NOT NULL, row TEXT NOT NULL, updated_at TEXT, PRIMARY KEY (message_id, recipient_lc));
+    CREATE TABLE events (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL, recipient_lc TEXT,
+      sender_lc TEXT, event TEXT NOT NULL);`);
+  const row = {
+    messageId: "m1",
+    recipient: "a@contoso.com",
+    sender: "app@fabrikam.com",
+    status: "Routed",
+    receivedAt: "2026-11-24T10:00:00.000Z",
+    updatedAt: "2026-11-24T10:00:00.000Z",
+    attempts: 0,
+  } as const;
+  const route = { ...row, at: row.receivedAt, event: "ROUTE", source: "ROUTING" };
+  old
+    .prepare("INSERT INTO recipients VALUES (?, ?, ?, ?, ?, ?)")
+    .run("m1", "a@contoso.com", "Routed", "app@fabrikam.com", JSON.stringify(row), row.updatedAt);
+  old
+    .prepare("INSERT INTO events (message_id, recipient_lc, sender_lc, event) VALUES (?, ?, ?, ?)")
+    .run("m1", "a@contoso.com", "app@fabrikam.com", JSON.stringify(route));
+  old.close();
+
+  const store = new LocalTrackingStore(path);
+  const deliver = { at: "2026-11-24T10:00:02.000Z", event: "DELIVER" as const, source: "SMTP" };
+  expect(
+    await store.update(
+      "m1",
+      "a@contoso.com",
+      { status: "Delivered", attempts: 1 },
+      { ifStatusIn: ["Routed"], event: deliver },
+    ),
+  ).toBe(true);
+  for (const query of [
+    { messageId: "m1" },
+    { recipient: "A@contoso.com" },
+    { sender: "app@fabrikam.com" },
+  ])
+    expect((await store.events(query)).map((e) => e.event)).toEqual(["ROUTE", "DELIVER"]);
+  store.close();
 });
 
 test("local counters survive reopening the file (a relay restart keeps its lockouts)", async () => {

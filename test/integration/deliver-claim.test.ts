@@ -85,6 +85,62 @@ describe("the job claim in the deliver use case", () => {
     });
   });
 
+  it("a settled job keeps its claim (no release write): a redelivered copy finds it taken and the row final, and sends nothing", async () => {
+    const r = relay();
+    const m = await r.submit({ from: "app@contoso.test", to: ["ann@fabrikam.test"] });
+    await r.runRoute();
+    const job = r.delivery.peek()[0]!.body;
+    await r.pump();
+    expect(sink.received).toHaveLength(1);
+    const connections = sink.connections;
+    // The claim is still held by the copy that delivered, until its lease ends.
+    const later = new Date(r.clock.now().getTime() + 60_000);
+    expect(await r.tracking.claim(claimKeyOf(job), "probe", later, r.clock.now())).toMatchObject({
+      claimed: false,
+    });
+
+    // SQS delivers the same job again: it reads the row, finds it final and is done with it.
+    await r.delivery.send(job);
+    expect(await r.runDeliver()).toEqual({ received: 1, failed: [] });
+    expect(r.delivery.size).toBe(0);
+    expect(sink.connections).toBe(connections);
+    expect(sink.received).toHaveLength(1);
+    expect((await r.tracking.events({ messageId: m.id })).map((e) => e.event)).toEqual([
+      "ROUTE",
+      "DELIVER",
+    ]);
+  });
+
+  it("a job next-hop limits hold back writes its rows once, so the queue view lists them, and gives back a copy that says so", async () => {
+    const r = new TestRelay({
+      records: [
+        sendConnector({
+          name: "Smart host",
+          dnsRoutingEnabled: false,
+          smartHosts: [`127.0.0.1:${sink.port}`],
+          maxPerDomainOutboundConnections: 1,
+        }),
+      ],
+      nextHops: true,
+    });
+    const m = await r.submit({ from: "app@contoso.test", to: ["ann@fabrikam.test"] });
+    await r.runRoute();
+    const job = r.delivery.peek()[0]!.body;
+    // Another deliverer holds the next hop's only connection slot for ten minutes.
+    const limits = { maxConnections: 1, maxMessagesPerConnection: 20 };
+    const held = new Date(r.clock.now().getTime() + 600_000);
+    expect((await r.nextHops!.admit(job.nextHopKey, limits, "other", held)).ok).toBe(true);
+
+    r.advance(1);
+    await r.runDeliver();
+    const [back] = r.delivery.peek().map((x) => x.body);
+    expect(back).toMatchObject({ jobId: job.jobId, attempts: 0, listed: true });
+    const row = await r.row(m.id, "ann@fabrikam.test");
+    expect(row).toMatchObject({ status: "Routed", attempts: 0 });
+    expect(row?.updatedAt).not.toBe(job.firstSeenAt);
+    expect(sink.received).toHaveLength(0);
+  });
+
   it("a job received with too little time left goes back unattempted, not counted", async () => {
     const r = relay();
     const connections = sink.connections;

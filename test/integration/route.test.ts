@@ -155,7 +155,7 @@ describe("route", () => {
     expect("inline" in (smallJob?.body ?? {})).toBe(true);
   });
 
-  it("emits no second job when the same submission is delivered twice", async () => {
+  it("routes a submission delivered twice once: one ROUTE event, and the same job again at most", async () => {
     const r = relay();
     const m = await r.submit({ from: "app@contoso.test", to: ["a@fabrikam.test"] });
     await r.submission.send(m);
@@ -163,7 +163,11 @@ describe("route", () => {
     await r.submission.send(m);
     await r.runRoute();
 
-    expect(jobsOf(r)).toHaveLength(1);
+    // The rows cannot tell whether the first run's jobs got out, so a redelivered submission emits
+    // them again under the same job id: deliver's claim and rows make that copy send nothing.
+    const jobs = jobsOf(r);
+    expect(new Set(jobs.map((j) => j.jobId)).size).toBe(1);
+    expect(jobs.length).toBeLessThanOrEqual(2);
     expect(
       (await r.tracking.events({ messageId: m.id })).filter((e) => e.event === "ROUTE"),
     ).toHaveLength(1);
@@ -176,13 +180,18 @@ describe("route", () => {
     const run = await r.runRoute();
 
     expect(run.failed).toHaveLength(1);
-    expect((await r.row(m.id, "a@fabrikam.test"))?.status).toBe("Queued");
+    // The row is written Routed with its ROUTE event before the job, in one write.
+    expect((await r.row(m.id, "a@fabrikam.test"))?.status).toBe("Routed");
+    expect(jobsOf(r)).toHaveLength(0);
     r.delivery.failSends = undefined;
     r.advance(31);
     await r.runRoute();
     expect((await r.row(m.id, "a@fabrikam.test"))?.status).toBe("Routed");
     expect(jobsOf(r)).toHaveLength(1);
     expect(r.submission.size).toBe(0);
+    expect(
+      (await r.tracking.events({ messageId: m.id })).filter((e) => e.event === "ROUTE"),
+    ).toHaveLength(1);
   });
 
   it("reports a bad record in a batch on its own and dead-letters it with the reason in tracking", async () => {

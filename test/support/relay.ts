@@ -65,6 +65,8 @@ export class TestRelay {
   readonly submission: MemoryQueue<SubmittedMessage>;
   readonly delivery: MemoryQueue<DeliveryJob>;
   readonly tracking = new MemoryTrackingStore();
+  /** The next-hop governor deliver uses, with `nextHops`. */
+  readonly nextHops?: NextHopGovernor;
   readonly messages = new MemoryMessageStore();
   readonly records: MemoryRecordStore;
   readonly secrets: MemorySecretStore;
@@ -86,6 +88,8 @@ export class TestRelay {
     this.delivery = queue<DeliveryJob>(this.deliveryDlq);
     this.records = new MemoryRecordStore(options.records);
     this.secrets = new MemorySecretStore(options.secrets ?? {});
+    if (options.nextHops)
+      this.nextHops = new NextHopGovernor(new MemoryHopStateStore(this.clock), this.clock);
     const { logOut } = options;
     const logger = (service: string) =>
       logOut
@@ -127,9 +131,7 @@ export class TestRelay {
       protocolLog: { write: (line) => this.protocol.push(line) },
       random: () => 0.5,
       ...(options.tlsPolicy ? { tlsPolicy: options.tlsPolicy } : {}),
-      ...(options.nextHops
-        ? { nextHops: new NextHopGovernor(new MemoryHopStateStore(this.clock), this.clock) }
-        : {}),
+      ...(this.nextHops ? { nextHops: this.nextHops } : {}),
       ...(options.suppression ? { suppression: options.suppression } : {}),
       ...(options.events ? { events: options.events } : {}),
     });

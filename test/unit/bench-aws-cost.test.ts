@@ -1,5 +1,6 @@
 // The AWS-shape bench's arithmetic: cost per million = usage per message × list prices, and DynamoDB's index write rules.
 import { describe, expect, test } from "vitest";
+import { TRACKING_TABLE } from "#adapters/aws/table-design.ts";
 import { indexWriteUnits, itemSize } from "../../bench/aws-capacity.ts";
 import { costPerMillion, type UsagePerMessage } from "../../bench/aws-cost.ts";
 import { AWS_PRICES } from "../../bench/aws-prices.ts";
@@ -83,5 +84,27 @@ describe("DynamoDB index write units", () => {
     const big = { ...row, activeShard: "3", detail: "x".repeat(1500) };
     expect(itemSize(big)).toBeGreaterThan(1024);
     expect(indexWriteUnits(active, undefined, big)).toBe(2);
+  });
+
+  test("the tracking table's indexes: a row created Routed is in none; its first attempt's write lists it in the sender and recipient indexes", () => {
+    const indexes = Object.values(TRACKING_TABLE.indexes);
+    const created = {
+      ...row,
+      status: "Routed",
+      senderKey: "app@contoso.test",
+      recipientKey: "a@fabrikam.test",
+      events: [{ at: "2026-11-30T10:00:00Z", event: "ROUTE", source: "ROUTING" }],
+    };
+    expect(indexWriteUnits(indexes, undefined, created)).toBe(0);
+    const delivered = {
+      ...created,
+      status: "Delivered",
+      eventSort: "EVT#2026-11-30T10:00:01Z#ROW",
+    };
+    expect(indexWriteUnits(indexes, created, delivered)).toBe(2);
+    // A row that waits is in the queue view too; leaving it at its final write costs one more.
+    const deferred = { ...delivered, status: "Deferred", activeShard: "3" };
+    expect(indexWriteUnits(indexes, created, deferred)).toBe(3);
+    expect(indexWriteUnits(indexes, deferred, delivered)).toBe(3);
   });
 });

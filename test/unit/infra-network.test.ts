@@ -158,3 +158,35 @@ describe("egress through NAT instances", () => {
     );
   });
 });
+
+describe("SQS interface endpoint", () => {
+  test("off by default: queue traffic leaves through the NAT, S3 and DynamoDB through gateway endpoints", () => {
+    const endpoints = synth().ofType("AWS::EC2::VPCEndpoint");
+    expect(endpoints.map(([, r]) => r.Properties.VpcEndpointType ?? "Gateway")).toEqual([
+      "Gateway",
+      "Gateway",
+    ]);
+  });
+
+  test("sqsEndpoint: an interface endpoint with private DNS in the private subnets, HTTPS from the VPC only", () => {
+    const t = synth({ sqsEndpoint: true });
+    const [sqs] = t
+      .ofType("AWS::EC2::VPCEndpoint")
+      .filter(([, r]) => r.Properties.VpcEndpointType === "Interface");
+    expect(sqs).toBeDefined();
+    const props = sqs![1].Properties;
+    expect(JSON.stringify(props.ServiceName)).toContain("sqs");
+    expect(props.PrivateDnsEnabled).toBe(true);
+    expect(props.SubnetIds).toHaveLength(2);
+    const sgId = groupId(props.SecurityGroupIds[0]);
+    const ingress = t.resources[sgId]!.Properties.SecurityGroupIngress as Cfn[];
+    expect(ingress.map((r) => [r.FromPort, r.ToPort])).toEqual([[443, 443]]);
+    expect(JSON.stringify(ingress[0].CidrIp)).not.toContain("0.0.0.0/0");
+  });
+
+  test("a non-boolean sqsEndpoint is refused with the key named", () => {
+    expect(() => parseConfig({ sqsEndpoint: "yes" } as unknown as RelayConfigInput)).toThrow(
+      /sqsEndpoint/,
+    );
+  });
+});

@@ -42,7 +42,7 @@ for (let i = 1; i <= RUNS; i++) {
   });
   runs.push({ ...r, missing: r.missing.length });
   log(
-    `run ${i}/${RUNS}: acknowledged ${r.acknowledged}, duplicates ${r.duplicates} (${r.duplicatePercent} %), missing ${r.missing.length}, delivered without 250 ${r.deliveredWithout250}`,
+    `run ${i}/${RUNS}: acknowledged ${r.acknowledged}, duplicates ${r.duplicates} (${r.duplicatePercent} %; sink's 250 ${r.duplicateAgesMs.join(", ") || "-"} ms before the kill), missing ${r.missing.length}, delivered without 250 ${r.deliveredWithout250}`,
   );
 }
 const acknowledged = runs.reduce((a, r) => a + r.acknowledged, 0);

@@ -40,6 +40,11 @@ export interface CrashRunResult {
   deliveredWithout250: number;
   /** Connection-level errors the load saw (the kill closes its sessions). */
   loadErrors: number;
+  /**
+   * For each duplicate, how long before the kill the sink had answered its first copy with 250
+   * (ms): the width of the window in which the relay had not yet recorded that 250.
+   */
+  duplicateAgesMs: number[];
 }
 
 /**
@@ -66,6 +71,7 @@ export async function runCrash(options: CrashRunOptions = {}): Promise<CrashRunR
     cleanup.push(() => first.kill());
     await first.ready;
     let killing: Promise<void> | undefined;
+    let killedAt = 0;
     const load = await sendLoad({
       host: "127.0.0.1",
       port,
@@ -75,7 +81,9 @@ export async function runCrash(options: CrashRunOptions = {}): Promise<CrashRunR
       to: "rcpt@example.net",
       size: 4096,
       onAck: (n) => {
-        if (n === killAfter) killing = first.kill();
+        if (n !== killAfter) return;
+        killedAt = Date.now();
+        killing = first.kill();
       },
     });
     await killing;
@@ -99,6 +107,15 @@ export async function runCrash(options: CrashRunOptions = {}): Promise<CrashRunR
     ).catch(() => {}); // what is missing is reported, not thrown
     const counts = delivered();
     const duplicates = [...counts.values()].filter((c) => c > 1).length;
+    const firstAt = new Map<number, number>();
+    for (const m of sink.received) {
+      const i = Number(/Message-ID: <load-(\d+)@/.exec(m.raw.toString("latin1"))?.[1]);
+      if (!firstAt.has(i)) firstAt.set(i, m.at);
+    }
+    const duplicateAgesMs = [...counts]
+      .filter(([, c]) => c > 1)
+      .map(([i]) => killedAt - (firstAt.get(i) ?? killedAt))
+      .sort((a, b) => a - b);
     return {
       sent: total,
       acknowledged: acked.length,
@@ -108,6 +125,7 @@ export async function runCrash(options: CrashRunOptions = {}): Promise<CrashRunR
       duplicatePercent: acked.length ? Math.round((duplicates / acked.length) * 10_000) / 100 : 0,
       deliveredWithout250: [...counts.keys()].filter((i) => !load.acked.has(i)).length,
       loadErrors: load.errors.length,
+      duplicateAgesMs,
     };
   } finally {
     for (const c of cleanup.reverse()) await c().catch(() => {});

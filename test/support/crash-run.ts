@@ -41,8 +41,9 @@ export interface CrashRunResult {
   /** Connection-level errors the load saw (the kill closes its sessions). */
   loadErrors: number;
   /**
-   * For each duplicate, how long before the kill the sink had answered its first copy with 250
-   * (ms): the width of the window in which the relay had not yet recorded that 250.
+   * For each duplicate, how long before the kill the sink accepted its first copy (ms). Negative:
+   * the sink got to the message only after the kill, so its 250 reached no one and the relay
+   * rightly sent it again; positive: the relay died before recording a 250 it may have read.
    */
   duplicateAgesMs: number[];
 }

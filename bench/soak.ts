@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     sessions: { type: "string", default: "5" },
     "sample-seconds": { type: "string", default: "15" },
     /** The stated bound: RSS never above this, and live heap growth in the second half below the next. */
-    "rss-bound-mib": { type: "string", default: "512" },
+    "rss-bound-mib": { type: "string", default: "400" },
     "heap-growth-bound-mib": { type: "string", default: "1" },
     /** Overrides the start script's V8 semi-space cap in every thread (MiB), to compare settings. */
     "semi-space-mib": { type: "string" },

@@ -1,6 +1,6 @@
 // connector-relay as the benchmark subject: local mode (`npm start`'s entry) as a child process on its own RELAY_HOME.
 import { spawn } from "node:child_process";
-import { existsSync, openSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -15,7 +15,7 @@ export interface RelayPeerOptions {
   port: number;
   /** The smart host every message goes to: "127.0.0.1:PORT". */
   smartHost: string;
-  /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
+  /** Node flags after the start script's, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
   nodeFlags?: string[];
 }
 
@@ -53,13 +53,27 @@ function queuedIn(path: string): number {
   }
 }
 
+/**
+ * The node flags of package.json's start script (`node <flags> local/main.ts`): the bench runs the
+ * relay as `npm start` does, memory limits included.
+ */
+export function startScriptFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(words.indexOf("node") + 1, words.indexOf("local/main.ts"));
+}
+
 export async function startRelayPeer(o: RelayPeerOptions): Promise<RelayPeer> {
   await mkdir(o.home, { recursive: true });
   await writeRecords(o.home, benchRecords(o.port, o.smartHost));
   const log = openSync(join(o.home, "relay.log"), "a");
   // The pinned Node running this script, on the same entry `npm start` runs (no npm in between,
   // so the pid is the relay's own and its CPU time can be read).
-  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), "local/main.ts"], {
+  // Later flags win: a bench may override the start script's (e.g. --max-semi-space-size).
+  const flags = [...startScriptFlags(), ...(o.nodeFlags ?? [])];
+  const child = spawn(process.execPath, [...flags, "local/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, RELAY_HOME: o.home },
     stdio: ["ignore", log, log],

@@ -26,7 +26,15 @@ export interface Trend {
 export interface SoakResult {
   bench: "connector-relay soak";
   startedAt: string;
-  params: { minutes: number; rate: number; size: number; sessions: number; sampleSeconds: number };
+  params: {
+    minutes: number;
+    rate: number;
+    size: number;
+    sessions: number;
+    sampleSeconds: number;
+    /** The relay's node flags (the start script's and any override). */
+    nodeFlags?: string[];
+  };
   sent: number;
   delivered: number;
   achievedRate: number;

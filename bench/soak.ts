@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort } from "#test/support/relay-process.ts";
-import { startRelayPeer } from "./relay-peer.ts";
+import { startRelayPeer, startScriptFlags } from "./relay-peer.ts";
 import { runSmtpSource, startSmtpSink } from "./smtp-tools.ts";
 import { type MemorySample, type SoakResult, soakResult, soakSummary } from "./soak-report.ts";
 import { round } from "./stats.ts";
@@ -20,8 +20,10 @@ const { values: args } = parseArgs({
     sessions: { type: "string", default: "5" },
     "sample-seconds": { type: "string", default: "15" },
     /** The stated bound: RSS never above this, and live heap growth in the second half below the next. */
-    "rss-bound-mib": { type: "string", default: "512" },
+    "rss-bound-mib": { type: "string", default: "400" },
     "heap-growth-bound-mib": { type: "string", default: "1" },
+    /** Overrides the start script's V8 semi-space cap in every thread (MiB), to compare settings. */
+    "semi-space-mib": { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -75,7 +77,12 @@ async function main(): Promise<SoakResult> {
     home: join(work, "relay"),
     port: relayPort,
     smartHost: `127.0.0.1:${sinkPort}`,
-    nodeFlags: ["--expose-gc", "--import", join(ROOT, "bench", "soak-probe.ts")],
+    nodeFlags: [
+      "--expose-gc",
+      "--import",
+      join(ROOT, "bench", "soak-probe.ts"),
+      ...(args["semi-space-mib"] ? [`--max-semi-space-size=${args["semi-space-mib"]}`] : []),
+    ],
   });
   log(`relay pid ${relay.pid} :${relayPort}, sink :${sinkPort}, work ${work}`);
   const started = new Date();
@@ -160,6 +167,10 @@ async function main(): Promise<SoakResult> {
         size: SIZE,
         sessions: SESSIONS,
         sampleSeconds: SAMPLE_S,
+        nodeFlags: [
+          ...startScriptFlags(),
+          ...(args["semi-space-mib"] ? [`--max-semi-space-size=${args["semi-space-mib"]}`] : []),
+        ],
       },
       sent,
       delivered: sink.count(),

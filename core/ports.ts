@@ -140,6 +140,13 @@ export interface TrackingStore {
   claim(key: string, holder: string, until: Date, now: Date): Promise<JobClaim>;
   /** Ends `holder`'s lease on `key`; a lease another holder has taken since is left alone. */
   release(key: string, holder: string): Promise<void>;
+  /**
+   * Makes every write so far durable now, for a store that groups writes into later commits
+   * (local mode's SQLite, one commit per event-loop turn). Deliver calls it once a remote 250 is
+   * recorded, so a crash cannot undo that record and send the message again. A store whose writes
+   * are durable when they resolve (DynamoDB) leaves it out.
+   */
+  flush?(): Promise<void>;
   events(query: {
     messageId?: string;
     sender?: string;

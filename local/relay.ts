@@ -19,6 +19,7 @@ import { type Logger, listenerLog } from "#listener/logger.ts";
 import { createListener, type Listener } from "#listener/server.ts";
 import { lockHome, QUEUE, type RelayHome, relayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
+import { workerResourceLimits } from "./memory.ts";
 import type { PipelineSettings } from "./pipeline.ts";
 import type { FromPipeline, ToPipeline } from "./pipeline-thread.ts";
 import { seedRecords } from "./seed.ts";
@@ -78,6 +79,7 @@ function startPipelineThread(
   const worker = new Worker(new URL("./pipeline-thread.ts", import.meta.url), {
     workerData: { ...settings, queuePort },
     transferList: [queuePort],
+    resourceLimits: workerResourceLimits,
   });
   let ready = false;
   let stopping = false;
@@ -133,7 +135,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       ...(options.mtaStsFetch ? { mtaStsFetch: options.mtaStsFetch } : {}),
       ...(options.eventRetryBaseMs ? { eventRetryBaseMs: options.eventRetryBaseMs } : {}),
     };
-    queues = await startQueueThread(home.queues);
+    queues = await startQueueThread(home.queues, workerResourceLimits);
     if (queues.imported > 0)
       logger.info("messages of the old file spool moved into the queue database", {
         imported: queues.imported,

@@ -1,6 +1,6 @@
 // Local mode's queue thread: the one writer of the queue database, so its fsyncs block nobody else;
 // the listener and the delivery pipeline reach it through message ports (QueuePortClient).
-import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type ResourceLimits, Worker } from "node:worker_threads";
 import { QueueUnavailableError } from "#core/errors.ts";
 import type { QueueReply, QueueRequest, QueueServer, QueueService } from "./queue-server.ts";
 
@@ -77,10 +77,17 @@ export interface QueueThread {
   stop(): Promise<void>;
 }
 
-/** Starts the queue thread on the database at `path` (old spool directories beside it are imported first). */
-export function startQueueThread(path: string): Promise<QueueThread> {
+/**
+ * Starts the queue thread on the database at `path` (old spool directories beside it are imported
+ * first). `resourceLimits` caps its heap as local mode caps its other threads (local/memory.ts).
+ */
+export function startQueueThread(
+  path: string,
+  resourceLimits?: ResourceLimits,
+): Promise<QueueThread> {
   const worker = new Worker(new URL("./queue-worker.ts", import.meta.url), {
     workerData: { path },
+    ...(resourceLimits ? { resourceLimits } : {}),
   });
   const connect = (options: { deferSync?: boolean } = {}) => {
     const { port1, port2 } = new MessageChannel();

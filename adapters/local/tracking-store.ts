@@ -237,6 +237,11 @@ export class LocalTrackingStore implements TrackingStore {
     return released;
   }
 
+  /** Commits the turn's transaction now rather than at the turn's end (see TrackingStore.flush). */
+  async flush(): Promise<void> {
+    this.#commit();
+  }
+
   async release(key: string, holder: string): Promise<void> {
     this.#write(() =>
       this.#statement("DELETE FROM claims WHERE key = ? AND holder = ?").run(key, holder),

@@ -83,6 +83,12 @@ export interface AttemptInput {
   guard?: HostGuard;
   /** SmtpMaxMessagesPerConnection: a cached connection is closed after this many messages. */
   maxMessagesPerConnection?: number;
+  /**
+   * Called with each transaction's outcomes the moment the courier returns them, before anything
+   * else (circuit bookkeeping, the next target, the next group): deliver records its delivered
+   * recipients there, so the window between a remote 250 and its record stays as short as it can.
+   */
+  onSent?: (outcomes: RecipientOutcome[]) => Promise<void>;
 }
 
 /**
@@ -179,10 +185,11 @@ async function attemptGroup(
           line,
         });
     const sent = await deps.courier.send(request);
-    await input.guard?.after(target, sent);
     const outcomes = target.tlsPolicy
       ? sent.map((o) => ({ ...o, tlsPolicy: target.tlsPolicy }))
       : sent;
+    await input.onSent?.(outcomes);
+    await input.guard?.after(target, sent);
     for (const o of outcomes) results.set(o.recipient.toLowerCase(), o);
     const decided = outcomes.some((o) => o.status !== "transient");
     open = outcomes.filter((o) => o.status === "transient").map((o) => o.recipient);

@@ -21,7 +21,7 @@ import {
   routeForAttempt,
 } from "./next-hop-gate.ts";
 import { deliveryJobId, planRoutes } from "./plan.ts";
-import { queueDelaySeconds, type SettleResult, settle } from "./settle.ts";
+import { queueDelaySeconds, recordDelivered, type SettleResult, settle } from "./settle.ts";
 import { resolveTargets } from "./targets.ts";
 import { policedTargets } from "./tls-targets.ts";
 
@@ -132,6 +132,7 @@ async function attempt(
   route: AttemptRoute,
   open: string[],
   window: AttemptWindow,
+  onSent: (outcomes: RecipientOutcome[]) => Promise<void>,
 ): Promise<RecipientOutcome[]> {
   const { connector, nextHop } = route;
   const deadline = window.deadline;
@@ -165,6 +166,7 @@ async function attempt(
     ...(job.dsn ? { dsn: job.dsn } : {}),
     ...(job.rcptDsn ? { rcptDsn: job.rcptDsn } : {}),
     ...nextHopOptions(deps, set.settings, route, window),
+    onSent,
   });
 }
 
@@ -252,6 +254,7 @@ async function claimed(
   // Suppressed recipients are settled without an attempt (feedback.ts), so they take no slot.
   const screened = await screenSuppressed(deps, set, job, open);
   let attempted: RecipientOutcome[] = [];
+  const recorded = new Set<string>();
   if (screened.open.length) {
     // Next-hop limits (next-hop-gate.ts): failover, then a slot and rate token, else back to the queue.
     const route = await routeForAttempt(deps, set, job, connector, screened.open);
@@ -262,13 +265,20 @@ async function claimed(
       return { result, settled: false };
     }
     if (route.failover) await noteFailover(deps, job, screened.open, route.failover);
-    attempted = await attempt(deps, set, job, route, screened.open, window).finally(
+    // Each transaction's 250s are recorded as it ends, before the slot, circuit and throttle
+    // bookkeeping and the rest of settle: a crash after the remote 250 then sends twice only if
+    // it comes before that one durable record (settle.ts, recordDelivered).
+    const onSent = async (sent: RecipientOutcome[]) => {
+      for (const r of await recordDelivered(deps, set.settings, job, sent, deps.clock.now()))
+        recorded.add(r);
+    };
+    attempted = await attempt(deps, set, job, route, screened.open, window, onSent).finally(
       admission.release,
     );
     await noteThrottle(deps, set.settings, route, attempted);
   }
   const outcomes = [...screened.suppressed, ...attempted];
-  const done = await settle(deps, set.settings, job, outcomes, deps.clock.now());
+  const done = await settle(deps, set.settings, job, outcomes, deps.clock.now(), recorded);
   await recordHardBounces(deps, set, job, attempted);
   logOf(deps).info("delivery attempt", {
     jobId: job.jobId,

@@ -98,26 +98,24 @@ async function mark(
 }
 
 /**
- * Order, for at-least-once queues without transactions: delivered rows first (a redelivered job
- * must never send to them again); then the retry job, DSNs and NDRs; only then the rows that
- * depend on them, so a crash duplicates a retry or a report instead of losing it.
+ * Records the delivered recipients among `outcomes` (row Delivered, DELIVER event, count and
+ * event) and makes that durable before it returns. A job that comes back after a crash skips a
+ * Delivered row, so the time between the remote 250 and this record is the only window in which a
+ * crash sends a message twice (RFC 1047's duplicate window): deliver calls this as each
+ * transaction ends, before any other bookkeeping of the attempt. Returns the recipients recorded.
  */
-export async function settle(
+export async function recordDelivered(
   deps: DeliverDeps,
   settings: TransportSettings,
   job: DeliveryJob,
   outcomes: RecipientOutcome[],
   now: Date,
-): Promise<SettleResult> {
-  const at = now.toISOString();
+): Promise<string[]> {
+  const delivered = outcomes.filter((x) => x.status === "delivered");
+  if (delivered.length === 0) return [];
   const attempts = job.attempts + 1;
-  const receivedAt = new Date(job.receivedAt);
-  const result: SettleResult = { delivered: [], failed: [], deferred: [], expired: [] };
-  const lastError = (o: RecipientOutcome) =>
-    formatLastError(o.remoteHost, o.reply, o.status === "delivered" ? undefined : o.detail);
-
-  for (const o of outcomes.filter((x) => x.status === "delivered")) {
-    result.delivered.push(o.recipient);
+  const at = now.toISOString();
+  for (const o of delivered)
     await mark(
       deps,
       settings,
@@ -127,7 +125,40 @@ export async function settle(
       "DELIVER",
       `${o.remoteHost ?? ""}: ${formatReply(o.reply)}${o.tlsPolicy ? `; TLS policy: ${o.tlsPolicy}` : ""}`,
     );
-  }
+  await deps.tracking.flush?.();
+  return delivered.map((o) => o.recipient);
+}
+
+/**
+ * Order, for at-least-once queues without transactions: delivered rows first, made durable at
+ * once (a redelivered job must never send to them again); then the retry job, DSNs and NDRs; only
+ * then the rows that depend on them, so a crash duplicates a retry or a report instead of losing
+ * it. Delivered recipients in `recorded` were recorded already, as their transaction ended.
+ */
+export async function settle(
+  deps: DeliverDeps,
+  settings: TransportSettings,
+  job: DeliveryJob,
+  outcomes: RecipientOutcome[],
+  now: Date,
+  recorded: ReadonlySet<string> = new Set(),
+): Promise<SettleResult> {
+  const at = now.toISOString();
+  const attempts = job.attempts + 1;
+  const receivedAt = new Date(job.receivedAt);
+  const result: SettleResult = { delivered: [], failed: [], deferred: [], expired: [] };
+  const lastError = (o: RecipientOutcome) =>
+    formatLastError(o.remoteHost, o.reply, o.status === "delivered" ? undefined : o.detail);
+
+  const delivered = outcomes.filter((x) => x.status === "delivered");
+  result.delivered.push(...delivered.map((o) => o.recipient));
+  await recordDelivered(
+    deps,
+    settings,
+    job,
+    delivered.filter((o) => !recorded.has(o.recipient)),
+    now,
+  );
 
   // NOTIFY=SUCCESS: a relay DSN for recipients the next hop will not report on (RFC 3461 §5.2.2).
   const relayed = relayedRecipients(outcomes, now);

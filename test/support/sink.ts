@@ -59,6 +59,8 @@ export interface SinkMessage extends SinkSession {
   /** RET and ENVID (DSN offered), and NOTIFY/ORCPT per accepted recipient. */
   dsn?: { ret?: string | null; envid?: string | null };
   rcptDsn: ({ notify?: string[]; orcpt?: string } | undefined)[];
+  /** When the sink accepted it (Date.now(), just before its 250). */
+  at: number;
 }
 
 export interface Sink {
@@ -164,6 +166,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
           bodyType: session.envelope.bodyType ?? "7bit",
           ...(session.envelope.dsn ? { dsn: { ...session.envelope.dsn } } : {}),
           rcptDsn: session.envelope.rcptTo.map((a) => a.dsn),
+          at: Date.now(),
         });
         callback(null);
       });

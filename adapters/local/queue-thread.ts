@@ -4,7 +4,8 @@ import { MessageChannel, type MessagePort, type ResourceLimits, Worker } from "n
 import { QueueUnavailableError } from "#core/errors.ts";
 import type { QueueReply, QueueRequest, QueueServer, QueueService } from "./queue-server.ts";
 
-export type ToQueue = { id: number; request: QueueRequest };
+/** `watch`: this port wants commit notices (only ports that wait for messages; the listener's does not). */
+export type ToQueue = { id: number; request: QueueRequest } | { watch: true };
 export type FromQueue =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string }
@@ -27,6 +28,7 @@ export class QueuePortClient implements QueueService {
   >();
   readonly #listeners = new Set<(queue: string) => void>();
   #next = 0;
+  #watching = false;
 
   constructor(port: MessagePort) {
     this.#port = port;
@@ -52,6 +54,9 @@ export class QueuePortClient implements QueueService {
   }
 
   onAvailable(listener: (queue: string) => void): () => void {
+    // Ordered before any request that follows on this port, so no commit after it goes unseen.
+    if (!this.#watching) this.#port.postMessage({ watch: true } satisfies ToQueue);
+    this.#watching = true;
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -125,13 +130,21 @@ export function startQueueThread(
   });
 }
 
-/** Serves `port` from `server`: requests answered in order of their commits, commits announced. */
+/**
+ * Serves `port` from `server`: requests answered in order of their commits, commits announced to
+ * a port once it asks (a thread that only sends, as the listener does, is not woken by them).
+ */
 export function serve(
   server: QueueServer,
   port: MessagePort,
   options: { deferSync?: boolean } = {},
 ): () => void {
+  let watching = false;
   port.on("message", (m: ToQueue) => {
+    if ("watch" in m) {
+      watching = true;
+      return;
+    }
     const request: QueueRequest = options.deferSync ? { ...m.request, sync: false } : m.request;
     server.request(request).then(
       (value) => port.postMessage({ id: m.id, ok: true, value } satisfies FromQueue),
@@ -139,5 +152,7 @@ export function serve(
         port.postMessage({ id: m.id, ok: false, message: error.message } satisfies FromQueue),
     );
   });
-  return server.onAvailable((queue) => port.postMessage({ available: queue } satisfies FromQueue));
+  return server.onAvailable(
+    (queue) => watching && port.postMessage({ available: queue } satisfies FromQueue),
+  );
 }

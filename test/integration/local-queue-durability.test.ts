@@ -101,3 +101,28 @@ test("a port served with deferSync (the pipeline's) commits without fsync, anoth
     listener.port2.close();
   }
 });
+
+test("commit notices reach only a port that waits for messages, not one that only sends", async () => {
+  const sender = new MessageChannel();
+  const waiter = new MessageChannel();
+  serve(server, sender.port2);
+  serve(server, waiter.port2);
+  const notices = { sender: 0, waiter: 0 };
+  sender.port1.on("message", (m: object) => "available" in m && notices.sender++);
+  waiter.port1.on("message", (m: object) => "available" in m && notices.waiter++);
+  const viaSender = new QueuePortClient(sender.port1);
+  const viaWaiter = new QueuePortClient(waiter.port1);
+  try {
+    const waiting = new LocalQueue<string>(viaWaiter, "submission").waitForMessages(5000);
+    await new LocalQueue<string>(viaSender, "submission").send("message");
+    await waiting;
+    await new LocalQueue<string>(viaSender, "submission").send("second");
+    await waitFor("the waiting port's notices", () => notices.waiter >= 2, 5000);
+    expect(notices.sender).toBe(0);
+  } finally {
+    viaSender.close();
+    viaWaiter.close();
+    sender.port2.close();
+    waiter.port2.close();
+  }
+});

@@ -9,5 +9,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Two files at a time even on two cores (vitest's default is cores - 1, so one file at a
+    // time there): most integration files spend their time waiting on sockets, child processes
+    // and retry timers, which the other file's work fills. Files still run in their own process
+    // (isolate stays on) and bind port 0, so they share nothing; larger files start first.
+    maxWorkers: 2,
   },
 });

@@ -1,6 +1,9 @@
 // Test runner settings: integration tests bind real loopback sockets, so they get generous timeouts.
 // The reliability suite (test/reliability) runs on its own: npm run test:reliability, from .ci/run.
 import { configDefaults, defineConfig } from "vitest/config";
+import { useCompileCache } from "./test/support/compile-cache.ts";
+
+useCompileCache(import.meta.dirname);
 
 export default defineConfig({
   test: {

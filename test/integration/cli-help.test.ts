@@ -46,6 +46,22 @@ describe("--help and --version", () => {
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^relay 0\.\d+\.\d+ \(connector-relay, Node 24\./);
   }, 60_000);
+
+  test("the launcher runs the CLI on the pinned Node whichever Node starts it", async () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const pinned = join(root, "node_modules", ".bin", "node");
+    // The first `node` on PATH outside the project (an admin's own, often older); the test's own
+    // Node where there is none.
+    const dirs = (process.env.PATH ?? "")
+      .split(":")
+      .filter((d) => d && !d.includes("node_modules"));
+    const other = dirs.map((d) => join(d, "node")).find((n) => existsSync(n)) ?? process.execPath;
+    const expected = (await run(pinned, ["--version"])).stdout.trim().slice(1);
+    const v = await run(other, [join(root, "bin", "relay.mjs"), "--version"], {
+      env: { ...process.env, RELAY_HOME: home },
+    });
+    expect(v.stdout).toContain(`Node ${expected})`);
+  }, 60_000);
 });
 
 describe("shell completion", () => {

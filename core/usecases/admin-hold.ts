@@ -1,7 +1,7 @@
 // Delivery jobs kept in the message store: a job whose recipients an admin suspended (parked until resumed), and the newest retry of each job (for Retry-Message).
 import { NotFoundError } from "../errors.ts";
 import type { DeliveryJob } from "../message.ts";
-import type { MessageStore, TrackingStore } from "../ports.ts";
+import type { MessageStore, QueueProducer, TrackingStore } from "../ports.ts";
 
 /*
  * Exchange keeps a suspended message in its queue until Resume-Message. Queues here cannot hold a
@@ -85,4 +85,30 @@ export function keptRetryJobs(
       return jobs;
     },
   };
+}
+
+/**
+ * Sends a just-parked copy on when an admin resumed its recipients meanwhile. Resume writes the
+ * rows, then looks for a parked copy; deliver writes the copy, then reads the rows again (here).
+ * Whichever comes second sees the other's write, so a resume between deliver's read of the rows
+ * and its park still sends the message. As in resume: send first, then delete the copy (a crash
+ * between leaves a copy, never a lost recipient). Both may send it; the job's claim and its rows
+ * let one copy act. Returns whether it was sent on.
+ */
+export async function sendOnIfResumed(
+  deps: {
+    messages: MessageStore;
+    tracking: Pick<TrackingStore, "get">;
+    deliveryQueue: QueueProducer<DeliveryJob>;
+  },
+  parked: DeliveryJob,
+): Promise<boolean> {
+  for (const recipient of parked.recipients) {
+    const row = await deps.tracking.get(parked.messageId, recipient);
+    if (row?.status === "Suspended") continue;
+    await deps.deliveryQueue.send(parked);
+    await deps.messages.delete(heldJobKey(parked.jobId));
+    return true;
+  }
+  return false;
 }

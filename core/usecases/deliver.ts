@@ -4,7 +4,7 @@ import { FINAL_STATUSES } from "../ports.ts";
 import type { RecordSet } from "../records/record-set.ts";
 import type { SendConnector } from "../records/send-connector.ts";
 import { REMOTE_PERMANENT } from "../replies.ts";
-import { heldJobKey, parkHeldJob } from "./admin-hold.ts";
+import { heldJobKey, parkHeldJob, sendOnIfResumed } from "./admin-hold.ts";
 import { attemptDelivery, smartHostCredentials } from "./attempt.ts";
 import { dropBodyIfDone, readBody } from "./body.ts";
 import { relayHostName } from "./bounce.ts";
@@ -215,7 +215,11 @@ export async function deliverJob(
     () => claimed(deps, job, now, window),
     (r) => r.settled,
   );
-  if (run.claimed) return run.value.result;
+  if (run.claimed) {
+    // After the claim is released, so a copy sent on does not wait for this one's lease.
+    if (run.value.parked) await sendOnIfResumed(deps, run.value.parked);
+    return run.value.result;
+  }
   // Another copy is sending. If it finished meanwhile there is nothing left; else this copy comes
   // back when that copy's lease ends, in case it died.
   const { open, held } = await openRecipients(deps, job, now.toISOString());
@@ -234,11 +238,28 @@ async function claimed(
   job: DeliveryJob,
   now: Date,
   window: AttemptWindow,
-): Promise<{ result: DeliverResult; settled: boolean }> {
+): Promise<{ result: DeliverResult; settled: boolean; parked?: DeliveryJob }> {
   const set = await deps.records.get();
   const { open, held } = await openRecipients(deps, job, now.toISOString());
   // Parked before anything else, so a suspended recipient is never dropped (resume sends it on).
-  if (held.length) await parkHeldJob(deps.messages, job, held);
+  if (held.length) {
+    const parked = await parkHeldJob(deps.messages, job, held);
+    const { result, settled } = await claimedOpen(deps, set, job, open, held, now, window);
+    return { result, settled, parked };
+  }
+  return claimedOpen(deps, set, job, open, held, now, window);
+}
+
+/** The claimed job's open recipients: attempted, rerouted or given back (held ones are parked). */
+async function claimedOpen(
+  deps: DeliverDeps,
+  set: RecordSet,
+  job: DeliveryJob,
+  open: string[],
+  held: string[],
+  now: Date,
+  window: AttemptWindow,
+): Promise<{ result: DeliverResult; settled: boolean }> {
   // Settled: a later copy of this job finds nothing to act on (parked recipients come back under it).
   const settled = held.length === 0;
   if (open.length === 0) {

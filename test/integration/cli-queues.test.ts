@@ -107,14 +107,26 @@ describe("a message the smart host greylists", () => {
   test("suspend holds it (the job is parked, none queued); resume sends it on and it is delivered", async () => {
     const s = await r.json<{ ok: boolean; recipients: string[] }>(["message", "suspend", id]);
     expect(s).toMatchObject({ ok: true, action: "suspend", recipients: ["bob@fabrikam.com"] });
-    // At its next retry the job finds the recipient suspended and is parked instead of sent.
-    await waitFor("the held job", async () =>
-      (await readdir(join(r.home, "bodies"))).some((f) => f.startsWith("held.")),
-    );
+    // At its next retry the job finds the recipient suspended and is parked instead of sent. The
+    // parked copy is written first and the job leaves the queue after it (the worker deletes it
+    // once deliver returns; a crash between keeps both), so the wait is for the job to leave, and
+    // a job that left without a parked copy would be a lost message.
     const store = openQueueStore(relayHome(r.home).queues);
-    const jobs = await store.queue<DeliveryJob>(QUEUE.delivery).list();
-    store.close();
-    expect(jobs.filter((j) => j.body.messageId === id)).toEqual([]);
+    const queued = async () =>
+      (await store.queue<DeliveryJob>(QUEUE.delivery).list()).filter(
+        (j) => j.body.messageId === id,
+      );
+    try {
+      await waitFor(
+        "the job to leave the delivery queue",
+        async () => (await queued()).length === 0,
+      );
+      const held = (await readdir(join(r.home, "bodies"))).filter((f) => f.startsWith("held."));
+      expect(held).toHaveLength(1);
+      expect(await queued()).toEqual([]);
+    } finally {
+      store.close();
+    }
     const [m] = (await messagesIn(queueName())).filter((x) => x.messageId === id);
     expect(m?.status).toBe("Suspended");
     expect((await queues()).find((x) => x.identity === queueName())?.status).toBe("Suspended");

@@ -196,6 +196,34 @@ describe("suspend and resume", () => {
     expect((await row(id))?.status).toBe("Delivered");
   });
 
+  test("resume while the job is being parked (rows read Suspended, copy not yet written) still sends it", async () => {
+    const id = await submitAndRoute();
+    await runDelivery();
+    await suspendMessage(deps, id);
+    const jobId = (await row(id))?.jobId as string;
+    // The admin resumes between deliver's read of the rows and its write of the parked copy: parking
+    // first looks for an earlier copy, so resume runs during that read and finds nothing parked yet.
+    const get = messages.get.bind(messages);
+    let resumed: Promise<unknown> | undefined;
+    messages.get = async (key) => {
+      if (key === heldJobKey(jobId) && !resumed) {
+        resumed = resumeMessage(deps, id);
+        await resumed;
+      }
+      return get(key);
+    };
+    clock.advance(600_000);
+    await runDelivery();
+    expect(await resumed).toMatchObject({ kind: "done", recipients: ["bob@fabrikam.com"] });
+    expect((await row(id))?.status).toBe("Deferred");
+    // Resumed, so no copy stays parked and a job is queued to send it.
+    expect(messages.bodies.has(heldJobKey(jobId))).toBe(false);
+    courier.reply = "250";
+    await runDelivery();
+    expect(courier.sent).toHaveLength(2);
+    expect((await row(id))?.status).toBe("Delivered");
+  });
+
   test("nothing to suspend or resume is said, and an unknown message is not found", async () => {
     const id = await submitAndRoute();
     expect(await resumeMessage(deps, id)).toMatchObject({ kind: "nothing-to-do" });

@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
 import { NodeDnsResolver } from "#adapters/dns/resolver.ts";
+import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from "#adapters/local/checkpointer.ts";
 import { LocalEventOutbox } from "#adapters/local/event-outbox.ts";
 import { LocalHopStateStore } from "#adapters/local/hop-state-store.ts";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
@@ -93,7 +94,12 @@ export async function startPipeline(
     deadLetter: QUEUE.deliveryDlq,
   });
   const recovered = (await submission.releaseInFlight()) + (await delivery.releaseInFlight());
-  const tracking = new LocalTrackingStore(home.tracking);
+  // tracking.db's WAL is checkpointed on a thread of its own: a checkpoint inside a commit of this
+  // thread (its writes and two fsyncs, 10–30 ms here) would hold back the Delivered record that
+  // closes the duplicate window (settle.ts, recordDelivered) and every other job's continuation.
+  const tracking = new LocalTrackingStore(home.tracking, {
+    autocheckpointPages: BACKSTOP_CHECKPOINT_PAGES,
+  });
   // The jobs just released may be claimed by the process that died holding them.
   const staleClaims = tracking.releaseAllClaims();
   if (staleClaims > 0) logger.info("delivery claims of the last run released", { staleClaims });
@@ -161,6 +167,8 @@ export async function startPipeline(
       mtaStsStore,
     },
   };
+  // Started last, after everything that may fail: nothing is left running if the start fails.
+  const trackingCheckpointer = startCheckpointer(home.tracking);
   const onError = (error: unknown) => logger.error("worker batch failed", { error });
   const workers: Worker[] = [
     startWorker({
@@ -194,6 +202,8 @@ export async function startPipeline(
       await retention.stop();
       await sendLog.close();
       metrics.close();
+      // The checkpointer first: the last connection to close the file checkpoints what is left.
+      await trackingCheckpointer.stop();
       tracking.close();
       mtaStsStore.close();
       hopState.close();

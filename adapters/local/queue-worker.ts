@@ -1,17 +1,12 @@
 // Entry of local mode's queue thread (see queue-thread.ts): opens the queue database, moves any old
 // spool files into it, and serves every port it is given with one group-committing QueueServer.
 import type { MessagePort } from "node:worker_threads";
-import { parentPort, Worker, workerData } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.ts";
 import { QueueDatabase } from "./queue-db.ts";
 import { QueueServer } from "./queue-server.ts";
 import { type Control, type ControlReply, serve } from "./queue-thread.ts";
 import { importSpool } from "./spool-import.ts";
-
-/**
- * WAL pages after which this thread checkpoints by itself (SQLite's default is 1000): only a
- * backstop, since the checkpointer thread (queue-checkpoint.ts) copies the WAL every 500 ms.
- */
-const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 
 const control = parentPort;
 if (!control) throw new Error("queue-worker.ts runs as a worker thread of local mode");
@@ -19,15 +14,9 @@ try {
   const path = (workerData as { path: string }).path;
   const db = new QueueDatabase(path);
   const imported = importSpool(db, path);
+  // Checkpoints on a thread of their own (queue-checkpoint.ts); this thread's only as a backstop.
   db.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-  const checkpointer = new Worker(new URL("./queue-checkpoint.ts", import.meta.url), {
-    workerData: { path },
-  });
-  const checkpointerDone = new Promise<void>((resolve) => {
-    checkpointer.on("message", (m: { type: string }) => m.type === "closed" && resolve());
-    checkpointer.once("exit", () => resolve());
-    checkpointer.once("error", () => resolve());
-  });
+  const checkpointer = startCheckpointer(path);
   const server = new QueueServer(db);
   const ports: MessagePort[] = [];
   control.on("message", async (m: Control) => {
@@ -36,9 +25,7 @@ try {
       serve(server, m.port, { deferSync: m.deferSync === true });
     } else if (m.type === "close") {
       // The checkpointer first, so this connection is the last and its close checkpoints the rest.
-      checkpointer.postMessage({ type: "close" });
-      await checkpointerDone;
-      await checkpointer.terminate();
+      await checkpointer.stop();
       server.close();
       for (const p of ports) p.close();
       control.postMessage({ type: "closed" } satisfies ControlReply);

@@ -25,7 +25,11 @@ export class LocalTrackingStore implements TrackingStore {
   /** Prepared once, run many times: SQLite parses and plans each statement only once. */
   readonly #statements = new Map<string, StatementSync>();
 
-  constructor(path: string) {
+  /**
+   * `autocheckpointPages`: where a checkpointer thread copies this file's WAL (checkpointer.ts),
+   * the writer's own checkpoint is only a backstop; otherwise SQLite's default (1000 pages) holds.
+   */
+  constructor(path: string, options: { autocheckpointPages?: number } = {}) {
     this.#db = openDatabase(
       path,
       `
@@ -59,6 +63,8 @@ export class LocalTrackingStore implements TrackingStore {
       CREATE INDEX IF NOT EXISTS recipients_recipient ON recipients(recipient_lc);
       CREATE INDEX IF NOT EXISTS recipients_sender ON recipients(sender_lc);
     `);
+    if (options.autocheckpointPages !== undefined)
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(options.autocheckpointPages)}`);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-// Local mode's WAL checkpointer (the queue database's and tracking.db's): copies the committed pages
+// Local mode's WAL checkpointer (tracking.db's; the queue database checkpoints itself): copies the committed pages
 // of one SQLite WAL back into the database file on a thread of its own, so no commit of the thread
 // that writes it (nor what waits on that commit: a 250, a Delivered record) waits for a checkpoint.
 import { DatabaseSync } from "node:sqlite";

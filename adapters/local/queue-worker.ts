@@ -2,7 +2,6 @@
 // spool files into it, and serves every port it is given with one group-committing QueueServer.
 import type { MessagePort } from "node:worker_threads";
 import { parentPort, workerData } from "node:worker_threads";
-import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.ts";
 import { QueueDatabase } from "./queue-db.ts";
 import { QueueServer } from "./queue-server.ts";
 import { type Control, type ControlReply, serve } from "./queue-thread.ts";
@@ -14,9 +13,9 @@ try {
   const path = (workerData as { path: string }).path;
   const db = new QueueDatabase(path);
   const imported = importSpool(db, path);
-  // Checkpoints on a thread of their own (queue-checkpoint.ts); this thread's only as a backstop.
-  db.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-  const checkpointer = startCheckpointer(path);
+  // SQLite's own checkpoint every 1,000 WAL pages, on this thread (a checkpointer thread, as
+  // tracking.db has, saved fsyncs but no measurable latency here, and its resets of the WAL every
+  // 500 ms made whether a message fits on a full disk depend on timing).
   const server = new QueueServer(db);
   const ports: MessagePort[] = [];
   control.on("message", async (m: Control) => {
@@ -24,8 +23,6 @@ try {
       ports.push(m.port);
       serve(server, m.port, { deferSync: m.deferSync === true });
     } else if (m.type === "close") {
-      // The checkpointer first, so this connection is the last and its close checkpoints the rest.
-      await checkpointer.stop();
       server.close();
       for (const p of ports) p.close();
       control.postMessage({ type: "closed" } satisfies ControlReply);

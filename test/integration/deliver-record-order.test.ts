@@ -6,10 +6,10 @@ import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
 import { newMessageId } from "#core/ids.ts";
-import type { SubmittedMessage } from "#core/message.ts";
 import { sendConnector, TestRelay } from "#test/support/relay.ts";
 import { waitFor } from "#test/support/relay-process.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
+import { submittedMessage } from "#test/support/submitted.ts";
 
 let sink: Sink;
 beforeAll(async () => {
@@ -32,25 +32,16 @@ test("the first transaction's recipient is Delivered while the attempt's second 
   });
   // Different NOTIFY per recipient: one job, two SMTP transactions (one set of RCPT parameters
   // per transaction in nodemailer), in recipient order.
-  const raw = Buffer.from("From: <app@contoso.test>\r\nSubject: Report\r\n\r\nHello.\r\n");
-  const message: SubmittedMessage = {
+  const message = submittedMessage({
     id: newMessageId(relay.clock.now()),
-    receivedAt: relay.clock.now().toISOString(),
+    receivedAt: relay.clock.now(),
     envelope: {
       mailFrom: "app@contoso.test",
       rcptTo: ["ann@fabrikam.test", "bob@fabrikam.test"],
       rcptDsn: { "ann@fabrikam.test": { notify: ["FAILURE"] } },
     },
-    size: raw.byteLength,
-    body: { inline: raw.toString("base64") },
-    origin: {
-      type: "smtp",
-      receiveConnector: "Default",
-      clientIp: "192.0.2.10",
-      clientHelo: "app.contoso.test",
-      tls: false,
-    },
-  };
+    raw: "From: <app@contoso.test>\r\nSubject: Report\r\n\r\nHello.\r\n",
+  });
   await relay.submission.send(message);
   await relay.runRoute();
   const delivering = relay.runDeliver();

@@ -4,12 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { dkimDnsRecords } from "#core/dkim/dns-record.ts";
 import { generateDkimKey } from "#core/dkim/keys.ts";
 import { newMessageId } from "#core/ids.ts";
-import type { DeliveryJob, Envelope, SubmittedMessage } from "#core/message.ts";
+import type { DeliveryJob, Envelope } from "#core/message.ts";
 import type { DkimSigningConfig } from "#core/records/dkim-signing-config.ts";
 import { dkimSignatures, publish, verifyDkim } from "#test/support/dkim.ts";
 import { startDnsServer, type TestDnsServer } from "#test/support/dns-server.ts";
 import { sendConnector, TestRelay } from "#test/support/relay.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
+import { submittedMessage } from "#test/support/submitted.ts";
 
 const SECRET = "dkim/contoso.test/s2025";
 const pair = generateDkimKey("rsa", 1024);
@@ -75,21 +76,13 @@ function mime(subject: string): string {
 
 /** Queues the message as the listener does (inline body). */
 async function submit(relay: TestRelay, raw: string, envelope?: Partial<Envelope>) {
-  const bytes = Buffer.from(raw);
-  const message: SubmittedMessage = {
+  const message = submittedMessage({
     id: newMessageId(relay.clock.now()),
-    receivedAt: relay.clock.now().toISOString(),
+    receivedAt: relay.clock.now(),
     envelope: { mailFrom: "app@contoso.test", rcptTo: ["user@fabrikam.test"], ...envelope },
-    size: bytes.byteLength,
-    body: { inline: bytes.toString("base64") },
-    origin: {
-      type: "smtp",
-      receiveConnector: "Default",
-      clientIp: "192.0.2.10",
-      clientHelo: "app",
-      tls: false,
-    },
-  };
+    raw,
+    clientHelo: "app",
+  });
   await relay.submission.send(message);
   return message;
 }

@@ -8,6 +8,7 @@ import { parseReport } from "#test/support/dsn.ts";
 import { acceptedDomain, receiveConnector, useTestListener } from "#test/support/listener.ts";
 import { rawOf, sendConnector, TestRelay } from "#test/support/relay.ts";
 import { type Sink, startSink } from "#test/support/sink.ts";
+import { submittedMessage } from "#test/support/submitted.ts";
 
 let modern: Sink;
 let plain: Sink;
@@ -46,22 +47,12 @@ async function submit(
   envelope: Envelope,
   raw: string,
 ): Promise<SubmittedMessage> {
-  const id = newMessageId(relay.clock.now());
-  const bytes = Buffer.from(raw);
-  const message: SubmittedMessage = {
-    id,
-    receivedAt: relay.clock.now().toISOString(),
+  const message = submittedMessage({
+    id: newMessageId(relay.clock.now()),
+    receivedAt: relay.clock.now(),
     envelope,
-    size: bytes.byteLength,
-    body: { inline: bytes.toString("base64") },
-    origin: {
-      type: "smtp",
-      receiveConnector: "Default",
-      clientIp: "192.0.2.10",
-      clientHelo: "app.contoso.test",
-      tls: false,
-    },
-  };
+    raw,
+  });
   await relay.submission.send(message);
   return message;
 }

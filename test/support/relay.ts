@@ -22,6 +22,7 @@ import { makeDeliverHandler } from "#functions/deliver/handler.ts";
 import { makeRouteHandler } from "#functions/route/handler.ts";
 import { ManualClock } from "./clock.ts";
 import { type BatchRun, runBatch } from "./lambda.ts";
+import { submittedMessage } from "./submitted.ts";
 
 export interface RelayOptions {
   /** Raw records (send connectors, TransportSettings) as an admin would store them. */
@@ -150,23 +151,15 @@ export class TestRelay {
       input.body ?? "Hello.\r\n.A line that starts with a dot.",
       "",
     ].join("\r\n");
-    const bytes = Buffer.from(raw);
-    const message: SubmittedMessage = {
+    const message = submittedMessage({
       id,
-      receivedAt: this.clock.now().toISOString(),
+      receivedAt: this.clock.now(),
       envelope: { mailFrom: input.from, rcptTo: input.to },
-      size: bytes.byteLength,
-      body: { inline: bytes.toString("base64") },
-      origin: {
-        type: "smtp",
-        receiveConnector: input.receiveConnector ?? "Default",
-        clientIp: "192.0.2.10",
-        clientHelo: "app.contoso.test",
-        tls: false,
-      },
+      raw,
+      ...(input.receiveConnector ? { receiveConnector: input.receiveConnector } : {}),
       subject: input.subject ?? "Quarterly report",
       internetMessageId: `<${id}@contoso.test>`,
-    };
+    });
     await this.submission.send(message);
     return message;
   }

@@ -22,6 +22,7 @@ import { type DeliverResult, deliverJob } from "#core/usecases/deliver.ts";
 import type { DeliverDeps } from "#core/usecases/deps.ts";
 import { routeMessage } from "#core/usecases/route.ts";
 import { ManualClock } from "#test/support/clock.ts";
+import { submittedMessage } from "#test/support/submitted.ts";
 
 type Reply = "250" | "451" | "550";
 
@@ -111,24 +112,18 @@ beforeEach(() => {
 
 async function submitAndRoute(to = ["bob@fabrikam.com"]): Promise<string> {
   const id = `20261124T100000Z-${Math.random().toString(16).slice(2, 14)}`;
-  const raw = Buffer.from(
-    `From: <alice@contoso.com>\r\nTo: <${to[0]}>\r\nSubject: Quarterly report\r\nMessage-ID: <${id}@contoso.test>\r\n\r\nHello.\r\n`,
-  );
-  await routeMessage(deps, {
-    id,
-    receivedAt: clock.now().toISOString(),
-    envelope: { mailFrom: "alice@contoso.com", rcptTo: to },
-    size: raw.byteLength,
-    body: { inline: raw.toString("base64") },
-    origin: {
-      type: "smtp",
-      receiveConnector: "Default",
-      clientIp: "192.0.2.10",
+  const raw = `From: <alice@contoso.com>\r\nTo: <${to[0]}>\r\nSubject: Quarterly report\r\nMessage-ID: <${id}@contoso.test>\r\n\r\nHello.\r\n`;
+  await routeMessage(
+    deps,
+    submittedMessage({
+      id,
+      receivedAt: clock.now(),
+      envelope: { mailFrom: "alice@contoso.com", rcptTo: to },
+      raw,
       clientHelo: "app",
-      tls: false,
-    },
-    subject: "Quarterly report",
-  });
+      subject: "Quarterly report",
+    }),
+  );
   return id;
 }
 

@@ -242,12 +242,9 @@ async function claimed(
   const set = await deps.records.get();
   const { open, held } = await openRecipients(deps, job, now.toISOString());
   // Parked before anything else, so a suspended recipient is never dropped (resume sends it on).
-  if (held.length) {
-    const parked = await parkHeldJob(deps.messages, job, held);
-    const { result, settled } = await claimedOpen(deps, set, job, open, held, now, window);
-    return { result, settled, parked };
-  }
-  return claimedOpen(deps, set, job, open, held, now, window);
+  const parked = held.length ? await parkHeldJob(deps.messages, job, held) : undefined;
+  const run = await claimedOpen(deps, set, job, open, held, now, window);
+  return parked ? { ...run, parked } : run;
 }
 
 /** The claimed job's open recipients: attempted, rerouted or given back (held ones are parked). */

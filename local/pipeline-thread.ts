@@ -5,6 +5,7 @@ import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { QueuePortClient } from "#adapters/local/queue-thread.ts";
 import { componentLog } from "#adapters/observability/logger.ts";
 import { type PipelineSettings, startPipeline } from "./pipeline.ts";
+import { lowerThisThreadPriority, PIPELINE_NICE } from "./thread-priority.ts";
 
 export type ToPipeline = { type: "stop" };
 export type FromPipeline =
@@ -14,6 +15,7 @@ export type FromPipeline =
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-thread.ts runs as a worker thread of local mode");
+lowerThisThreadPriority(PIPELINE_NICE);
 
 const { queuePort, ...settings } = workerData as PipelineSettings & { queuePort: MessagePort };
 const queues = new QueuePortClient(queuePort);

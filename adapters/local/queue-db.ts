@@ -1,7 +1,6 @@
 // Local mode's queues as rows of one SQLite table: the statements behind SQS semantics (delay,
 // visibility timeout, receive count, dead-letter), run synchronously by their one writer.
-import { closeSync, fdatasyncSync, mkdirSync, openSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { openDatabase } from "./sqlite.ts";
@@ -75,20 +74,24 @@ function parseHandle(handle: string): { id: string; receiveCount: number } {
 type Row = Record<string, number | string>;
 
 /**
- * The queue table on one connection. synchronous=FULL unless set otherwise: a commit returns only
- * once the WAL is on disk, which is what lets a 250 follow it. Statements change rows; transactions
- * are the caller's (see QueueServer, which groups everything of one event-loop turn into one and
- * decides which commits need their fsync before an answer).
+ * The queue table on one connection. Statements change rows; transactions are the caller's (see
+ * QueueServer, which groups everything of one event-loop turn into one and decides which commits
+ * need to be on disk before an answer). The connection runs with synchronous=NORMAL: COMMIT writes
+ * the WAL without syncing it, and the caller makes a commit durable with `syncLogNow()` (an
+ * fdatasync of the WAL) before it answers, which is what SQLite's FULL does, except that SQLite
+ * calls fsync: that also journals the WAL's new modification time, a second write to the disk for
+ * nothing a recovery reads (measured in bench/README.md, "Latency: which commits fsync").
  */
 export class QueueDatabase {
   readonly db: DatabaseSync;
   readonly #s: Record<string, StatementSync>;
   readonly #wal: string;
-  #synchronous: "FULL" | "NORMAL" = "FULL";
+  /** The WAL, open for its fdatasync: SQLite keeps that file (reused in place) while this connection is open. */
+  #walFd: number | undefined;
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.db = openDatabase(path, SCHEMA, { synchronous: "FULL" });
+    this.db = openDatabase(path, SCHEMA);
     this.#wal = `${path}-wal`;
     const p = (sql: string) => this.db.prepare(sql);
     this.#s = {
@@ -216,38 +219,28 @@ export class QueueDatabase {
     return Number((this.#s.version!.get() as Row).data_version);
   }
 
-  /** The next commits' durability: FULL fsyncs the WAL in COMMIT, NORMAL only writes it. Not inside a transaction. */
-  setSynchronous(level: "FULL" | "NORMAL"): void {
-    if (level === this.#synchronous) return;
-    this.db.exec(`PRAGMA synchronous = ${level}`);
-    this.#synchronous = level;
-  }
-
   /**
-   * fdatasync of the WAL file off this thread: puts every commit made before it on disk, as a FULL
-   * commit's own fsync would (an fsync flushes the file, whichever descriptor wrote it; SQLite keeps
-   * the WAL file while this connection is open, and reuses it in place after a checkpoint).
+   * Puts every commit made so far on disk: an fdatasync of the WAL (an fdatasync flushes the whole
+   * file, whichever descriptor wrote it), on this thread. What a 250 waits for.
    */
-  async syncLog(): Promise<void> {
-    const file = await open(this.#wal, "r+");
-    try {
-      await file.datasync();
-    } finally {
-      await file.close();
-    }
+  syncLogNow(): void {
+    fdatasyncSync(this.#log());
   }
 
-  /** syncLog on this thread (at close). */
-  syncLogNow(): void {
-    const fd = openSync(this.#wal, "r+");
-    try {
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+  /** syncLogNow on the thread pool, for commits nobody waits on (this thread goes on meanwhile). */
+  syncLog(): Promise<void> {
+    const fd = this.#log();
+    return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+  }
+
+  #log(): number {
+    this.#walFd ??= openSync(this.#wal, "r+");
+    return this.#walFd;
   }
 
   close(): void {
     if (this.db.isOpen) this.db.close();
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
+    this.#walFd = undefined;
   }
 }

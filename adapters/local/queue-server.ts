@@ -53,7 +53,7 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-/** The longest a change answered without an fsync (`sync: false`) stays off the disk. */
+/** The longest a change answered before its sync (`sync: false`) stays off the disk. */
 export const DEFERRED_SYNC_MS = 250;
 
 /**
@@ -63,19 +63,20 @@ export const DEFERRED_SYNC_MS = 250;
  * whole group rolls back and every write of it is refused, so a client is never told "done" about
  * a change that is not in the file.
  *
- * Only a commit that answers someone who will then forget their copy needs its fsync before the
+ * Only a commit that answers someone who will then forget their copy must be on disk before the
  * answer: the listener's submission (its client hears 250 and discards the message) and the admin
- * CLI. Those commit with synchronous=FULL: the WAL is on disk when COMMIT returns. The delivery
- * pipeline's own steps (receives, a route step's delivery jobs and the delete of its submission,
- * deletes after delivery) come with `sync: false` and commit with synchronous=NORMAL: written into
- * the WAL (the page cache, so `kill -9` keeps them) without an fsync; the next FULL commit's fsync
- * covers them, since an fsync flushes the whole WAL file, and at most DEFERRED_SYNC_MS later an
- * fdatasync of the WAL does if no FULL commit came. After a power loss the WAL is replayed up to its
- * last intact commit, in order, so what can be missing is only the newest pipeline steps, never one
- * without those before it: a route step whose delete is lost had its jobs lost too (the submission is
- * routed again), a delivered job whose delete is lost is delivered again; an acknowledged submission
- * was fsynced before its 250 and is never missing. A submission thus never waits on a pipeline
- * step's fsync, only, at most, on the statements of a group it shares.
+ * CLI. After such a commit the WAL is fdatasynced (QueueDatabase.syncLogNow) before anyone of the
+ * group hears back. The delivery pipeline's own steps (receives, a route step's delivery jobs and
+ * the delete of its submission, deletes after delivery) come with `sync: false`: their commit is in
+ * the WAL (the page cache, so `kill -9` keeps it) and they are answered at once; the next client
+ * commit's fdatasync covers them, since it flushes the whole WAL file, and at most
+ * DEFERRED_SYNC_MS later an fdatasync on the thread pool does if no client commit came. After a
+ * power loss the WAL is replayed up to its last intact commit, in order, so what can be missing is
+ * only the newest pipeline steps, never one without those before it: a route step whose delete is
+ * lost had its jobs lost too (the submission is routed again), a delivered job whose delete is lost
+ * is delivered again; an acknowledged submission was on disk before its 250 and is never missing.
+ * A submission thus never waits on a pipeline step's sync, only, at most, on the statements of a
+ * group it shares.
  */
 export class QueueServer implements QueueService {
   readonly #db: QueueDatabase;
@@ -171,10 +172,10 @@ export class QueueServer implements QueueService {
     const values: unknown[] = [];
     let failed: Error | undefined;
     try {
-      db.setSynchronous(sync ? "FULL" : "NORMAL"); // between transactions only (SQLite's rule)
       db.db.exec("BEGIN IMMEDIATE");
       for (const w of group) values.push(this.#apply(w.request));
-      db.db.exec("COMMIT"); // with FULL, the fsync every waiter of this group shares
+      db.db.exec("COMMIT");
+      if (sync) db.syncLogNow(); // the one fdatasync every waiter of this group shares
     } catch (error) {
       failed = unavailable(error);
       if (db.db.isOpen && db.db.isTransaction) db.db.exec("ROLLBACK");
@@ -193,7 +194,7 @@ export class QueueServer implements QueueService {
     for (const q of available) for (const l of this.#listeners) l(q);
   }
 
-  /** A commit without fsync: make sure the WAL is fsynced within DEFERRED_SYNC_MS. */
+  /** A commit without a sync: make sure the WAL is synced within DEFERRED_SYNC_MS. */
   #deferSync(): void {
     this.#unsynced = true;
     if (this.#syncTimer) return;

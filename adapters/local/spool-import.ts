@@ -59,6 +59,7 @@ export function importSpool(db: QueueDatabase, dbPath: string): number {
       }
     }
     db.db.exec("COMMIT");
+    db.syncLogNow(); // on disk before the files go
   } catch (error) {
     if (db.db.isTransaction) db.db.exec("ROLLBACK");
     throw error;

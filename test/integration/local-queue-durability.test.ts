@@ -1,5 +1,5 @@
-// Which queue commits fsync before their answer: a client's (a submission's 250 waits on it) always;
-// the delivery pipeline's own steps never, yet they are in the file at once and fsynced soon after.
+// Which queue commits are synced before their answer: a client's (a submission's 250 waits on it)
+// always; the delivery pipeline's own steps never, yet they are in the file at once and synced soon after.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,15 +12,24 @@ import { QueuePortClient, serve } from "#adapters/local/queue-thread.ts";
 import { waitFor } from "#test/support/relay-process.ts";
 
 /**
- * The real queue database, recording the durability each commit asked for and the WAL fsyncs run
- * outside a commit (what an fsync did cannot be observed short of a power cut).
+ * The real queue database, recording for each commit whether the WAL was synced before its answer
+ * ("synced") or not ("unsynced"), and the syncs run later on the thread pool (what a sync did cannot
+ * be observed short of a power cut).
  */
 class RecordingDatabase extends QueueDatabase {
   levels: string[] = [];
   laterSyncs = 0;
-  override setSynchronous(level: "FULL" | "NORMAL"): void {
-    this.levels.push(level);
-    super.setSynchronous(level);
+  constructor(path: string) {
+    super(path);
+    const exec = this.db.exec.bind(this.db);
+    this.db.exec = (sql: string) => {
+      if (sql === "COMMIT") this.levels.push("unsynced");
+      return exec(sql);
+    };
+  }
+  override syncLogNow(): void {
+    super.syncLogNow();
+    this.levels[this.levels.length - 1] = "synced";
   }
   override async syncLog(): Promise<void> {
     await super.syncLog();
@@ -50,18 +59,18 @@ const step = (text: string): QueueRequest => ({
   sync: false,
 });
 
-test("a client's send commits with its fsync; the pipeline's steps commit without one", async () => {
+test("a client's send is synced before its answer; the pipeline's steps are answered before", async () => {
   const submission = new LocalQueue<string>(server, "submission");
   await submission.send("from a client");
-  expect(db.levels.at(-1)).toBe("FULL");
+  expect(db.levels.at(-1)).toBe("synced");
 
   await server.request(step('"a delivery job"'));
-  expect(db.levels.at(-1)).toBe("NORMAL");
+  expect(db.levels.at(-1)).toBe("unsynced");
 
   // One turn with both: one commit, and it fsyncs, since a client waits on it.
   const before = db.levels.length;
   await Promise.all([server.request(step('"job 2"')), submission.send("second client")]);
-  expect(db.levels.slice(before)).toEqual(["FULL"]);
+  expect(db.levels.slice(before)).toEqual(["synced"]);
 });
 
 test("a step answered without an fsync is in the file at once and fsynced shortly after", async () => {
@@ -82,7 +91,7 @@ test("a step answered without an fsync is in the file at once and fsynced shortl
   expect(db.laterSyncs).toBe(1);
 });
 
-test("a port served with deferSync (the pipeline's) commits without fsync, another port with it", async () => {
+test("a port served with deferSync (the pipeline's) is answered before the sync, another port after", async () => {
   const pipeline = new MessageChannel();
   const listener = new MessageChannel();
   serve(server, pipeline.port2, { deferSync: true });
@@ -91,9 +100,9 @@ test("a port served with deferSync (the pipeline's) commits without fsync, anoth
   const viaListener = new QueuePortClient(listener.port1);
   try {
     await new LocalQueue<string>(viaPipeline, "delivery").send("job");
-    expect(db.levels.at(-1)).toBe("NORMAL");
+    expect(db.levels.at(-1)).toBe("unsynced");
     await new LocalQueue<string>(viaListener, "submission").send("message");
-    expect(db.levels.at(-1)).toBe("FULL");
+    expect(db.levels.at(-1)).toBe("synced");
   } finally {
     viaPipeline.close();
     viaListener.close();

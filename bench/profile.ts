@@ -147,9 +147,9 @@ if (import.meta.main) {
     };
     if (syscalls) report.syscallsPerMessage = syscalls;
     else {
-      // One profile per thread, CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile; local mode starts the
-      // queue thread (1) before the pipeline thread (2), beside the listener's main thread (0).
-      const names = ["listener (main)", "queue", "pipeline"];
+      // One profile per thread, CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: the listener's
+      // main thread (0, which also commits the queues) and the pipeline thread (1).
+      const names = ["listener (main)", "pipeline"];
       const threads: Record<string, unknown> = {};
       for (const file of (await readdir(profDir)).sort()) {
         const tid = Number(file.split(".")[4]);

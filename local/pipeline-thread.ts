@@ -1,8 +1,8 @@
 // Entry of local mode's pipeline thread: route and deliver on their own core, beside the listener.
-// It reaches the queues through the port to the queue thread it is given; the listener's messages
-// arrive there, and the queue thread wakes this thread's workers when they are committed.
+// It reaches the queues through the port it is given to their writer on the listener's thread; the
+// listener's messages arrive there, and each commit that makes one visible wakes this thread's workers.
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { QueuePortClient } from "#adapters/local/queue-thread.ts";
+import { QueuePortClient } from "#adapters/local/queue-port.ts";
 import { componentLog } from "#adapters/observability/logger.ts";
 import { type PipelineSettings, startPipeline } from "./pipeline.ts";
 import { lowerThisThreadPriority, PIPELINE_NICE } from "./thread-priority.ts";

@@ -1,4 +1,4 @@
-// Local mode's delivery side: the queues (served by the queue thread), tracking, and the route and deliver workers that
+// Local mode's delivery side: the queues (served from the listener's thread), tracking, and the route and deliver workers that
 // feed the Lambda handlers SQS-shaped batches. Runs in its own thread beside the listener.
 import { hostname } from "node:os";
 import { mailauthDkim } from "#adapters/dkim/mailauth-signer.ts";
@@ -71,7 +71,7 @@ export async function startPipeline(
   settings: PipelineSettings,
   logger: Log,
   out: LineSink = process.stderr,
-  /** The queue thread's service; absent, the queue database is opened in this thread (tests). */
+  /** The queue database's service across a port; absent, the queue database is opened in this thread (tests). */
   queueService?: QueueService,
 ): Promise<Pipeline> {
   const { home } = settings;

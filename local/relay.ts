@@ -1,11 +1,11 @@
-// Local mode: the listener on this thread, route and deliver on a second one (so accepting and
-// delivering each get a core), the queue database's writer on a third (its fsyncs block neither),
-// all on durable local adapters under RELAY_HOME.
+// Local mode: the listener and the queue database's writer on this thread (a submission's commit
+// needs no hop between threads), route and deliver on a second one (so accepting and delivering
+// each get a core), all on durable local adapters under RELAY_HOME.
 import { hostname } from "node:os";
 import { Worker } from "node:worker_threads";
 import { LocalMessageStore } from "#adapters/local/message-store.ts";
 import { LocalQueue } from "#adapters/local/queue.ts";
-import { type QueueThread, startQueueThread } from "#adapters/local/queue-thread.ts";
+import { openQueueHost, type QueueHost } from "#adapters/local/queue-port.ts";
 import { LocalRateCounterStore } from "#adapters/local/rate-counter-store.ts";
 import { LocalRecordStore } from "#adapters/local/record-store.ts";
 import { LocalTrackingStore } from "#adapters/local/tracking-store.ts";
@@ -70,7 +70,7 @@ export interface LocalRelay {
 /** Starts the pipeline thread and resolves once it has opened the spool and is routing. */
 function startPipelineThread(
   settings: PipelineSettings,
-  queues: QueueThread,
+  queues: QueueHost,
   onFatal: (error: Error) => void,
 ): Promise<{ worker: Worker; recovered: number; stopping: () => void }> {
   // Route and deliver steps need no fsync before their answer (QueueServer says why); the
@@ -114,7 +114,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       process.exit(1);
     });
   let pipeline: Awaited<ReturnType<typeof startPipelineThread>> | undefined;
-  let queues: QueueThread | undefined;
+  let queues: QueueHost | undefined;
   try {
     const recordStore = new LocalRecordStore(home.records, (path, error) =>
       logger.warn("record file skipped: not valid JSON", { path, error: error.message }),
@@ -135,14 +135,14 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       ...(options.mtaStsFetch ? { mtaStsFetch: options.mtaStsFetch } : {}),
       ...(options.eventRetryBaseMs ? { eventRetryBaseMs: options.eventRetryBaseMs } : {}),
     };
-    queues = await startQueueThread(home.queues, workerResourceLimits);
+    queues = openQueueHost(home.queues);
     if (queues.imported > 0)
       logger.info("messages of the old file spool moved into the queue database", {
         imported: queues.imported,
       });
     pipeline = await startPipelineThread(settings, queues, onFatal);
-    // The listener's side of the submission queue: its send resolves once the queue thread has
-    // committed it (with everything else of that turn), so the 250 follows the fsync.
+    // The listener's side of the submission queue: its send resolves once the message is committed
+    // (with everything else of that turn) and the WAL synced, so the 250 follows the sync.
     const submission = new LocalQueue<SubmittedMessage>(queues.client, QUEUE.submission);
     const tls = await loadOrCreateTls(home.tls, hostName);
     const receiveLog = new RollingJsonLog(
@@ -174,7 +174,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
 
     let stopped = false;
     const running = pipeline;
-    const queueThread = queues;
+    const queueHost = queues;
     return {
       home,
       listener,
@@ -183,13 +183,13 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       seeded,
       tls,
       recovered: running.recovered,
-      imported: queueThread.imported,
+      imported: queueHost.imported,
       async stop() {
         if (stopped) return;
         stopped = true;
         await listener.stop();
         await stopPipeline(running);
-        await queueThread.stop();
+        queueHost.stop();
         await receiveLog.close();
         metrics.close?.();
         tracking.close();
@@ -199,7 +199,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
     };
   } catch (error) {
     if (pipeline) await stopPipeline(pipeline);
-    await queues?.stop();
+    queues?.stop();
     await lock.release();
     throw error;
   }

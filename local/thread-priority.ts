@@ -3,12 +3,12 @@ import { readlinkSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 
 /*
- * On a small machine the delivery pipeline competes for the same cores as the listener and the
- * queue thread. A client waits on those two for its 250; nobody waits on delivery to the
- * millisecond. The pipeline thread therefore runs at a lower priority (a higher nice value), so a
- * wake-up of the listener or the queue thread preempts it at once instead of waiting for its time
- * slice; when the listener is idle the pipeline still gets every free cycle (the scheduler shares by
- * weight, it does not starve). Linux keeps a nice value per thread: setpriority on a thread id
+ * On a small machine the delivery pipeline competes for the same cores as the listener, whose
+ * thread also commits the queues. A client waits on that thread for its 250; nobody waits on
+ * delivery to the millisecond. The pipeline thread therefore runs at a lower priority (a higher
+ * nice value), so a wake-up of the listener preempts it at once instead of waiting for its time
+ * slice; when the listener is idle the pipeline still gets every free cycle (the scheduler shares
+ * by weight, it does not starve). Linux keeps a nice value per thread: setpriority on a thread id
  * (from /proc/thread-self) changes only that thread. Raising a nice value needs no privilege.
  */
 export const PIPELINE_NICE = 10;

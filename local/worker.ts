@@ -55,7 +55,7 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker {
 
   /*
    * One receive feeds every free slot: a receive of up to (free slots × batch size) messages is cut
-   * into batches that start at once. Idle slots do not each poll the queue thread, and one commit
+   * into batches that start at once. Idle slots do not each poll the queue database, and one commit
    * makes a whole receive's visibility changes durable.
    */
   async function loop(): Promise<void> {

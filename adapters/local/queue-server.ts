@@ -202,7 +202,7 @@ export class QueueServer implements QueueService {
       this.#syncTimer = undefined;
       if (!this.#unsynced || !this.#db.db.isOpen) return;
       this.#unsynced = false;
-      // On the thread pool: the queue thread goes on committing meanwhile.
+      // On the thread pool: this thread goes on committing (and serving its sessions) meanwhile.
       this.#db.syncLog().catch(() => {
         this.#unsynced = true; // the next commit or timer tries again
       });

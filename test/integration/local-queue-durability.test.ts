@@ -7,8 +7,8 @@ import { MessageChannel } from "node:worker_threads";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { LocalQueue, openQueueStore } from "#adapters/local/queue.ts";
 import { QueueDatabase } from "#adapters/local/queue-db.ts";
+import { QueuePortClient, serve } from "#adapters/local/queue-port.ts";
 import { type QueueRequest, QueueServer } from "#adapters/local/queue-server.ts";
-import { QueuePortClient, serve } from "#adapters/local/queue-thread.ts";
 import { waitFor } from "#test/support/relay-process.ts";
 
 /**

@@ -1,7 +1,8 @@
-// Local mode's queue thread: the one writer of the queue database, so its fsyncs block nobody else;
-// the listener and the delivery pipeline reach it through message ports (QueuePortClient).
-import { MessageChannel, type MessagePort, type ResourceLimits, Worker } from "node:worker_threads";
+// Local mode's queue database across threads: its one writer (a QueueServer) on the thread that
+// opened it, and message ports through which other threads (the delivery pipeline) reach it.
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { QueueUnavailableError } from "#core/errors.ts";
+import { openQueueStore } from "./queue.ts";
 import type { QueueReply, QueueRequest, QueueServer, QueueService } from "./queue-server.ts";
 
 /** `watch`: this port wants commit notices (only ports that wait for messages; the listener's does not). */
@@ -10,15 +11,6 @@ export type FromQueue =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string }
   | { available: string };
-/** `deferSync`: the port's changes are answered before their fsync (QueueServer: the pipeline's own steps). */
-export type Control =
-  | { type: "connect"; port: MessagePort; deferSync?: boolean }
-  | { type: "close" };
-export type ControlReply =
-  | { type: "ready"; imported: number }
-  | { type: "failed"; message: string }
-  | { type: "closed" };
-
 /** A QueueService on the other end of a message port. */
 export class QueuePortClient implements QueueService {
   readonly #port: MessagePort;
@@ -68,66 +60,47 @@ export class QueuePortClient implements QueueService {
   }
 }
 
-export interface QueueThread {
-  /** A client for this thread. */
-  client: QueuePortClient;
+/** The queue database's writer, on the thread that opened it, and ports to it for other threads. */
+export interface QueueHost {
+  /** This thread's client: the group-committing server itself, no port in between. */
+  client: QueueService;
   /** Old spool files moved into the database at start. */
   imported: number;
   /**
    * A port for another thread (transfer it), served like this thread's client; with `deferSync`
-   * its writes are answered once committed, before their fsync (only for the delivery pipeline's
+   * its writes are answered once committed, before their sync (only for the delivery pipeline's
    * own steps: see QueueServer).
    */
   connect(options?: { deferSync?: boolean }): MessagePort;
-  stop(): Promise<void>;
+  /** Answers what is pending, syncs, closes the file and the ports. */
+  stop(): void;
 }
 
 /**
- * Starts the queue thread on the database at `path` (old spool directories beside it are imported
- * first). `resourceLimits` caps its heap as local mode caps its other threads (local/memory.ts).
+ * Opens the queue database at `path` (old spool directories beside it are imported first) with its
+ * one writer on this thread. Local mode runs it on the listener's thread: a submission then goes
+ * from the DATA stream to COMMIT and its fdatasync without a hop to another thread and back, which
+ * measured as most of the gap to Postfix's dot→250 latency (bench/README.md, "Latency"). The
+ * fdatasync blocks this thread for its duration (about a millisecond); what other sessions send
+ * meanwhile waits in their sockets and joins the next group, as in any group commit.
  */
-export function startQueueThread(
-  path: string,
-  resourceLimits?: ResourceLimits,
-): Promise<QueueThread> {
-  const worker = new Worker(new URL("./queue-worker.ts", import.meta.url), {
-    workerData: { path },
-    ...(resourceLimits ? { resourceLimits } : {}),
-  });
-  const connect = (options: { deferSync?: boolean } = {}) => {
-    const { port1, port2 } = new MessageChannel();
-    const deferSync = options.deferSync === true;
-    worker.postMessage({ type: "connect", port: port2, deferSync } satisfies Control, [port2]);
-    return port1;
+export function openQueueHost(path: string): QueueHost {
+  const store = openQueueStore(path);
+  const ports: MessagePort[] = [];
+  return {
+    client: store.service,
+    imported: store.imported,
+    connect(options = {}) {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port2);
+      serve(store.service, port2, options);
+      return port1;
+    },
+    stop() {
+      store.close();
+      for (const p of ports) p.close();
+    },
   };
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`queue thread exited with ${code}`));
-    worker.once("error", reject);
-    worker.once("exit", onExit);
-    worker.once("message", (m: ControlReply) => {
-      if (m.type !== "ready")
-        return reject(
-          new Error(`queue database did not open: ${(m as { message?: string }).message}`),
-        );
-      worker.off("exit", onExit);
-      const client = new QueuePortClient(connect());
-      resolve({
-        client,
-        imported: m.imported,
-        connect,
-        async stop() {
-          client.close();
-          const closed = new Promise<void>((r) => {
-            worker.on("message", (c: ControlReply) => c.type === "closed" && r());
-            worker.once("exit", () => r());
-          });
-          worker.postMessage({ type: "close" } satisfies Control);
-          await closed;
-          await worker.terminate();
-        },
-      });
-    });
-  });
 }
 
 /**

@@ -7,6 +7,11 @@ const LF = 0x0a;
 const HEADER_SCAN_LIMIT = 1024 * 1024;
 /** RFC 5322 §2.1.1: lines are at most 998 characters; a tracking field needs no more. */
 const FIELD_TEXT_LIMIT = 998;
+/**
+ * Bytes kept free in front of the message's one copy, so the Received field the listener puts on
+ * top (listener/received.ts, ~250 bytes) is written there instead of copying the message again.
+ */
+export const TRACE_FIELD_ROOM = 1024;
 
 export interface DataLimits {
   /** The connector's maxMessageSize in bytes, as received (after dot-unstuffing). */
@@ -22,7 +27,14 @@ export interface MessageFacts {
 }
 
 export type DataOutcome =
-  | { ok: true; body: Buffer; size: number; facts: MessageFacts }
+  | {
+      ok: true;
+      body: Buffer;
+      size: number;
+      facts: MessageFacts;
+      /** The message with `field` (latin1 text) on top: in place when it fits the room in front. */
+      prepend(field: string): Buffer;
+    }
   | { ok: false; reply: SmtpReply; reason: string };
 
 /**
@@ -71,7 +83,11 @@ export class MessageDataReader {
         reason: `message of ${this.#size} bytes exceeds maxMessageSize ${this.#limits.maxSize}`,
       };
     }
-    const body = Buffer.concat(this.#chunks, this.#size);
+    const whole = Buffer.allocUnsafe(TRACE_FIELD_ROOM + this.#size);
+    let at = TRACE_FIELD_ROOM;
+    for (const chunk of this.#chunks) at += chunk.copy(whole, at);
+    this.#chunks.length = 0;
+    const body = whole.subarray(TRACE_FIELD_ROOM);
     const facts = readHeaderFacts(body);
     if (facts.receivedCount > this.#limits.maxHopCount) {
       return {
@@ -80,8 +96,17 @@ export class MessageDataReader {
         reason: `${facts.receivedCount} Received fields exceed maxHopCount ${this.#limits.maxHopCount}`,
       };
     }
-    return { ok: true, body, size: this.#size, facts };
+    const prepend = (field: string) => prependInPlace(whole, TRACE_FIELD_ROOM, field);
+    return { ok: true, body, size: this.#size, facts, prepend };
   }
+}
+
+/** `whole` holds the message from `room` on; the field goes just in front of it, or into a new copy when longer than `room`. */
+function prependInPlace(whole: Buffer, room: number, field: string): Buffer {
+  const n = Buffer.byteLength(field, "latin1");
+  if (n > room) return Buffer.concat([Buffer.from(field, "latin1"), whole.subarray(room)]);
+  whole.write(field, room - n, "latin1");
+  return whole.subarray(room - n);
 }
 
 /** True when a LF is not preceded by CR or a CR is not followed by LF (within the chunk). */

@@ -41,6 +41,39 @@ describe("line endings", () => {
     else expect(r.ok).toBe(true);
   });
 
+  test.each([
+    ["a lone CR chunk, then its LF", ["x", "\r", "\n", "y\r\n"], false],
+    ["CR then CR across chunks", ["x\r", "\r\n"], true],
+    ["the LF after a split CR, then a bare LF", ["x\r", "\n\n"], true],
+    ["CR CR at the end of a chunk", ["x\r\r", "\n"], true],
+  ])("%s", (_name, chunks, bare) => {
+    expect(read(chunks).ok).toBe(!bare);
+  });
+
+  test("agrees with a byte-by-byte reading on random CR/LF mixes split at random", () => {
+    // A seeded generator, so a failure repeats.
+    let seed = 42;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed;
+    };
+    for (let round = 0; round < 2_000; round++) {
+      const bytes = Buffer.from(
+        Array.from({ length: 1 + (next() % 12) }, () => [0x0d, 0x0a, 0x61][next() % 3]!),
+      );
+      const bare = bytes.some(
+        (c, i) => (c === 0x0a && bytes[i - 1] !== 0x0d) || (c === 0x0d && bytes[i + 1] !== 0x0a),
+      );
+      const cuts = [
+        0,
+        ...[next() % bytes.length, next() % bytes.length].sort((a, z) => a - z),
+        bytes.length,
+      ];
+      const chunks = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end).toString("latin1"));
+      expect(read(chunks).ok, JSON.stringify(chunks)).toBe(!bare);
+    }
+  });
+
   test("a trailing CR with nothing after it is bare", () => {
     expect(hasBareLineEnding(b("x\r"))).toBe(false);
     expect(read(["x\r"])).toMatchObject({ ok: false, reply: { enhanced: "5.6.0" } });

@@ -39,9 +39,13 @@ export function sendMessageBatchBody(queueUrl: string, entries: readonly BatchEn
   return body;
 }
 
+/** Where the body travels from the first middleware to the second: on the arguments of this one call. */
+const BODY = Symbol("sqsBatchBody");
+
 interface SerializeArgs {
   input: { QueueUrl?: string; Entries?: SendMessageBatchRequestEntry[] };
   request?: { body?: unknown };
+  [BODY]?: Buffer;
 }
 type Next = (args: SerializeArgs) => Promise<unknown>;
 interface RelativeStack {
@@ -78,21 +82,23 @@ export function sendPreSerializedBatch(
   entries: readonly BatchEntry[],
 ): Promise<SendMessageBatchCommandOutput> {
   const command = new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...entries] });
-  let body: Buffer | undefined;
+  // Nothing of this call is kept in the middleware's closures: a client with `cacheMiddleware`
+  // reuses the first command's handler, middleware included, for every later one.
   const stack = command.middlewareStack as unknown as RelativeStack;
   stack.addRelativeTo(
     (next) => (args) => {
-      body = sendMessageBatchBody(
-        args.input.QueueUrl ?? queueUrl,
+      const body = sendMessageBatchBody(
+        args.input.QueueUrl ?? "",
         batchEntries(args.input.Entries ?? []),
       );
       const bodyless = args.input.Entries?.map((e) => ({ ...e, MessageBody: "" }));
-      return next({ ...args, input: { ...args.input, Entries: bodyless } });
+      return next({ ...args, input: { ...args.input, Entries: bodyless }, [BODY]: body });
     },
     { relation: "before", toMiddleware: SERIALIZER, name: "sqsBatchBodyless" },
   );
   stack.addRelativeTo(
     (next) => (args) => {
+      const body = args[BODY];
       if (!args.request || !body) throw new Error("SendMessageBatch: no request to fill");
       args.request.body = body;
       return next(args);

@@ -28,8 +28,9 @@ afterEach(() => {
  * of the network: no SQS exists in a unit test (the integration tests send to fauxqs). Everything before it (serialiser, content length,
  * SigV4) is the SDK's.
  */
-function capturingClient(captured: Captured[]): SQSClient {
+function capturingClient(captured: Captured[], cacheMiddleware = false): SQSClient {
   const client = new SQSClient({
+    cacheMiddleware,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     endpoint: "http://127.0.0.1:9",
@@ -126,6 +127,19 @@ describe("sendPreSerializedBatch", () => {
     expect((a.input.Entries as BatchEntry[]).map((e) => e.MessageBody)).toEqual(
       Object.values(texts),
     );
+  });
+
+  test("a client that caches its middleware (first command's handler reused) still sends each batch's own body", async () => {
+    const captured: Captured[] = [];
+    const client = capturingClient(captured, true);
+    const first = entriesOf([texts.plain!]);
+    const second = entriesOf([texts.quotesAndBackslashes!, texts.eightBit!]);
+    await sendPreSerializedBatch(client, QUEUE_URL, first);
+    await sendPreSerializedBatch(client, QUEUE_URL, second);
+    expect(captured.map((c) => c.body.toString("utf8"))).toEqual([
+      sendMessageBatchBody(QUEUE_URL, first).toString("utf8"),
+      sendMessageBatchBody(QUEUE_URL, second).toString("utf8"),
+    ]);
   });
 
   test("an entry member the body would not carry is refused, not dropped", async () => {

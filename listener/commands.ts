@@ -163,6 +163,7 @@ async function queueMessage(
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
       rcptTo: session.envelope.rcptTo.map((r) => r.address),
       body: outcome.body,
+      prepend: outcome.prepend,
       facts: outcome.facts,
       byHost,
       helo: session.hostNameAppearsAs || "",

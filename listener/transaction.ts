@@ -14,6 +14,8 @@ export interface TransactionFacts {
   rcptTo: string[];
   /** The message as received, after dot-unstuffing. */
   body: Buffer;
+  /** Puts the Received field on top of `body` without copying it (listener/data.ts); else a copy is made. */
+  prepend?: (field: string) => Buffer;
   facts: MessageFacts;
   /** The name this relay announces (connector fqdn or host name). */
   byHost: string;
@@ -67,7 +69,9 @@ export function buildSubmission(t: TransactionFacts): Submission {
     id: t.id,
     receivedAt: t.receivedAt,
     envelope: envelopeOf(t),
-    body: Buffer.concat([Buffer.from(received, "latin1"), t.body]),
+    body: t.prepend
+      ? t.prepend(received)
+      : Buffer.concat([Buffer.from(received, "latin1"), t.body]),
     origin: t.origin,
     ...(t.facts.messageId !== undefined ? { internetMessageId: t.facts.messageId } : {}),
     ...(t.facts.subject !== undefined ? { subject: t.facts.subject } : {}),

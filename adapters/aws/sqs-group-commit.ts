@@ -1,10 +1,7 @@
 // Group commit for SQS sends: messages queued in the same event-loop turn, or while the previous request is in flight, go out in one SendMessageBatch.
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchCommandOutput,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { SendMessageBatchCommandOutput, SQSClient } from "@aws-sdk/client-sqs";
 import { QueueUnavailableError } from "#core/errors.ts";
+import { sendPreSerializedBatch } from "./sqs-batch-request.ts";
 
 /** SendMessageBatch takes at most 10 entries (SQS API reference, SendMessageBatch). */
 export const MAX_BATCH_ENTRIES = 10;
@@ -107,15 +104,10 @@ export class SqsGroupCommit {
   async #request(batch: Entry[]): Promise<void> {
     let out: SendMessageBatchCommandOutput;
     try {
-      out = await this.#client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.#queueUrl,
-          Entries: batch.map((e, i) => ({
-            Id: String(i),
-            MessageBody: e.body,
-            DelaySeconds: e.delaySeconds,
-          })),
-        }),
+      out = await sendPreSerializedBatch(
+        this.#client,
+        this.#queueUrl,
+        batch.map((e, i) => ({ Id: String(i), MessageBody: e.body, DelaySeconds: e.delaySeconds })),
       );
     } catch (error) {
       const message = `SQS SendMessageBatch to ${this.#queueUrl} failed: ${errorName(error)} ${(error as Error)?.message ?? error}`;

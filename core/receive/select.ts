@@ -1,5 +1,6 @@
 // Which receive connector handles a connection, and which sockets the listener binds for them.
 import {
+  type IpRange,
   isUnspecified,
   normalizeIp,
   parseIp,
@@ -28,31 +29,61 @@ function parseBinding(text: string): Binding | undefined {
   return ip && hp.port !== undefined ? { ip, port: hp.port } : undefined;
 }
 
+interface Parsed {
+  bindings: Array<{ ip: string; family: 4 | 6; value: bigint; port: number }>;
+  ranges: Array<{ range: IpRange; size: bigint }>;
+}
+
+/**
+ * A connector's bindings and RemoteIPRanges, parsed once per record object: every new connection
+ * asks, and the record cache hands out the same objects until it reloads.
+ */
+const parsedByConnector = new WeakMap<ReceiveConnector, Parsed>();
+
+function parsed(connector: ReceiveConnector): Parsed {
+  let p = parsedByConnector.get(connector);
+  if (p) return p;
+  p = { bindings: [], ranges: [] };
+  for (const text of connector.bindings) {
+    const b = parseBinding(text);
+    const ip = b && parseIp(b.ip);
+    if (b && ip) p.bindings.push({ ...b, ...ip });
+  }
+  for (const text of connector.remoteIpRanges) {
+    const range = parseRemoteIpRange(text);
+    if (range) p.ranges.push({ range, size: rangeSize(range) });
+  }
+  parsedByConnector.set(connector, p);
+  return p;
+}
+
 /**
  * How well a binding covers the local end of a connection: 2 for the exact local address, 1 for the
  * unspecified address of the same family, undefined when it does not cover it. As in Exchange,
  * `0.0.0.0` means every local IPv4 address and `::` every local IPv6 address; an IPv4-mapped local
  * address (`::ffff:10.0.0.4`, from a dual-stack socket) counts as IPv4.
  */
-function bindingScore(binding: Binding, conn: ConnectionInfo): number | undefined {
-  if (binding.port !== conn.localPort) return undefined;
-  const bound = parseIp(binding.ip);
-  const local = parseIp(conn.localIp);
-  if (!bound || !local || bound.family !== local.family) return undefined;
+function bindingScore(
+  bound: Parsed["bindings"][number],
+  conn: ConnectionInfo,
+  local: ReturnType<typeof parseIp>,
+): number | undefined {
+  if (bound.port !== conn.localPort) return undefined;
+  if (!local || bound.family !== local.family) return undefined;
   if (bound.value === local.value) return 2;
   return bound.value === 0n ? 1 : undefined;
 }
 
 /** Size of the smallest of the connector's remote ranges that holds the address, or undefined. */
-function smallestMatch(connector: ReceiveConnector, remoteIp: string): bigint | undefined {
-  const remote = parseIp(remoteIp);
+function smallestMatch(
+  connector: ReceiveConnector,
+  remote: ReturnType<typeof parseIp>,
+): bigint | undefined {
   if (!remote) return undefined;
   let best: bigint | undefined;
-  for (const text of connector.remoteIpRanges) {
-    const range = parseRemoteIpRange(text);
-    if (!range || range.family !== remote.family) continue;
+  for (const { range, size } of parsed(connector).ranges) {
+    if (range.family !== remote.family) continue;
     if (remote.value < range.start || remote.value > range.end) continue;
-    const size = rangeSize(range);
     if (best === undefined || size < best) best = size;
   }
   return best;
@@ -70,16 +101,17 @@ export function selectReceiveConnector(
   conn: ConnectionInfo,
 ): ReceiveConnector | undefined {
   let best: { connector: ReceiveConnector; size: bigint; score: number } | undefined;
+  const local = parseIp(conn.localIp);
+  const remote = parseIp(conn.remoteIp);
   for (const connector of connectors) {
     if (!connector.enabled) continue;
     let score: number | undefined;
-    for (const text of connector.bindings) {
-      const b = parseBinding(text);
-      const s = b && bindingScore(b, conn);
+    for (const b of parsed(connector).bindings) {
+      const s = bindingScore(b, conn, local);
       if (s !== undefined && (score === undefined || s > score)) score = s;
     }
     if (score === undefined) continue;
-    const size = smallestMatch(connector, conn.remoteIp);
+    const size = smallestMatch(connector, remote);
     if (size === undefined) continue;
     if (
       !best ||

@@ -7,6 +7,7 @@ import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryRecordStore } from "#adapters/memory/record-store.ts";
 import type { SubmittedMessage } from "#core/message.ts";
 import { RecordCache } from "#core/records/cache.ts";
+import { readBody } from "#core/usecases/body.ts";
 import { createListener, type Listener } from "#listener/server.ts";
 import { type AwsEmulators, endpointOf, startAwsEmulators } from "#test/support/aws-emulators.ts";
 import { acceptedDomain, receiveConnector } from "#test/support/listener.ts";
@@ -77,21 +78,25 @@ async function start(maxMessageSize?: number) {
     acceptedDomain("contoso.com"),
   ]);
   const quiet = { info() {}, warn() {}, error() {} };
+  const messageStore = new MemoryMessageStore();
   listener = createListener({
     records: new RecordCache(records, { ttlMs: 60_000 }),
     queue,
-    messageStore: new MemoryMessageStore(),
+    messageStore,
     logger: quiet,
     protocolLog: { write() {} },
     config: { hostName: "relay.test", bindPorts: { "25": 0 }, reloadIntervalMs: 60_000 },
   });
   await listener.start();
   const port = listener.addresses()[0]!.actualPort;
-  return { queue, port };
+  return { queue, port, messageStore };
 }
 
 /** Sessions brought up to the point after DATA, then every message's final dot written at once. */
-async function sendTogether(port: number, bodies: string[]): Promise<SmtpReplyLines[]> {
+async function sendTogether(
+  port: number,
+  bodies: Array<string | Buffer>,
+): Promise<SmtpReplyLines[]> {
   const sessions = await Promise.all(
     bodies.map(async () => {
       const c = await RawSmtpClient.connect({ host: "127.0.0.1", port });
@@ -104,9 +109,11 @@ async function sendTogether(port: number, bodies: string[]): Promise<SmtpReplyLi
       return c;
     }),
   );
-  for (const [i, c] of sessions.entries()) c.write(`${bodies[i]}\r\n.\r\n`);
+  for (const [i, c] of sessions.entries()) c.write(Buffer.concat([Buffer.from(bodies[i]!), DOT]));
   return Promise.all(sessions.map((c) => c.read()));
 }
+
+const DOT = Buffer.from("\r\n.\r\n");
 
 const message = (n: number, size = 0) =>
   `Subject: message ${n}\r\n\r\n${"x".repeat(Math.max(0, size - 30))} ${n}`;
@@ -135,6 +142,34 @@ test("ten concurrent sessions share batches; every client hears 250 and every me
   expect(queued.map((m) => m.subject).sort()).toEqual(
     Array.from({ length: 10 }, (_, i) => `message ${i}`).sort(),
   );
+});
+
+test("every message's bytes reach the queue unchanged: quotes, backslashes, 8-bit, inline and claim-checked", async () => {
+  const { queue, port, messageStore } = await start();
+  const eightBit = Buffer.from([0xe9, 0xff, 0x80, 0xa0, 0x7f, 0x09]);
+  const bodies = [
+    Buffer.from('Subject: "quoted" \\ back\\slash\r\n\r\n{"json":"\\u0041"}\t\\\\\r\nend'),
+    Buffer.concat([Buffer.from("Subject: 8bit\r\n\r\n"), eightBit, Buffer.from("\r\nend")]),
+    // Over the 192 KiB claim-check threshold: the body goes to the store, the queue carries a key.
+    Buffer.from(`Subject: large\r\n\r\n${'"\\x'.repeat(70_000)}\r\nend`),
+  ];
+  const replies = await sendTogether(port, bodies);
+  for (const r of replies) expect(r.text).toMatch(/^250 2\.6\.0 /);
+  const queued = await drain(queue);
+  const bySubject = new Map(queued.map((m) => [m.subject, m]));
+  for (const [i, subject] of ['"quoted" \\ back\\slash', "8bit", "large"].entries()) {
+    const m = bySubject.get(subject);
+    expect(m, subject).toBeDefined();
+    const raw = Buffer.from(await readBody(messageStore, m!.body));
+    // The listener adds its Received field on top; then the client's bytes up to the final dot.
+    const sent = Buffer.concat([bodies[i]!, Buffer.from("\r\n")]);
+    expect(raw.subarray(raw.length - sent.length).equals(sent), subject).toBe(true);
+    expect(raw.toString("latin1")).toMatch(/^Received: from app\.example /);
+    expect(m!.size).toBe(raw.length);
+  }
+  expect("storeKey" in bySubject.get("large")!.body).toBe(true);
+  expect("text" in bySubject.get('"quoted" \\ back\\slash')!.body).toBe(true);
+  expect("inline" in bySubject.get("8bit")!.body).toBe(true);
 });
 
 test("an entry SQS refuses fails alone: only its client hears 451 4.3.0, the rest of its batch is queued", async () => {

@@ -3,7 +3,12 @@ import { describe, expect, test } from "vitest";
 import { MemoryMessageStore } from "#adapters/memory/message-store.ts";
 import { MemoryQueue } from "#adapters/memory/queue.ts";
 import type { SubmittedMessage } from "#core/message.ts";
-import { hasBareLineEnding, MessageDataReader, readHeaderFacts } from "#listener/data.ts";
+import {
+  hasBareLineEnding,
+  MessageDataReader,
+  readHeaderFacts,
+  TRACE_FIELD_ROOM,
+} from "#listener/data.ts";
 import { JsonLinesProtocolLog, redactClientLine } from "#listener/protocol-log.ts";
 import { receivedHeader } from "#listener/received.ts";
 import { submitMessage } from "#listener/submit.ts";
@@ -36,6 +41,39 @@ describe("line endings", () => {
     else expect(r.ok).toBe(true);
   });
 
+  test.each([
+    ["a lone CR chunk, then its LF", ["x", "\r", "\n", "y\r\n"], false],
+    ["CR then CR across chunks", ["x\r", "\r\n"], true],
+    ["the LF after a split CR, then a bare LF", ["x\r", "\n\n"], true],
+    ["CR CR at the end of a chunk", ["x\r\r", "\n"], true],
+  ])("%s", (_name, chunks, bare) => {
+    expect(read(chunks).ok).toBe(!bare);
+  });
+
+  test("agrees with a byte-by-byte reading on random CR/LF mixes split at random", () => {
+    // A seeded generator, so a failure repeats.
+    let seed = 42;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed;
+    };
+    for (let round = 0; round < 2_000; round++) {
+      const bytes = Buffer.from(
+        Array.from({ length: 1 + (next() % 12) }, () => [0x0d, 0x0a, 0x61][next() % 3]!),
+      );
+      const bare = bytes.some(
+        (c, i) => (c === 0x0a && bytes[i - 1] !== 0x0d) || (c === 0x0d && bytes[i + 1] !== 0x0a),
+      );
+      const cuts = [
+        0,
+        ...[next() % bytes.length, next() % bytes.length].sort((a, z) => a - z),
+        bytes.length,
+      ];
+      const chunks = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end).toString("latin1"));
+      expect(read(chunks).ok, JSON.stringify(chunks)).toBe(!bare);
+    }
+  });
+
   test("a trailing CR with nothing after it is bare", () => {
     expect(hasBareLineEnding(b("x\r"))).toBe(false);
     expect(read(["x\r"])).toMatchObject({ ok: false, reply: { enhanced: "5.6.0" } });
@@ -54,6 +92,35 @@ describe("size", () => {
     reader.push(b("\r\n"));
     expect(reader.size).toBe(1001);
     expect(reader.finish()).toMatchObject({ ok: false, reply: { code: 552, enhanced: "5.3.4" } });
+  });
+});
+
+describe("one copy of the message", () => {
+  const chunks = ['Subject: "a"\r\n', "\r\nbody \\ \xe9\xff\r\n", "more\r\n"];
+  const whole = b(chunks.join(""));
+
+  test("the body is the chunks joined; prepend puts a field on top and leaves the body as it was", () => {
+    const r = read(chunks);
+    if (!r.ok) throw new Error("refused");
+    expect(r.body.equals(whole)).toBe(true);
+    const field = "Received: from a ([192.0.2.1])\r\n\tby b; Tue, 24 Nov 2026 10:00:00 +0000\r\n";
+    const withField = r.prepend(field);
+    expect(withField.equals(Buffer.concat([b(field), whole]))).toBe(true);
+    expect(r.body.equals(whole)).toBe(true);
+  });
+
+  test("a field longer than the room in front still comes out whole (a copy)", () => {
+    const r = read(chunks);
+    if (!r.ok) throw new Error("refused");
+    const field = `X-Long: ${"y".repeat(TRACE_FIELD_ROOM + 10)}\r\n`;
+    expect(r.prepend(field).equals(Buffer.concat([b(field), whole]))).toBe(true);
+  });
+
+  test("an empty message", () => {
+    const r = read([]);
+    if (!r.ok) throw new Error("refused");
+    expect(r.body.length).toBe(0);
+    expect(r.prepend("Received: x\r\n").toString("latin1")).toBe("Received: x\r\n");
   });
 });
 

@@ -170,24 +170,33 @@ export class QueueServer implements QueueService {
     const sync = group.some((w) => w.request.sync !== false);
     const db = this.#db;
     const values: unknown[] = [];
-    let failed: Error | undefined;
     try {
       db.db.exec("BEGIN IMMEDIATE");
       for (const w of group) values.push(this.#apply(w.request));
       db.db.exec("COMMIT");
-      if (sync) db.syncLogNow(); // the one fdatasync every waiter of this group shares
     } catch (error) {
-      failed = unavailable(error);
       if (db.db.isOpen && db.db.isTransaction) db.db.exec("ROLLBACK");
-    }
-    if (failed) {
       this.#available.clear();
-      for (const w of group) w.reject(failed);
+      for (const w of group) w.reject(unavailable(error));
       return;
     }
-    if (sync) this.#unsynced = false;
-    else this.#deferSync();
-    for (const [i, w] of group.entries()) w.resolve(values[i]);
+    // Committed: in the file. Those who wait for the disk get their answer after the one fdatasync
+    // the group shares; if that fails they are refused (a client then keeps its message and tries
+    // again: at worst a duplicate, never a loss), while the steps that never waited for it are done.
+    let unsynced: Error | undefined;
+    if (sync) {
+      try {
+        db.syncLogNow();
+        this.#unsynced = false;
+      } catch (error) {
+        unsynced = unavailable(error);
+        this.#deferSync(); // try again within DEFERRED_SYNC_MS
+      }
+    } else this.#deferSync();
+    for (const [i, w] of group.entries()) {
+      if (unsynced && w.request.sync !== false) w.reject(unsynced);
+      else w.resolve(values[i]);
+    }
     this.#version = db.dataVersion();
     const available = [...this.#available];
     this.#available.clear();

@@ -135,3 +135,29 @@ test("commit notices reach only a port that waits for messages, not one that onl
     waiter.port2.close();
   }
 });
+
+test("a failed sync refuses the clients of its group, not the steps that never waited for it", async () => {
+  const failing = new (class extends QueueDatabase {
+    failNext = true;
+    override syncLogNow(): void {
+      if (this.failNext) {
+        this.failNext = false;
+        throw new Error("EIO: i/o error, fdatasync");
+      }
+      super.syncLogNow();
+    }
+  })(join(dir, "failing.db"));
+  const queues = new QueueServer(failing);
+  try {
+    const client = new LocalQueue<string>(queues, "submission").send("message");
+    const pipelineStep = queues.request(step('"job"'));
+    await expect(client).rejects.toThrow(/could not write the queue: EIO/);
+    await expect(pipelineStep).resolves.toEqual(expect.any(String));
+    // The sender was told to try again; the next send is synced and answered.
+    await expect(new LocalQueue<string>(queues, "submission").send("again")).resolves.toEqual(
+      expect.any(String),
+    );
+  } finally {
+    queues.close();
+  }
+});

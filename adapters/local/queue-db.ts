@@ -27,10 +27,12 @@ const SCHEMA = `
 /**
  * WAL pages after which a commit checkpoints (SQLite's default is 1,000, about 4 MiB). The checkpoint
  * runs inside that commit, on the listener's thread, for a few milliseconds; a relayed 10 KB message
- * writes about 15 pages (its submission, its delivery job, the deletes), so at the default every
- * 70th message or so waited on one. The pages a checkpoint copies are the distinct pages written
+ * writes about 30 pages (its submission, its delivery job, the receives and deletes), so at the
+ * default every 30th message or so waited on one. The pages a checkpoint copies are the distinct pages written
  * since the last, which stay few as rows come and go, so ten times fewer checkpoints take about as
- * long each. The WAL file grows to about 40 MiB once and is then reused in place.
+ * long each. The WAL file grows to about 40 MiB once and is then reused in place. (A checkpointer
+ * thread, as tracking.db has, showed no latency gain here, and its frequent restarts of the WAL made
+ * whether a message still fits on a full disk depend on timing.)
  */
 export const CHECKPOINT_PAGES = 10_000;
 
@@ -90,7 +92,7 @@ type Row = Record<string, number | string>;
  * the WAL without syncing it, and the caller makes a commit durable with `syncLogNow()` (an
  * fdatasync of the WAL) before it answers, which is what SQLite's FULL does, except that SQLite
  * calls fsync: that also journals the WAL's new modification time, a second write to the disk for
- * nothing a recovery reads (measured in bench/README.md, "Latency: which commits fsync").
+ * nothing a recovery reads (measured in bench/README.md, "Latency: no hop before the 250").
  */
 export class QueueDatabase {
   readonly db: DatabaseSync;

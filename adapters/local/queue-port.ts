@@ -11,6 +11,7 @@ export type FromQueue =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string }
   | { available: string };
+
 /** A QueueService on the other end of a message port. */
 export class QueuePortClient implements QueueService {
   readonly #port: MessagePort;

@@ -148,8 +148,9 @@ if (import.meta.main) {
     if (syscalls) report.syscallsPerMessage = syscalls;
     else {
       // One profile per thread, CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: the listener's
-      // main thread (0, which also commits the queues) and the pipeline thread (1).
-      const names = ["listener (main)", "pipeline"];
+      // main thread (0, which also commits the queues), the pipeline thread (1) and the tracking
+      // database's checkpointer, which the pipeline starts (2).
+      const names = ["listener (main)", "pipeline", "tracking checkpointer"];
       const threads: Record<string, unknown> = {};
       for (const file of (await readdir(profDir)).sort()) {
         const tid = Number(file.split(".")[4]);

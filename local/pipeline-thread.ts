@@ -5,7 +5,7 @@ import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { QueuePortClient } from "#adapters/local/queue-port.ts";
 import { componentLog } from "#adapters/observability/logger.ts";
 import { type PipelineSettings, startPipeline } from "./pipeline.ts";
-import { lowerThisThreadPriority, PIPELINE_NICE } from "./thread-priority.ts";
+import { backgroundThisThread } from "./thread-priority.ts";
 
 export type ToPipeline = { type: "stop" };
 export type FromPipeline =
@@ -15,7 +15,7 @@ export type FromPipeline =
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-thread.ts runs as a worker thread of local mode");
-lowerThisThreadPriority(PIPELINE_NICE);
+backgroundThisThread();
 
 const { queuePort, ...settings } = workerData as PipelineSettings & { queuePort: MessagePort };
 const queues = new QueuePortClient(queuePort);

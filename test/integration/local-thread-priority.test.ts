@@ -1,10 +1,11 @@
-// Local mode's delivery pipeline runs at a lower scheduling priority than the listener's thread,
-// which also commits the queues (local/thread-priority.ts): read from the running relay's threads in
-// /proc (Linux).
+// Local mode's delivery pipeline runs as a background thread (SCHED_IDLE) beside the listener's
+// thread, which also commits the queues (local/thread-priority.ts): read from the running relay's
+// threads in /proc (Linux), and the nice value it falls back to where chrt is missing.
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterEach, expect, test } from "vitest";
 import { PIPELINE_NICE } from "#local/thread-priority.ts";
 import { startRelayChild } from "#test/support/relay-child.ts";
@@ -15,17 +16,48 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
 });
 
-/** Each thread of `pid`: its name and nice value (/proc/<pid>/task/<tid>/stat, field 19). */
-function threads(pid: number): Array<{ name: string; nice: number }> {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    const close = text.lastIndexOf(")");
-    const fields = text.slice(close + 2).split(" ");
-    return { name: text.slice(text.indexOf("(") + 1, close), nice: Number(fields[16]) };
-  });
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+interface ThreadStat {
+  name: string;
+  nice: number;
+  policy: number;
 }
 
-test("the pipeline thread runs niced, the listener's thread does not", async () => {
+/** One thread's name, nice value and policy (/proc/.../stat fields 2, 19 and 41). */
+function parseStat(text: string): ThreadStat {
+  const close = text.lastIndexOf(")");
+  const fields = text.slice(close + 2).split(" ");
+  return {
+    name: text.slice(text.indexOf("(") + 1, close),
+    nice: Number(fields[16]),
+    policy: Number(fields[38]),
+  };
+}
+
+const stat = (path: string) => parseStat(readFileSync(path, "utf8"));
+const threads = (pid: number) =>
+  readdirSync(`/proc/${pid}/task`).map((tid) => stat(`/proc/${pid}/task/${tid}/stat`));
+
+/** Runs backgroundThisThread in a worker thread with `env`; its answer and its thread as /proc shows it. */
+async function inWorker(env: NodeJS.ProcessEnv): Promise<{ answer: unknown; thread: ThreadStat }> {
+  const code = `
+    const { parentPort } = require("node:worker_threads");
+    import(${JSON.stringify(new URL("../../local/thread-priority.ts", import.meta.url).href)}).then((m) => {
+      const answer = m.backgroundThisThread();
+      parentPort.postMessage({ answer, text: require("node:fs").readFileSync("/proc/thread-self/stat", "utf8") });
+    });`;
+  const worker = new Worker(code, { eval: true, env });
+  const m = await new Promise<{ answer: unknown; text: string }>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  await worker.terminate();
+  return { answer: m.answer, thread: parseStat(m.text) };
+}
+
+test("the pipeline thread runs under SCHED_IDLE, the listener's thread does not", async () => {
   const home = await mkdtemp(join(tmpdir(), "relay-priority-"));
   cleanup.push(() => rm(home, { recursive: true, force: true }));
   await writeRecords(home, [appsConnector(await freePort())]);
@@ -35,8 +67,23 @@ test("the pipeline thread runs niced, the listener's thread does not", async () 
   const all = threads(relay.pid);
   const main = all.find((t) => t.name === "MainThread");
   const workers = all.filter((t) => t.name === "WorkerThread");
-  expect(main?.nice).toBe(0);
-  // The pipeline thread, and the tracking checkpointer it starts, niced.
+  expect(main).toMatchObject({ nice: 0, policy: SCHED_OTHER });
+  // The pipeline thread, and the tracking checkpointer it starts, in the background.
   expect(workers.length).toBeGreaterThanOrEqual(1);
-  expect(workers.every((t) => t.nice === PIPELINE_NICE)).toBe(true);
+  for (const w of workers) expect(w.policy).toBe(SCHED_IDLE);
+  // The thread pool (the listener's deferred WAL syncs, file and DNS work) is the listener's.
+  for (const t of all.filter((t) => t.name === "libuv-worker")) expect(t.policy).toBe(SCHED_OTHER);
+});
+
+test("where chrt is missing the thread is niced instead, and says so", async () => {
+  const { answer, thread } = await inWorker({ ...process.env, PATH: "/nonexistent" });
+  expect(answer).toEqual({ policy: "normal", nice: PIPELINE_NICE });
+  expect(thread).toMatchObject({ nice: PIPELINE_NICE, policy: SCHED_OTHER });
+});
+
+test("with chrt the calling thread alone becomes SCHED_IDLE", async () => {
+  const { answer, thread } = await inWorker(process.env);
+  expect(answer).toEqual({ policy: "idle" });
+  expect(thread.policy).toBe(SCHED_IDLE);
+  expect(stat("/proc/thread-self/stat").policy).toBe(SCHED_OTHER);
 });

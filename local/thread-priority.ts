@@ -32,7 +32,7 @@ export function backgroundThisThread(nice = PIPELINE_NICE): ThreadPriority {
   if (!Number.isInteger(tid) || tid <= 0) return undefined;
   if (getPriority(tid) < nice) setPriority(tid, nice);
   try {
-    execFileSync("chrt", ["--idle", "--pid", "0", String(tid)], { stdio: "ignore", timeout: 5000 });
+    execFileSync("chrt", ["-i", "-p", "0", String(tid)], { stdio: "ignore", timeout: 5000 });
     return { policy: "idle" };
   } catch {
     return { policy: "normal", nice: getPriority(tid) };

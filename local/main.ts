@@ -2,6 +2,7 @@
 import type { ReceiveConnector } from "#core/records/receive-connector.ts";
 import { RelayHomeLockedError } from "./home.ts";
 import { type LocalRelay, startLocalRelay } from "./relay.ts";
+import { parseDeliveryPriority } from "./thread-priority.ts";
 
 function describeConnector(c: ReceiveConnector): string {
   const relay = c.grantedPermissions.includes("AnonymousUsers:AcceptAnyRecipient");
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
   let relay: LocalRelay;
   try {
     relay = await startLocalRelay({
+      deliveryPriority: parseDeliveryPriority(process.env.RELAY_DELIVERY_PRIORITY),
       ...(process.env.RELAY_HEALTH_PORT
         ? { healthPort: Number(process.env.RELAY_HEALTH_PORT) }
         : {}),

@@ -15,9 +15,8 @@ export type FromPipeline =
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-thread.ts runs as a worker thread of local mode");
-backgroundThisThread();
-
 const { queuePort, ...settings } = workerData as PipelineSettings & { queuePort: MessagePort };
+backgroundThisThread(settings.deliveryPriority);
 const queues = new QueuePortClient(queuePort);
 try {
   const pipeline = await startPipeline(

@@ -32,6 +32,7 @@ import { startEventWorker } from "./event-worker.ts";
 import { QUEUE, type RelayHome } from "./home.ts";
 import { RollingJsonLog } from "./log-files.ts";
 import { Retention } from "./retention.ts";
+import type { DeliveryPriority } from "./thread-priority.ts";
 import { startWorker, type Worker } from "./worker.ts";
 
 /** Settings that cross into the pipeline thread (plain data only). */
@@ -47,6 +48,8 @@ export interface PipelineSettings {
   mtaStsFetch?: { ca?: string[]; port?: number };
   /** First delay before a failed webhook call is retried; default 10 s. */
   eventRetryBaseMs?: number;
+  /** The pipeline thread's scheduling priority (local/thread-priority.ts); default `low`. */
+  deliveryPriority?: DeliveryPriority;
 }
 
 export interface Pipeline {

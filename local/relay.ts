@@ -23,6 +23,7 @@ import { workerResourceLimits } from "./memory.ts";
 import type { PipelineSettings } from "./pipeline.ts";
 import type { FromPipeline, ToPipeline } from "./pipeline-thread.ts";
 import { seedRecords } from "./seed.ts";
+import type { DeliveryPriority } from "./thread-priority.ts";
 import { fileTlsSource, loadOrCreateTls, type TlsMaterial } from "./tls.ts";
 
 export interface LocalRelayOptions {
@@ -49,6 +50,8 @@ export interface LocalRelayOptions {
   mtaStsFetch?: { ca?: string[]; port?: number };
   /** First delay before a failed webhook call is retried; default 10 s (RELAY_EVENT_RETRY_BASE_MS). */
   eventRetryBaseMs?: number;
+  /** The delivery thread's scheduling priority (RELAY_DELIVERY_PRIORITY); default `low`. */
+  deliveryPriority?: DeliveryPriority;
   /** Called when the pipeline thread dies unexpectedly; default: log it and exit with status 1. */
   onFatal?: (error: Error) => void;
 }
@@ -134,6 +137,7 @@ export async function startLocalRelay(options: LocalRelayOptions = {}): Promise<
       ...(options.recordsTtlMs ? { recordsTtlMs: options.recordsTtlMs } : {}),
       ...(options.mtaStsFetch ? { mtaStsFetch: options.mtaStsFetch } : {}),
       ...(options.eventRetryBaseMs ? { eventRetryBaseMs: options.eventRetryBaseMs } : {}),
+      ...(options.deliveryPriority ? { deliveryPriority: options.deliveryPriority } : {}),
     };
     queues = openQueueHost(home.queues);
     if (queues.imported > 0)

@@ -1,6 +1,6 @@
-// Local mode's delivery pipeline runs as a background thread (SCHED_IDLE) beside the listener's
-// thread, which also commits the queues (local/thread-priority.ts): read from the running relay's
-// threads in /proc (Linux), and the nice value it falls back to where chrt is missing.
+// Local mode's delivery pipeline runs at a lower priority than the listener's thread, which also
+// commits the queues (local/thread-priority.ts, RELAY_DELIVERY_PRIORITY): niced by default,
+// SCHED_IDLE on request, read from the running relay's threads in /proc (Linux).
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,12 +40,12 @@ const stat = (path: string) => parseStat(readFileSync(path, "utf8"));
 const threads = (pid: number) =>
   readdirSync(`/proc/${pid}/task`).map((tid) => stat(`/proc/${pid}/task/${tid}/stat`));
 
-/** Runs backgroundThisThread in a worker thread with `env`; its answer and its thread as /proc shows it. */
+/** Runs backgroundThisThread("idle") in a worker thread with `env`; its answer and its thread as /proc shows it. */
 async function inWorker(env: NodeJS.ProcessEnv): Promise<{ answer: unknown; thread: ThreadStat }> {
   const code = `
     const { parentPort } = require("node:worker_threads");
     import(${JSON.stringify(new URL("../../local/thread-priority.ts", import.meta.url).href)}).then((m) => {
-      const answer = m.backgroundThisThread();
+      const answer = m.backgroundThisThread("idle");
       parentPort.postMessage({ answer, text: require("node:fs").readFileSync("/proc/thread-self/stat", "utf8") });
     });`;
   const worker = new Worker(code, { eval: true, env });
@@ -57,22 +57,42 @@ async function inWorker(env: NodeJS.ProcessEnv): Promise<{ answer: unknown; thre
   return { answer: m.answer, thread: parseStat(m.text) };
 }
 
-test("the pipeline thread runs under SCHED_IDLE, the listener's thread does not", async () => {
+/** A relay started with `env`, and its threads once it is up. */
+async function relayThreads(env: Record<string, string>) {
   const home = await mkdtemp(join(tmpdir(), "relay-priority-"));
   cleanup.push(() => rm(home, { recursive: true, force: true }));
   await writeRecords(home, [appsConnector(await freePort())]);
-  const relay = startRelayChild(home);
+  const relay = startRelayChild(home, undefined, env);
   cleanup.push(() => relay.stop());
   await relay.ready();
   const all = threads(relay.pid);
   const main = all.find((t) => t.name === "MainThread");
-  const workers = all.filter((t) => t.name === "WorkerThread");
   expect(main).toMatchObject({ nice: 0, policy: SCHED_OTHER });
-  // The pipeline thread, and the tracking checkpointer it starts, in the background.
-  expect(workers.length).toBeGreaterThanOrEqual(1);
-  for (const w of workers) expect(w.policy).toBe(SCHED_IDLE);
   // The thread pool (the listener's deferred WAL syncs, file and DNS work) is the listener's.
   for (const t of all.filter((t) => t.name === "libuv-worker")) expect(t.policy).toBe(SCHED_OTHER);
+  // The pipeline thread, and the tracking checkpointer it starts.
+  const workers = all.filter((t) => t.name === "WorkerThread");
+  expect(workers.length).toBeGreaterThanOrEqual(1);
+  return workers;
+}
+
+test("by default the pipeline thread runs niced, the listener's thread does not", async () => {
+  for (const w of await relayThreads({}))
+    expect(w).toMatchObject({ nice: PIPELINE_NICE, policy: SCHED_OTHER });
+});
+
+test("RELAY_DELIVERY_PRIORITY=idle puts the pipeline thread under SCHED_IDLE", async () => {
+  for (const w of await relayThreads({ RELAY_DELIVERY_PRIORITY: "idle" }))
+    expect(w.policy).toBe(SCHED_IDLE);
+});
+
+test("an unknown RELAY_DELIVERY_PRIORITY stops the start with the variable named", async () => {
+  const home = await mkdtemp(join(tmpdir(), "relay-priority-"));
+  cleanup.push(() => rm(home, { recursive: true, force: true }));
+  await writeRecords(home, [appsConnector(await freePort())]);
+  const relay = startRelayChild(home, undefined, { RELAY_DELIVERY_PRIORITY: "realtime" });
+  expect(await relay.exited).toBe(1);
+  expect(relay.stderr()).toContain('RELAY_DELIVERY_PRIORITY must be low or idle, not "realtime"');
 });
 
 test("where chrt is missing the thread is niced instead, and says so", async () => {

@@ -24,16 +24,17 @@ export interface RelayChild {
 
 /**
  * Starts `node local/main.ts` with RELAY_HOME; `wrap` puts a command in front that must end by
- * exec'ing the argv it is given (e.g. `unshare … sh -c '…; exec "$@"'`).
+ * exec'ing the argv it is given (e.g. `unshare … sh -c '…; exec "$@"'`); `env` adds to this process's.
  */
 export function startRelayChild(
   home: string,
   wrap: (argv: string[]) => string[] = (argv) => argv,
+  env: Record<string, string> = {},
 ): RelayChild {
   const [cmd, ...args] = wrap([process.execPath, "local/main.ts"]);
   const child = spawn(cmd!, args, {
     cwd: ROOT,
-    env: { ...process.env, RELAY_HOME: home },
+    env: { ...process.env, ...env, RELAY_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -16,15 +16,15 @@ export type FromPipeline =
 const port = parentPort;
 if (!port) throw new Error("pipeline-thread.ts runs as a worker thread of local mode");
 const { queuePort, ...settings } = workerData as PipelineSettings & { queuePort: MessagePort };
-backgroundThisThread(settings.deliveryPriority);
+const log = componentLog("relay-pipeline", process.stderr);
+const priority = backgroundThisThread(settings.deliveryPriority);
+if (settings.deliveryPriority === "idle" && priority?.policy !== "idle")
+  log.warn("RELAY_DELIVERY_PRIORITY=idle not applied: chrt could not set SCHED_IDLE", {
+    priority: priority ?? "unchanged (not Linux)",
+  });
 const queues = new QueuePortClient(queuePort);
 try {
-  const pipeline = await startPipeline(
-    settings,
-    componentLog("relay-pipeline", process.stderr),
-    process.stderr,
-    queues,
-  );
+  const pipeline = await startPipeline(settings, log, process.stderr, queues);
   port.on("message", (m: ToPipeline) => {
     if (m.type === "stop") {
       void pipeline.stop().then(() => {

@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { afterEach, expect, test } from "vitest";
 import { PIPELINE_NICE } from "#local/thread-priority.ts";
 import { startRelayChild } from "#test/support/relay-child.ts";
-import { appsConnector, freePort, writeRecords } from "#test/support/relay-process.ts";
+import { appsConnector, freePort, waitFor, writeRecords } from "#test/support/relay-process.ts";
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -57,8 +57,8 @@ async function inWorker(env: NodeJS.ProcessEnv): Promise<{ answer: unknown; thre
   return { answer: m.answer, thread: parseStat(m.text) };
 }
 
-/** A relay started with `env`, and its threads once it is up. */
-async function relayThreads(env: Record<string, string>) {
+/** A relay started with `env`, and its pipeline threads once it is up. */
+async function relayThreadsOf(env: Record<string, string>) {
   const home = await mkdtemp(join(tmpdir(), "relay-priority-"));
   cleanup.push(() => rm(home, { recursive: true, force: true }));
   await writeRecords(home, [appsConnector(await freePort())]);
@@ -73,8 +73,10 @@ async function relayThreads(env: Record<string, string>) {
   // The pipeline thread, and the tracking checkpointer it starts.
   const workers = all.filter((t) => t.name === "WorkerThread");
   expect(workers.length).toBeGreaterThanOrEqual(1);
-  return workers;
+  return { workers, relay };
 }
+
+const relayThreads = async (env: Record<string, string>) => (await relayThreadsOf(env)).workers;
 
 test("by default the pipeline thread runs niced, the listener's thread does not", async () => {
   for (const w of await relayThreads({}))
@@ -84,6 +86,17 @@ test("by default the pipeline thread runs niced, the listener's thread does not"
 test("RELAY_DELIVERY_PRIORITY=idle puts the pipeline thread under SCHED_IDLE", async () => {
   for (const w of await relayThreads({ RELAY_DELIVERY_PRIORITY: "idle" }))
     expect(w.policy).toBe(SCHED_IDLE);
+});
+
+test("RELAY_DELIVERY_PRIORITY=idle without chrt: niced, and the log says the setting was not applied", async () => {
+  const { workers, relay } = await relayThreadsOf({
+    RELAY_DELIVERY_PRIORITY: "idle",
+    PATH: "/nonexistent",
+  });
+  for (const w of workers) expect(w).toMatchObject({ nice: PIPELINE_NICE, policy: SCHED_OTHER });
+  await waitFor("the warning", () =>
+    relay.stderr().includes("RELAY_DELIVERY_PRIORITY=idle not applied"),
+  );
 });
 
 test("an unknown RELAY_DELIVERY_PRIORITY stops the start with the variable named", async () => {

@@ -5,7 +5,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { afterEach, expect, test } from "vitest";
 import { PIPELINE_NICE } from "#local/thread-priority.ts";
 import { startRelayChild } from "#test/support/relay-child.ts";
@@ -19,51 +18,33 @@ afterEach(async () => {
 const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
 
-interface ThreadStat {
-  name: string;
-  nice: number;
-  policy: number;
-}
-
-/** One thread's name, nice value and policy (/proc/.../stat fields 2, 19 and 41). */
-function parseStat(text: string): ThreadStat {
-  const close = text.lastIndexOf(")");
-  const fields = text.slice(close + 2).split(" ");
-  return {
-    name: text.slice(text.indexOf("(") + 1, close),
-    nice: Number(fields[16]),
-    policy: Number(fields[38]),
-  };
-}
-
-const stat = (path: string) => parseStat(readFileSync(path, "utf8"));
-const threads = (pid: number) =>
-  readdirSync(`/proc/${pid}/task`).map((tid) => stat(`/proc/${pid}/task/${tid}/stat`));
-
-/** Runs backgroundThisThread("idle") in a worker thread with `env`; its answer and its thread as /proc shows it. */
-async function inWorker(env: NodeJS.ProcessEnv): Promise<{ answer: unknown; thread: ThreadStat }> {
-  const code = `
-    const { parentPort } = require("node:worker_threads");
-    import(${JSON.stringify(new URL("../../local/thread-priority.ts", import.meta.url).href)}).then((m) => {
-      const answer = m.backgroundThisThread("idle");
-      parentPort.postMessage({ answer, text: require("node:fs").readFileSync("/proc/thread-self/stat", "utf8") });
-    });`;
-  const worker = new Worker(code, { eval: true, env });
-  const m = await new Promise<{ answer: unknown; text: string }>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
+/** Each thread of `pid`: its name, nice value and policy (/proc/<pid>/task/<tid>/stat fields 2, 19 and 41). */
+function threads(pid: number): Array<{ name: string; nice: number; policy: number }> {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const close = text.lastIndexOf(")");
+    const fields = text.slice(close + 2).split(" ");
+    return {
+      name: text.slice(text.indexOf("(") + 1, close),
+      nice: Number(fields[16]),
+      policy: Number(fields[38]),
+    };
   });
-  await worker.terminate();
-  return { answer: m.answer, thread: parseStat(m.text) };
 }
 
-/** A relay started with `env`, and its pipeline threads once it is up. */
-async function relayThreadsOf(env: Record<string, string>) {
+/** A relay started with `env` on a home of its own (not yet waited for). */
+async function startWith(env: Record<string, string>) {
   const home = await mkdtemp(join(tmpdir(), "relay-priority-"));
   cleanup.push(() => rm(home, { recursive: true, force: true }));
   await writeRecords(home, [appsConnector(await freePort())]);
   const relay = startRelayChild(home, undefined, env);
   cleanup.push(() => relay.stop());
+  return relay;
+}
+
+/** A relay started with `env`, and its pipeline threads once it is up. */
+async function relayThreadsOf(env: Record<string, string>) {
+  const relay = await startWith(env);
   await relay.ready();
   const all = threads(relay.pid);
   const main = all.find((t) => t.name === "MainThread");
@@ -100,23 +81,7 @@ test("RELAY_DELIVERY_PRIORITY=idle without chrt: niced, and the log says the set
 });
 
 test("an unknown RELAY_DELIVERY_PRIORITY stops the start with the variable named", async () => {
-  const home = await mkdtemp(join(tmpdir(), "relay-priority-"));
-  cleanup.push(() => rm(home, { recursive: true, force: true }));
-  await writeRecords(home, [appsConnector(await freePort())]);
-  const relay = startRelayChild(home, undefined, { RELAY_DELIVERY_PRIORITY: "realtime" });
+  const relay = await startWith({ RELAY_DELIVERY_PRIORITY: "realtime" });
   expect(await relay.exited).toBe(1);
   expect(relay.stderr()).toContain('RELAY_DELIVERY_PRIORITY must be low or idle, not "realtime"');
-});
-
-test("where chrt is missing the thread is niced instead, and says so", async () => {
-  const { answer, thread } = await inWorker({ ...process.env, PATH: "/nonexistent" });
-  expect(answer).toEqual({ policy: "normal", nice: PIPELINE_NICE });
-  expect(thread).toMatchObject({ nice: PIPELINE_NICE, policy: SCHED_OTHER });
-});
-
-test("with chrt the calling thread alone becomes SCHED_IDLE", async () => {
-  const { answer, thread } = await inWorker(process.env);
-  expect(answer).toEqual({ policy: "idle" });
-  expect(thread.policy).toBe(SCHED_IDLE);
-  expect(stat("/proc/thread-self/stat").policy).toBe(SCHED_OTHER);
 });

@@ -1,5 +1,6 @@
 // Renders a benchmark result as one SVG page: throughput, accept latency, ratios to Postfix, handler CPU.
 import type { BenchResult } from "./report.ts";
+import type { Interval } from "./stats.ts";
 
 const COLORS = { sink: "#9e9e9e", postfix: "#3b6fb6", relay: "#e8833a" } as const;
 type Series = keyof typeof COLORS;
@@ -90,7 +91,11 @@ function bars(box: Box, groups: Group[], unit: string, target?: { value: number;
   return out.join("");
 }
 
-function ratioBars(box: Box, ratios: Record<string, number | null>): string {
+function ratioBars(
+  box: Box,
+  ratios: Record<string, number | null>,
+  intervals: Record<string, Interval | null> = {},
+): string {
   const entries = Object.entries(ratios);
   const plot = { x: box.x + 150, y: box.y + 35, w: box.w - 175, h: box.h - 55 };
   const top = Math.max(2, ...entries.map(([, v]) => v ?? 0));
@@ -103,7 +108,13 @@ function ratioBars(box: Box, ratios: Record<string, number | null>): string {
     return [
       text(plot.x - 6, y + rh / 2 + 4, k, 'text-anchor="end" font-size="10"'),
       `<rect x="${plot.x}" y="${y + 2}" width="${xOf(value) - plot.x}" height="${rh - 4}" fill="${color}" opacity="0.8"/>`,
-      text(xOf(value) + 4, y + rh / 2 + 4, v === null ? "n/a" : `${v}`, 'font-size="10"'),
+      text(
+        Math.max(xOf(value), xOf(intervals[k]?.high ?? 0)) + 4,
+        y + rh / 2 + 4,
+        v === null ? "n/a" : `${v}`,
+        'font-size="10"',
+      ),
+      whisker(intervals[k], xOf, y + rh / 2),
     ].join("");
   });
   out.push(
@@ -111,6 +122,13 @@ function ratioBars(box: Box, ratios: Record<string, number | null>): string {
     text(xOf(1), plot.y - 4, "1.0 = Postfix", 'text-anchor="middle" font-size="10"'),
   );
   return out.join("");
+}
+
+/** A ratio's 95 % interval as a line across its bar, where the bench measured one. */
+function whisker(i: Interval | null | undefined, xOf: (v: number) => number, y: number): string {
+  if (!i) return "";
+  const [a, b] = [xOf(i.low), xOf(i.high)];
+  return `<path d="M${a} ${y - 4}V${y + 4}M${a} ${y}H${b}M${b} ${y - 4}V${y + 4}" stroke="#222" fill="none"><title>95 % interval ${i.low}–${i.high}</title></path>`;
 }
 
 function legend(x: number, y: number): string {
@@ -190,7 +208,7 @@ ${text(10, 22, `connector-relay vs Postfix ${m.postfix ?? ""} — ${p.messages} 
 ${legend(10, 44)}
 ${panel(boxes.tp, "Throughput (msgs/s; median, whiskers min–max)", bars(boxes.tp, tpGroups, "msgs/s"))}
 ${panel(boxes.lat, "Accept latency: final dot → 250 (ms)", bars(boxes.lat, latGroups, "ms", { value: 10, label: "target p99 ≤ 10 ms (10 sessions)" }))}
-${panel(boxes.ratio, "connector-relay ÷ Postfix (higher is better; latency and CPU inverted)", ratioBars(boxes.ratio, r.ratios))}
+${panel(boxes.ratio, "connector-relay ÷ Postfix (> 1: relay better; ├┤ 95 % interval)", ratioBars(boxes.ratio, r.ratios, r.ratioIntervals))}
 ${panel(boxes.cpu, "Handler CPU per message (ms)", bars(boxes.cpu, cpuGroups, "ms", { value: 5, label: "target ≤ 5 ms" }) + bundleNote)}
 ${text(10, H - 62, `machine: ${m.cpus} CPUs ${m.cpu ?? ""}, ${m.kernel ?? ""}, spool fs ${m.spoolFs ?? ""}; busy during runs ${Math.min(...r.noise.machineBusyPct)}–${Math.max(...r.noise.machineBusyPct)}%, other processes ${Math.min(...r.noise.otherCpuPct)}–${Math.max(...r.noise.otherCpuPct)}%`, 'font-size="10" fill="#555"')}
 ${r.targets

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { LineReader } from "#test/support/smtp-load.ts";
-import { type Percentiles, percentiles } from "./stats.ts";
+import { type Interval, type Percentiles, percentileRatioInterval, percentiles } from "./stats.ts";
 
 export interface LatencyOptions {
   port: number;
@@ -74,7 +74,10 @@ async function close(s: Session): Promise<void> {
   s.socket.destroy();
 }
 
-export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> {
+/** The figures, and each message's dot→250 in ms (kept out of the JSON, for intervals). */
+export async function measureLatency(
+  o: LatencyOptions,
+): Promise<{ result: LatencyResult; dots: number[] }> {
   const payload = body(o.size);
   const dots: number[] = [];
   const txns: number[] = [];
@@ -104,7 +107,7 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
   const t0 = performance.now();
   await Promise.all(Array.from({ length: o.sessions }, () => worker()));
   const seconds = (performance.now() - t0) / 1000;
-  return {
+  const result: LatencyResult = {
     mode: o.mode,
     sessions: o.sessions,
     dot: percentiles(dots),
@@ -112,12 +115,31 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
     msgsPerSecond: Math.round(dots.length / seconds),
     errors,
   };
+  return { result, dots };
+}
+
+export type LatencyRows = Record<"s1" | "s10", Record<"sink" | "postfix" | "relay", LatencyResult>>;
+
+/** 95 % intervals of the latency ratios (Postfix ÷ relay), keyed as `ratios` is: `latencyP99.s1`… */
+export type LatencyIntervals = Record<string, Interval | null>;
+
+/** The intervals of one session count's p50 and p99 ratios from both peers' samples. */
+export function latencyIntervals(
+  s: "s1" | "s10",
+  postfix: number[],
+  relay: number[],
+): LatencyIntervals {
+  return {
+    [`latencyP50.${s}`]: percentileRatioInterval(postfix, relay, 50),
+    [`latencyP99.${s}`]: percentileRatioInterval(postfix, relay, 99),
+  };
 }
 
 /** `npm run bench -- --only latency`: each repetition's rows with the load average when it started. */
 export interface LatencyRep {
   loadavg: string;
-  latency: Record<"s1" | "s10", Record<"sink" | "postfix" | "relay", LatencyResult>>;
+  latency: LatencyRows;
+  intervals: LatencyIntervals;
 }
 export interface LatencyOnlyResult {
   bench: "connector-relay latency";
@@ -142,8 +164,12 @@ export function latencySummary(r: LatencyOnlyResult): string {
       const l = rep.latency[s];
       const q = (k: "p50" | "p99") => (l.postfix.dot[k] / l.relay.dot[k]).toFixed(2);
       lines.push(
-        `  run ${i + 1} (load ${rep.loadavg}) ${s.padEnd(3)} p50/p99 ms: postfix ${ms(l.postfix)} relay ${ms(l.relay)}  postfix÷relay ${q("p50")}/${q("p99")}`,
+        `  run ${i + 1} (load ${rep.loadavg}) ${s.padEnd(3)} p50/p99 ms: postfix ${ms(l.postfix)} relay ${ms(l.relay)}  postfix÷relay ${q("p50")}/${q("p99")} (p99 ${intervalText(rep.intervals[`latencyP99.${s}`])})`,
       );
     }
   return lines.join("\n");
 }
+
+/** "95 % 0.84–1.12", or "no interval" for a result without samples. */
+export const intervalText = (i: Interval | null | undefined) =>
+  i ? `95 % ${i.low.toFixed(2)}–${i.high.toFixed(2)}` : "no interval";

@@ -2,7 +2,12 @@
 import { type AwsShapeResult, awsShapeSummary } from "./aws-report.ts";
 import type { BundleFigures } from "./bundles.ts";
 import type { HandlerFigures } from "./handlers.ts";
-import type { LatencyResult } from "./latency.ts";
+import {
+  intervalText,
+  type LatencyIntervals,
+  type LatencyResult,
+  type LatencyRows,
+} from "./latency.ts";
 import { type Percentiles, ratio, type Spread } from "./stats.ts";
 import type { Shape } from "./throughput.ts";
 
@@ -35,16 +40,15 @@ export interface BenchResult {
   >;
   /** Per-run load of the machine: busy %, and % used by processes outside the benchmark. */
   noise: { machineBusyPct: number[]; otherCpuPct: number[] };
-  latency: Record<
-    "s1" | "s10",
-    { sink: LatencyResult; postfix: LatencyResult; relay: LatencyResult }
-  >;
+  latency: LatencyRows;
   handlers: HandlerFigures;
   bundles: { route: BundleFigures; deliver: BundleFigures };
   /** The AWS shape on the emulators (bench/aws.ts); absent in results from before it existed. */
   aws?: AwsShapeResult;
   /** This relay's figure divided by Postfix's; latency and CPU inverted, so higher is better everywhere. */
   ratios: Record<string, number | null>;
+  /** 95 % bootstrap intervals of the latency ratios (bench/stats.ts); absent in older results. */
+  ratioIntervals?: LatencyIntervals;
   targets: Target[];
   files?: { json: string; svg: string };
 }
@@ -56,7 +60,7 @@ export interface Target {
   met: boolean;
 }
 
-type Figures = Omit<BenchResult, "ratios" | "targets" | "files">;
+type Figures = Omit<BenchResult, "ratios" | "ratioIntervals" | "targets" | "files">;
 
 const p = (l: LatencyResult | undefined, k: keyof Percentiles) => l?.dot[k];
 
@@ -100,7 +104,7 @@ export function targetsOf(r: Figures, ratios: Record<string, number | null>): Ta
     ...(r.aws
       ? [
           {
-            name: "AWS listener, accept per CPU (msgs/s, one connection per message)",
+            name: "AWS listener per CPU, conn/msg (msgs/s)",
             goal: r.aws.listener.goal,
             value: r.aws.listener.accept.newconn.msgsPerSecPerCpu ?? null,
             met: r.aws.listener.met,
@@ -132,7 +136,7 @@ export function summary(r: BenchResult): string {
   for (const s of ["s1", "s10"] as const) {
     const l = r.latency[s];
     lines.push(
-      `  latency ${s.padEnd(4)} dot→250 p50/p99 ms: postfix ${l.postfix.dot.p50}/${l.postfix.dot.p99} relay ${l.relay.dot.p50}/${l.relay.dot.p99}`,
+      `  latency ${s.padEnd(4)} dot→250 p50/p99 ms: postfix ${l.postfix.dot.p50}/${l.postfix.dot.p99} relay ${l.relay.dot.p50}/${l.relay.dot.p99}; postfix÷relay p99 ${r.ratios[`latencyP99.${s}`]} (${intervalText(r.ratioIntervals?.[`latencyP99.${s}`])})`,
     );
   }
   const h = r.handlers;

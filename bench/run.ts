@@ -11,9 +11,12 @@ import { renderChart } from "./chart.ts";
 import { cpuSeconds } from "./cpu.ts";
 import type { HandlerFigures } from "./handlers.ts";
 import {
+  type LatencyIntervals,
   type LatencyOnlyResult,
   type LatencyRep,
   type LatencyResult,
+  type LatencyRows,
+  latencyIntervals,
   latencySummary,
   loadAverage,
   measureLatency,
@@ -188,27 +191,36 @@ async function throughputRows(
   return { throughput, noise };
 }
 
-/** dot→250 at 1 and 10 sessions, one connection per message, each peer once it is idle. */
-async function latencyRows(peers: Peers): Promise<BenchResult["latency"]> {
-  const latency = {} as BenchResult["latency"];
+/**
+ * dot→250 at 1 and 10 sessions, one connection per message, each peer once it is idle; with the
+ * 95 % intervals of the Postfix ÷ relay ratios from the two peers' samples.
+ */
+async function latencyRows(
+  peers: Peers,
+): Promise<{ latency: LatencyRows; intervals: LatencyIntervals }> {
+  const latency = {} as LatencyRows;
+  let intervals: LatencyIntervals = {};
   for (const sessions of [1, 10] as const) {
     const row = {} as Record<"sink" | "postfix" | "relay", LatencyResult>;
+    const dots = {} as Record<"sink" | "postfix" | "relay", number[]>;
     for (const name of ["sink", "postfix", "relay"] as const) {
       await waitIdle(peers[name]);
-      row[name] = await measureLatency({
+      ({ result: row[name], dots: dots[name] } = await measureLatency({
         port: peers[name].port,
         messages: NL,
         sessions,
         mode: "newconn",
         size: SIZE,
-      });
+      }));
       log(
         `latency ${sessions} session(s) ${name}: dot→250 p50 ${row[name].dot.p50} p99 ${row[name].dot.p99} ms${row[name].errors.length ? ` errors: ${row[name].errors.join("; ")}` : ""}`,
       );
     }
-    latency[sessions === 1 ? "s1" : "s10"] = row;
+    const s = sessions === 1 ? "s1" : "s10";
+    latency[s] = row;
+    intervals = { ...intervals, ...latencyIntervals(s, dots.postfix, dots.relay) };
   }
-  return latency;
+  return { latency, intervals };
 }
 
 async function main(): Promise<BenchResult | LatencyOnlyResult> {
@@ -274,7 +286,7 @@ async function main(): Promise<BenchResult | LatencyOnlyResult> {
     for (let rep = 1; rep <= REPS; rep++) {
       const loadavg = await loadAverage();
       log(`latency run ${rep}/${REPS}, load average ${loadavg}`);
-      reps.push({ loadavg, latency: await latencyRows(peers) });
+      reps.push({ loadavg, ...(await latencyRows(peers)) });
     }
     await relay.stop();
     await postfix.stop();
@@ -287,7 +299,7 @@ async function main(): Promise<BenchResult | LatencyOnlyResult> {
     };
   }
   const { throughput, noise } = await throughputRows(peers, sink, opts);
-  const latency = await latencyRows(peers);
+  const { latency, intervals } = await latencyRows(peers);
   await waitIdle(peers.relay);
   await waitIdle(peers.postfix);
   await relay.stop();
@@ -326,7 +338,7 @@ async function main(): Promise<BenchResult | LatencyOnlyResult> {
     aws,
   };
   const ratios = ratiosOf(figures);
-  return { ...figures, ratios, targets: targetsOf(figures, ratios) };
+  return { ...figures, ratios, ratioIntervals: intervals, targets: targetsOf(figures, ratios) };
 }
 
 if (args.only === "aws") {
